@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sr_vf_settings_init(struct sr_vf_settings *s)
+{
+	*s = (struct sr_vf_settings){
+		.vlan = SR_UNSET,
+		.qos = SR_UNSET,
+		.vlan_proto = SR_UNSET,
+		.spoofchk = SR_UNSET,
+		.trust = SR_UNSET,
+		.link_state = SR_UNSET,
+		.min_tx_rate = SR_UNSET,
+		.max_tx_rate = SR_UNSET,
+	};
+}
+
+bool sr_vf_settings_equal(const struct sr_vf_settings *a, const struct sr_vf_settings *b)
+{
+	if (a->has_mac != b->has_mac || (a->has_mac && memcmp(a->mac, b->mac, 6)))
+		return false;
+	return a->vlan == b->vlan && a->qos == b->qos && a->vlan_proto == b->vlan_proto &&
+	       a->spoofchk == b->spoofchk && a->trust == b->trust &&
+	       a->link_state == b->link_state && a->min_tx_rate == b->min_tx_rate &&
+	       a->max_tx_rate == b->max_tx_rate;
+}
+
+const char *sr_vf_attr_name(enum sr_vf_attr a)
+{
+	static const char *const names[SR_ATTR__COUNT] = {
+		[SR_ATTR_MAC] = "mac",
+		[SR_ATTR_VLAN] = "vlan",
+		[SR_ATTR_SPOOFCHK] = "spoofchk",
+		[SR_ATTR_TRUST] = "trust",
+		[SR_ATTR_LINK_STATE] = "link_state",
+		[SR_ATTR_RATE] = "rate",
+	};
+
+	return (unsigned)a < SR_ATTR__COUNT ? names[a] : "?";
+}
+
+void sr_pf_clear(struct sr_pf *pf)
+{
+	free(pf->vfs);
+	pf->vfs = NULL;
+	pf->n_vfs = 0;
+}
+
+const struct sr_vf *sr_pf_find_vf(const struct sr_pf *pf, uint32_t index)
+{
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		if (pf->vfs[i].index == index)
+			return &pf->vfs[i];
+	return NULL;
+}
+
+void sr_reservation_init(struct sr_reservation *r)
+{
+	memset(r, 0, sizeof(*r));
+	sr_vf_settings_init(&r->desired);
+	sr_vf_settings_init(&r->original);
+	for (int i = 0; i < SR_ATTR__COUNT; i++)
+		r->attr_result[i] = SR_ATTR_NOT_TRIED;
+}
+
+void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6])
+{
+	/* FNV-1a over the 16 UUID bytes and the adapter position. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ app[i]) * 0x100000001b3ULL;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ((adapter >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02); /* unicast, locally administered */
+}
+
+void sr_mac_format(const uint8_t mac[6], char buf[18])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 6; i++) {
+		buf[3 * i] = hex[mac[i] >> 4];
+		buf[3 * i + 1] = hex[mac[i] & 0xf];
+		buf[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
+}

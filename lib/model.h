@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The in-memory model: PFs, VFs, VF settings, apps, reservations. Plain
+ * data, no I/O. Every "optional" value has an explicit unset marker: a VLAN
+ * of 0, a VF index of 0 and a missing field are different things.
+ */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uuid/uuid.h>
+
+#define SR_PCI_LEN 13      /* "0000:01:10.2" + NUL */
+#define SR_UUID_LEN 37     /* canonical text form + NUL */
+#define SR_LABEL_LEN 64
+#define SR_NAME_LEN 128
+#define SR_DRIVER_LEN 64
+#define SR_UNSET (-1)
+
+/* Ranges, next to each other so validation has one source of truth. */
+#define SR_VLAN_MIN 1
+#define SR_VLAN_MAX 4094
+#define SR_QOS_MAX 7
+#define SR_ETH_P_8021Q 0x8100
+#define SR_ETH_P_8021AD 0x88a8
+
+/* VF attributes, in the order they are written (MAC first). One netlink
+ * request per attribute so a driver refusing one does not block the rest. */
+enum sr_vf_attr {
+	SR_ATTR_MAC,
+	SR_ATTR_VLAN,       /* vlan + qos + proto, one kernel attribute */
+	SR_ATTR_SPOOFCHK,
+	SR_ATTR_TRUST,
+	SR_ATTR_LINK_STATE,
+	SR_ATTR_RATE,       /* min + max tx rate, one kernel attribute */
+	SR_ATTR__COUNT
+};
+
+/* Result of one attribute write: SR_ATTR_NOT_TRIED, 0, or -errno. */
+#define SR_ATTR_NOT_TRIED 1
+
+/* Link state values, as the kernel's IFLA_VF_LINK_STATE_*. */
+#define SR_LINK_STATE_AUTO 0
+#define SR_LINK_STATE_ENABLE 1
+#define SR_LINK_STATE_DISABLE 2
+
+struct sr_vf_settings {
+	bool has_mac;
+	uint8_t mac[6];
+	int32_t vlan;        /* SR_UNSET; 0 = no VLAN; 1..4094 */
+	int32_t qos;         /* SR_UNSET; 0..7 */
+	int32_t vlan_proto;  /* SR_UNSET; SR_ETH_P_8021Q or SR_ETH_P_8021AD */
+	int8_t spoofchk;     /* SR_UNSET, 0, 1 */
+	int8_t trust;        /* SR_UNSET, 0, 1 */
+	int8_t link_state;   /* SR_UNSET or SR_LINK_STATE_* */
+	int64_t min_tx_rate; /* SR_UNSET or Mbit/s (0 = no limit) */
+	int64_t max_tx_rate; /* SR_UNSET or Mbit/s (0 = no limit) */
+};
+
+struct sr_vf {
+	uint32_t index;
+	char pci[SR_PCI_LEN];          /* from the virtfnN link target only */
+	char ifname[IF_NAMESIZE];      /* "" when the VF has no netdev */
+	char driver[SR_DRIVER_LEN];    /* "" when unbound */
+	int32_t iommu_group;           /* SR_UNSET when none */
+};
+
+struct sr_pf {
+	char label[SR_LABEL_LEN];      /* config label; "" when only discovered */
+	char ifname[IF_NAMESIZE];
+	char pci[SR_PCI_LEN];
+	char driver[SR_DRIVER_LEN];
+	uint32_t vendor, device;       /* PCI ids, 0 when unknown */
+	char name[SR_NAME_LEN];        /* libpci vendor/device name, display only */
+	uint32_t totalvfs;
+	uint32_t numvfs;
+	struct sr_vf *vfs;             /* owned; sorted by index */
+	size_t n_vfs;
+};
+
+struct sr_app {
+	uuid_t uuid;
+	char uuid_str[SR_UUID_LEN];
+	char name[SR_NAME_LEN];
+	uint32_t memory_kib;
+	uint32_t vcpus;
+	uint32_t virt_mode;            /* EVE VmMode: 0 PV, 1 HVM, ... */
+	bool activate;
+};
+
+struct sr_reservation {
+	char app_uuid[SR_UUID_LEN];
+	char app_name[SR_NAME_LEN];
+	char pf_pci[SR_PCI_LEN];
+	char pf_ifname[IF_NAMESIZE];
+	uint32_t vf_index;
+	char vf_pci[SR_PCI_LEN];
+	uint32_t adapter;              /* position among the app's VF adapters */
+	struct sr_vf_settings desired;
+	bool has_original;
+	struct sr_vf_settings original;
+	int attr_result[SR_ATTR__COUNT];
+	char error[SR_NAME_LEN];       /* "" = healthy */
+	char bound_driver[SR_DRIVER_LEN];
+	char original_driver[SR_DRIVER_LEN];
+};
+
+void sr_vf_settings_init(struct sr_vf_settings *s);
+bool sr_vf_settings_equal(const struct sr_vf_settings *a, const struct sr_vf_settings *b);
+const char *sr_vf_attr_name(enum sr_vf_attr a);
+void sr_pf_clear(struct sr_pf *pf);   /* frees vfs */
+const struct sr_vf *sr_pf_find_vf(const struct sr_pf *pf, uint32_t index);
+void sr_reservation_init(struct sr_reservation *r);
+
+/* A stable locally administered unicast MAC for an app's adapter: the same
+ * UUID and position give the same MAC on every node and every boot. */
+void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6]);
+
+/* "02:00:5e:..": buf must hold 18 bytes. */
+void sr_mac_format(const uint8_t mac[6], char buf[18]);

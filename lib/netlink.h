@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VF configuration through the PF with rtnetlink (libnl-route).
+ * Builders are pure: they append to a message the caller owns, so tests
+ * round-trip them without a socket. All writes go through one sender.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+
+struct nl_msg;
+struct nl_sock;
+
+/* Sends one request and waits for its ACK; returns 0 or -errno. */
+typedef int (*sr_nl_send_fn)(void *ctx, struct nl_msg *msg);
+
+struct sr_nl {
+	struct nl_sock *sock;         /* NULL when a test replaced send */
+	sr_nl_send_fn send;
+	void *send_ctx;
+};
+
+int sr_nl_open(struct sr_nl *nl);             /* real NETLINK_ROUTE socket */
+void sr_nl_close(struct sr_nl *nl);
+
+int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out);
+
+/* Build the RTM_SETLINK request for one attribute of VF vf on PF ifindex
+ * from s. -ENODATA when s leaves that attribute unset. */
+int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
+			const struct sr_vf_settings *s, struct nl_msg **out);
+
+/* Write every set attribute of s, one request each, in enum order. Each
+ * outcome goes to result[attr] (SR_ATTR_NOT_TRIED when unset). Returns 0
+ * when all attempted succeeded, else the first error. */
+int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
+		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT]);
+
+/* Read every VF's settings of the PF (dump with RTEXT_FILTER_VF). *out is
+ * indexed by VF number, *n_out = IFLA_NUM_VF. *truncated is set when the
+ * VF list held fewer entries than IFLA_NUM_VF. */
+int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out,
+		   size_t *n_out, bool *truncated, struct sr_err *err);
+
+/* Bring the link up if it is down (IFF_UP). *was_down set accordingly. */
+int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down);

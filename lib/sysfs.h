@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysfs access for SR-IOV PFs and VFs. Every path is built under a sysfs
+ * root ("/" on a node, a fake tree in tests) and every write goes through
+ * one replaceable writer, so tests can emulate a PF driver in-process.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+
+/* Writes value to the file at path; returns 0 or -errno (as write(2) did). */
+typedef int (*sr_sysfs_writer)(void *ctx, const char *path, const char *value);
+
+struct sr_sysfs {
+	char root[PATH_MAX];          /* no trailing slash; "" means "/" */
+	sr_sysfs_writer write;        /* default: sr_sysfs_write_file */
+	void *write_ctx;
+	unsigned wait_timeout_ms;     /* for VFs to appear/disappear; default 10000 */
+	unsigned wait_poll_ms;        /* default 20 */
+};
+
+void sr_sysfs_init(struct sr_sysfs *s, const char *root);
+int sr_sysfs_write_file(void *ctx, const char *path, const char *value);
+
+/* Locate a PF by ifname (/sys/class/net/IF/device) or by PCI address
+ * (/sys/bus/pci/devices/ADDR); either may be NULL/"" but not both. When both
+ * are given they must name the same device. Fills pci, ifname (if it has a
+ * netdev), driver, ids, name, totalvfs, numvfs; not vfs.
+ * -ENODEV: no such device; -EOPNOTSUPP: the device has no SR-IOV
+ * (no sriov_totalvfs). */
+int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *pci,
+		     struct sr_pf *out, struct sr_err *err);
+
+int sr_sysfs_read_totalvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t *out);
+int sr_sysfs_read_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t *out);
+
+/* Set sriov_numvfs to n: no write when already n; writes 0 first when
+ * changing a non-zero count (the kernel answers EBUSY otherwise); then
+ * waits until exactly n virtfn links exist (timeout -> -ETIMEDOUT with a
+ * message naming PF, wanted and seen). */
+int sr_sysfs_set_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n,
+			struct sr_err *err);
+
+/* Fill pf->vfs (replacing any) from the PF's virtfnN links: index N, PCI
+ * address from the link target, netdev name, bound driver, IOMMU group. */
+int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err *err);
+
+/* Every SR-IOV capable PCI device (has sriov_totalvfs), with its VFs. */
+int sr_sysfs_list_pfs(const struct sr_sysfs *s, struct sr_pf **out, size_t *n_out,
+		      struct sr_err *err);
+void sr_sysfs_free_pfs(struct sr_pf *pfs, size_t n);
+
+/* True when /sys/kernel/iommu_groups has at least one group. */
+bool sr_sysfs_iommu_enabled(const struct sr_sysfs *s);
+
+/* Passthrough binding. autoprobe: sriov_drivers_autoprobe of the PF.
+ * bind: driver_override = driver, unbind from the current driver,
+ * drivers_probe; checks the VF ended up on driver. unbind: clears
+ * driver_override, unbinds, drivers_probe (the host driver takes it back).
+ * The previously bound driver is written to prev (may be NULL). */
+int sr_sysfs_set_autoprobe(const struct sr_sysfs *s, const char *pf_pci, bool on,
+			   struct sr_err *err);
+int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
+			 char prev[SR_DRIVER_LEN], struct sr_err *err);
+int sr_sysfs_unbind_driver(const struct sr_sysfs *s, const char *vf_pci, struct sr_err *err);
