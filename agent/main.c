@@ -1,1 +1,272 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT */
+/*
+ * sriov-agent: applies EVE device-model and app configs to the node's
+ * SR-IOV NICs.
+ *
+ *   sriov-agent apply --config FILE [options]
+ *   sriov-agent run [--socket PATH] [--config FILE] [options]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "apply.h"
+#include "domains.h"
+#include "log.h"
+#include "netlink.h"
+#include "state.h"
+#include "sysfs.h"
+
+#define CONFIG_MAX_BYTES (16u << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sriov-agent apply --config FILE [OPTIONS]\n"
+		"       sriov-agent run [--socket PATH] [--config FILE] [OPTIONS]\n"
+		"\n"
+		"apply: validate the EdgeDevConfig in FILE (binary protobuf), apply it, save\n"
+		"       state and write domain configs, then exit.\n"
+		"run:   stay running: take configs pushed on the socket (sriovctl push) and\n"
+		"       from FILE when it changes, reconcile the node with the last accepted one.\n"
+		"\n"
+		"Options:\n"
+		"  --config FILE         EdgeDevConfig to apply (run: watched for changes)\n"
+		"  --sysfs-root DIR      root of sysfs paths (default /)\n"
+		"  --state-dir DIR       state directory (default " SR_DEFAULT_STATE_DIR ")\n"
+		"  --domain-dir DIR      domain configs (default STATE-DIR/domains)\n"
+		"  --hypervisor H        kvm, xen or none (default kvm): passthrough driver\n"
+		"                        binding (vfio-pci / xen-pciback) and domain configs\n"
+		"  --no-netlink          reserve VFs and record settings, write none with netlink\n"
+		"  --dry-run             print the plan, change nothing (apply)\n"
+		"  --socket PATH         control socket (run; default " SR_DEFAULT_SOCKET ")\n"
+		"  --interval SEC        reconcile period (run; default 30)\n"
+		"  --log stderr|syslog   where logs go (default stderr)\n"
+		"  --log-level LEVEL     error, warning, notice, info (default) or debug\n"
+		"  -h, --help            this text\n");
+}
+
+enum {
+	OPT_CONFIG = 0x100,
+	OPT_SYSFS,
+	OPT_STATE,
+	OPT_DOMAIN,
+	OPT_HV,
+	OPT_NO_NL,
+	OPT_DRY,
+	OPT_SOCKET,
+	OPT_INTERVAL,
+	OPT_LOG,
+	OPT_LEVEL,
+};
+
+static int parse_opts(int argc, char **argv, struct agent_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "domain-dir", required_argument, NULL, OPT_DOMAIN },
+		{ "hypervisor", required_argument, NULL, OPT_HV },
+		{ "no-netlink", no_argument, NULL, OPT_NO_NL },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-level", required_argument, NULL, OPT_LEVEL },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *log_target = NULL, *log_level = NULL;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_SYSFS:
+			o->sysfs_root = optarg;
+			break;
+		case OPT_STATE:
+			o->state_dir = optarg;
+			break;
+		case OPT_DOMAIN:
+			o->domain_dir = optarg;
+			break;
+		case OPT_HV:
+			if (!strcmp(optarg, "none")) {
+				o->passthrough = false;
+			} else if (sr_hypervisor_parse(optarg, &o->hv)) {
+				fprintf(stderr, "sriov-agent: --hypervisor \"%s\": allowed kvm, xen or none\n",
+					optarg);
+				return -EINVAL;
+			} else {
+				o->passthrough = true;
+			}
+			break;
+		case OPT_NO_NL:
+			o->no_netlink = true;
+			break;
+		case OPT_DRY:
+			o->dry_run = true;
+			break;
+		case OPT_SOCKET:
+			o->socket = optarg;
+			break;
+		case OPT_INTERVAL:
+			errno = 0;
+			o->interval = strtoul(optarg, &end, 10);
+			if (errno || *end || o->interval < 1 || o->interval > 86400) {
+				fprintf(stderr, "sriov-agent: --interval \"%s\": allowed 1..86400 seconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_LOG:
+			log_target = optarg;
+			break;
+		case OPT_LEVEL:
+			log_level = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (sr_log_setup(log_target, log_level)) {
+		fprintf(stderr,
+			"sriov-agent: --log \"%s\" / --log-level \"%s\": allowed stderr|syslog and error|warning|notice|info|debug\n",
+			log_target ? log_target : "", log_level ? log_level : "");
+		return -EINVAL;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sriov-agent: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->domain_dir) {
+		snprintf(o->domain_dir_buf, sizeof(o->domain_dir_buf), "%s/domains", o->state_dir);
+		o->domain_dir = o->domain_dir_buf;
+	}
+	return 0;
+}
+
+int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
+		      size_t len, struct sr_err *err)
+{
+	struct sr_apply_ctx ctx = {
+		.sysfs = &env->sysfs,
+		.nl = o->no_netlink ? NULL : &env->nl,
+		.state_dir = o->state_dir,
+		.bind_driver = o->passthrough ? (o->hv == SR_HV_XEN ? "xen-pciback" : "vfio-pci")
+					      : NULL,
+		.dry_run = o->dry_run,
+		.log = sr_log,
+	};
+	struct sr_state st = { 0 };
+	unsigned warnings = 0;
+	int r;
+
+	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
+	if (r)
+		return r;
+	if (o->dry_run) {
+		log_info("dry run: %zu action(s), nothing changed", ctx.n_actions);
+		return 0;
+	}
+	if (o->passthrough)
+		r = domains_write(o->domain_dir, o->hv, &st, &warnings, err);
+	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
+		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,
+		 ctx.n_warnings + warnings);
+	env->last_sysfs_writes = ctx.sysfs_writes;
+	env->last_netlink_writes = ctx.netlink_writes;
+	sr_state_free(&st);
+	return r;
+}
+
+int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err)
+{
+	int r;
+
+	memset(env, 0, sizeof(*env));
+	sr_sysfs_init(&env->sysfs, o->sysfs_root);
+	if (o->no_netlink)
+		return 0;
+	r = sr_nl_open(&env->nl);
+	if (r)
+		return sr_err_set(err, r, "netlink: cannot open a NETLINK_ROUTE socket: %s",
+				  strerror(-r));
+	return 0;
+}
+
+void agent_env_close(const struct agent_opts *o, struct agent_env *env)
+{
+	if (!o->no_netlink)
+		sr_nl_close(&env->nl);
+}
+
+static int cmd_apply(struct agent_opts *o)
+{
+	struct agent_env env;
+	struct sr_err err = { "" };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!o->config) {
+		fprintf(stderr, "sriov-agent: apply needs --config FILE\n");
+		return 2;
+	}
+	if ((r = sr_read_file(o->config, CONFIG_MAX_BYTES, &buf, &len, &err))) {
+		log_err("%s", err.msg);
+		return 1;
+	}
+	if ((r = agent_env_open(o, &env, &err))) {
+		log_err("%s", err.msg);
+		free(buf);
+		return 1;
+	}
+	r = agent_apply_bytes(o, &env, buf, len, &err);
+	if (r)
+		log_err("config %s rejected: %s", o->config, err.msg);
+	agent_env_close(o, &env);
+	free(buf);
+	return r ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_opts o = {
+		.sysfs_root = "/",
+		.state_dir = SR_DEFAULT_STATE_DIR,
+		.socket = SR_DEFAULT_SOCKET,
+		.interval = 30,
+		.hv = SR_HV_KVM,
+		.passthrough = true,
+	};
+	const char *cmd;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	if (parse_opts(argc - 1, argv + 1, &o))
+		return 2;
+	if (!strcmp(cmd, "apply"))
+		return cmd_apply(&o);
+	if (!strcmp(cmd, "run"))
+		return agent_run(&o);
+	fprintf(stderr, "sriov-agent: unknown command \"%s\": allowed apply, run\n", cmd);
+	usage(stderr);
+	return 2;
+}

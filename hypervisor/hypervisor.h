@@ -6,10 +6,22 @@
  */
 #pragma once
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
 #include "model.h"
+
+/* What the emitters accept and the defaults for unset ("0") values. */
+#define SR_HV_DEFAULT_MEMORY_MIB 512u /* app->memory_kib == 0 */
+#define SR_HV_DEFAULT_VCPUS 1u        /* app->vcpus == 0 */
+#define SR_HV_KVM_VCPUS_MAX 255u      /* q35 without an IOMMU: xAPIC ids 0..254 */
+#define SR_HV_XEN_VCPUS_MAX 128u      /* Xen's HVM vCPU limit */
+
+/* EVE VmMode values (app->virt_mode). */
+#define SR_VM_MODE_PV 0u
+#define SR_VM_MODE_HVM 1u
+#define SR_VM_MODE_FML 3u
 
 enum sr_hypervisor {
 	SR_HV_KVM,
@@ -32,3 +44,30 @@ int sr_emit_xen(const struct sr_app *app, const char *const *vf_pci, size_t n_vf
 int sr_emit_domain(enum sr_hypervisor hv, const struct sr_app *app,
 		   const struct sr_reservation *res, size_t n_res, FILE *out,
 		   struct sr_err *err);
+
+/*
+ * Helpers shared by the emitters, exposed for tests.
+ */
+
+/* Guest memory in MiB: memory_kib rounded up, SR_HV_DEFAULT_MEMORY_MIB for 0. */
+uint32_t sr_hv_memory_mib(const struct sr_app *app);
+/* vCPU count: app->vcpus, SR_HV_DEFAULT_VCPUS for 0. */
+uint32_t sr_hv_vcpus(const struct sr_app *app);
+
+/* Check what both emitters need: app and out given, uuid_str a UUID, vcpus
+ * within 0..vcpus_max, every vf_pci[i] a PCI address, no address twice. */
+int sr_hv_check(const struct sr_app *app, const char *const *vf_pci, size_t n_vf,
+		uint32_t vcpus_max, FILE *out, struct sr_err *err);
+
+/* The xl domain name: app->name with every byte outside [A-Za-z0-9_.-]
+ * replaced by '_' and a leading '-' or '.' by '_'; the UUID when the name
+ * is empty or all digits (xl would take it for a domain id). */
+void sr_hv_xl_name(const struct sr_app *app, char out[SR_NAME_LEN]);
+
+/* s made safe for a one-line '#' comment: bytes outside printable ASCII
+ * become '_'. Truncates to cap - 1 bytes. */
+void sr_hv_comment_text(const char *s, char *out, size_t cap);
+
+/* A PCI address in sysfs spelling (lowercase hex), as written to configs.
+ * s must satisfy sr_valid_pci(). */
+void sr_hv_pci_lower(const char *s, char out[SR_PCI_LEN]);

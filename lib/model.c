@@ -90,3 +90,57 @@ void sr_mac_format(const uint8_t mac[6], char buf[18])
 		buf[3 * i + 2] = i < 5 ? ':' : '\0';
 	}
 }
+
+bool sr_vf_attr_is_set(enum sr_vf_attr a, const struct sr_vf_settings *w)
+{
+	switch (a) {
+	case SR_ATTR_MAC:
+		return w->has_mac;
+	case SR_ATTR_VLAN:
+		return w->vlan != SR_UNSET;
+	case SR_ATTR_SPOOFCHK:
+		return w->spoofchk != SR_UNSET;
+	case SR_ATTR_TRUST:
+		return w->trust != SR_UNSET;
+	case SR_ATTR_LINK_STATE:
+		return w->link_state != SR_UNSET;
+	case SR_ATTR_RATE:
+		return w->min_tx_rate != SR_UNSET || w->max_tx_rate != SR_UNSET;
+	default:
+		return false;
+	}
+}
+
+static int64_t or_default(int64_t v, int64_t def)
+{
+	return v == SR_UNSET ? def : v;
+}
+
+bool sr_vf_attr_matches(enum sr_vf_attr a, const struct sr_vf_settings *w,
+			const struct sr_vf_settings *h)
+{
+	switch (a) {
+	case SR_ATTR_MAC:
+		return h->has_mac && !memcmp(w->mac, h->mac, 6);
+	case SR_ATTR_VLAN:
+		if (h->vlan == SR_UNSET || w->vlan != h->vlan)
+			return false;
+		if (w->vlan == 0)
+			return true;
+		return or_default(w->qos, 0) == or_default(h->qos, 0) &&
+		       or_default(w->vlan_proto, SR_ETH_P_8021Q) ==
+			       or_default(h->vlan_proto, SR_ETH_P_8021Q);
+	case SR_ATTR_SPOOFCHK:
+		return h->spoofchk != SR_UNSET && w->spoofchk == h->spoofchk;
+	case SR_ATTR_TRUST:
+		return h->trust != SR_UNSET && w->trust == h->trust;
+	case SR_ATTR_LINK_STATE:
+		return h->link_state != SR_UNSET && w->link_state == h->link_state;
+	case SR_ATTR_RATE:
+		return h->max_tx_rate != SR_UNSET &&
+		       or_default(w->min_tx_rate, 0) == or_default(h->min_tx_rate, 0) &&
+		       or_default(w->max_tx_rate, 0) == or_default(h->max_tx_rate, 0);
+	default:
+		return false;
+	}
+}

@@ -114,6 +114,13 @@ void sr_pf_clear(struct sr_pf *pf);   /* frees vfs */
 const struct sr_vf *sr_pf_find_vf(const struct sr_pf *pf, uint32_t index);
 void sr_reservation_init(struct sr_reservation *r);
 
+/* True when have already carries what want asks for attribute a (want's
+ * unset sub-fields take the kernel defaults: qos 0, proto 802.1Q, rate 0). */
+bool sr_vf_attr_matches(enum sr_vf_attr a, const struct sr_vf_settings *want,
+			const struct sr_vf_settings *have);
+/* True when want sets attribute a at all. */
+bool sr_vf_attr_is_set(enum sr_vf_attr a, const struct sr_vf_settings *want);
+
 /* A stable locally administered unicast MAC for an app's adapter: the same
  * UUID and position give the same MAC on every node and every boot. */
 void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6]);

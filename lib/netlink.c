@@ -1,1 +1,824 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * VF settings through the PF with rtnetlink.
+ *
+ * Writes: one RTM_SETLINK per VF attribute, ifi_index = PF,
+ * IFLA_VFINFO_LIST > IFLA_VF_INFO > exactly one IFLA_VF_* attribute, so a
+ * driver refusing one attribute does not stop the others.
+ *
+ * Encoding. MAC, spoofchk, trust, link state and rate are encoded by
+ * libnl-route's VF object (rtnl_link_vf_*) through
+ * rtnl_link_build_change_request(); only the IFLA_VFINFO_LIST it produced is
+ * copied into our own RTM_SETLINK message, so the request carries that one
+ * attribute whatever else a libnl version adds (libnl also builds
+ * RTM_NEWLINK, not RTM_SETLINK). VLAN is encoded here: libnl 3.7 writes
+ * IFLA_VF_VLAN_INFO.vlan_proto in host byte order where the kernel wants
+ * network order, so its 802.1ad requests would be refused.
+ *
+ * VLAN attribute: 802.1Q (also when vlan_proto is unset) goes as IFLA_VF_VLAN
+ * {vf, vlan, qos}, which every kernel and driver understands; 802.1ad goes as
+ * IFLA_VF_VLAN_LIST > IFLA_VF_VLAN_INFO {vf, vlan, qos, htons(proto)}
+ * (kernel >= 4.9). iproute2 and systemd-networkd split the same way.
+ *
+ * Acks and errno. sr_nl_transact() sends with nl_send_auto() (which adds
+ * NLM_F_ACK) and receives with nl_recvmsgs() on a private callback set: the
+ * error callback stores nlmsgerr.error, the kernel's own -errno, and stops.
+ * nl_wait_for_ack() would hand back libnl's NLE_* code instead, and that
+ * mapping is lossy (EOPNOTSUPP, ENOTSUP and EPROTONOSUPPORT are not all kept
+ * apart). Failures inside libnl, with no kernel answer, are mapped from
+ * NLE_* to the nearest errno by nle_to_errno().
+ *
+ * The library never prints: the sockets and callback sets are allocated with
+ * NL_CB_DEFAULT so an NLCB=debug environment cannot make libnl print.
+ */
+#include "netlink.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/errno.h>
+#include <netlink/handlers.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/sriov.h>
+#include <netlink/socket.h>
+
+/* PCI SR-IOV counts VFs in 16 bits; anything larger is a broken message. */
+#define SR_NL_MAX_VFS 0xffffu
+
+static int nle_to_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case NLE_SUCCESS:
+		return 0;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_MSGSIZE:
+	case NLE_MSG_TRUNC:
+		return -EMSGSIZE;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NOATTR:
+	case NLE_MISSING_ATTR:
+		return -ENODATA;
+	case NLE_SEQ_MISMATCH:
+	case NLE_MSG_TOOSHORT:
+	case NLE_MSGTYPE_NOSUPPORT:
+	case NLE_PARSE_ERR:
+		return -EPROTO;
+	case NLE_MSG_OVERFLOW:
+		return -EOVERFLOW;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_DUMP_INTR:
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+/* ---- request / reply ---------------------------------------------------- */
+
+struct sr_nl_reply {
+	int (*on_msg)(struct nlmsghdr *nlh, void *arg);
+	void *arg;
+	int msg_err;    /* first error returned by on_msg */
+	int kernel_err; /* nlmsgerr.error: 0 or -errno */
+	bool done;
+};
+
+static int reply_valid(struct nl_msg *msg, void *arg)
+{
+	struct sr_nl_reply *r = arg;
+
+	if (r->on_msg && !r->msg_err)
+		r->msg_err = r->on_msg(nlmsg_hdr(msg), r->arg);
+	return NL_OK;
+}
+
+static int reply_done(struct nl_msg *msg, void *arg)
+{
+	struct sr_nl_reply *r = arg;
+
+	r->done = true;
+	return NL_STOP;
+}
+
+static int reply_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct sr_nl_reply *r = arg;
+
+	r->kernel_err = e->error > 0 ? -e->error : e->error;
+	r->done = true;
+	return NL_STOP;
+}
+
+/* Send msg, pass every reply to on_msg (may be NULL) until the ACK or the
+ * error arrives. Returns the kernel's -errno, else on_msg's first error. */
+static int sr_nl_transact(struct nl_sock *sk, struct nl_msg *msg,
+			  int (*on_msg)(struct nlmsghdr *, void *), void *arg)
+{
+	struct sr_nl_reply r = { .on_msg = on_msg, .arg = arg };
+	struct nl_cb *cb;
+	int rc;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, reply_valid, &r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, reply_done, &r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, reply_done, &r);
+	nl_cb_err(cb, NL_CB_CUSTOM, reply_error, &r);
+
+	rc = nl_send_auto(sk, msg);
+	if (rc < 0) {
+		rc = nle_to_errno(rc);
+		goto out_put_cb;
+	}
+	while (!r.done) {
+		rc = nl_recvmsgs(sk, cb);
+		/* With NL_STOP from our error callback nl_recvmsgs() returns an
+		 * NLE_* code; r.done says the kernel answered, so use r. */
+		if (!r.done && rc < 0) {
+			rc = nle_to_errno(rc);
+			goto out_put_cb;
+		}
+	}
+	rc = r.kernel_err ? r.kernel_err : r.msg_err;
+
+out_put_cb:
+	nl_cb_put(cb);
+	return rc;
+}
+
+static int sr_nl_send_sock(void *ctx, struct nl_msg *msg)
+{
+	return sr_nl_transact(ctx, msg, NULL, NULL);
+}
+
+int sr_nl_open(struct sr_nl *nl)
+{
+	struct nl_sock *sk;
+	struct nl_cb *cb;
+	int rc;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	sk = nl_socket_alloc_cb(cb); /* takes its own reference on cb */
+	nl_cb_put(cb);
+	if (!sk)
+		return -ENOMEM;
+	rc = nl_connect(sk, NETLINK_ROUTE);
+	if (rc < 0) {
+		rc = nle_to_errno(rc);
+		goto out_free_sock;
+	}
+	/* Size each read from the pending datagram: a PF with many VFs sends a
+	 * large RTM_NEWLINK. */
+	nl_socket_enable_msg_peek(sk);
+
+	*nl = (struct sr_nl){ .sock = sk, .send = sr_nl_send_sock, .send_ctx = sk };
+	return 0;
+
+out_free_sock:
+	nl_socket_free(sk);
+	return rc;
+}
+
+void sr_nl_close(struct sr_nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->sock)
+		nl_socket_free(nl->sock); /* closes the fd */
+	*nl = (struct sr_nl){ 0 };
+}
+
+int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out)
+{
+	unsigned int idx;
+
+	if (!ifname || !ifname[0] || strlen(ifname) >= IF_NAMESIZE)
+		return -EINVAL;
+	errno = 0;
+	idx = if_nametoindex(ifname);
+	if (!idx)
+		return errno ? -errno : -ENODEV;
+	*out = (int)idx;
+	return 0;
+}
+
+/* ---- message builders --------------------------------------------------- */
+
+static struct nl_msg *link_msg_alloc(int type, int ifindex, unsigned int flags,
+				     unsigned int change)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+		.ifi_flags = flags,
+		.ifi_change = change,
+	};
+	struct nl_msg *msg;
+
+	msg = nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static bool vf_attr_is_set(enum sr_vf_attr attr, const struct sr_vf_settings *s)
+{
+	switch (attr) {
+	case SR_ATTR_MAC:
+		return s->has_mac;
+	case SR_ATTR_VLAN:
+		return s->vlan != SR_UNSET;
+	case SR_ATTR_SPOOFCHK:
+		return s->spoofchk != SR_UNSET;
+	case SR_ATTR_TRUST:
+		return s->trust != SR_UNSET;
+	case SR_ATTR_LINK_STATE:
+		return s->link_state != SR_UNSET;
+	case SR_ATTR_RATE:
+		return s->min_tx_rate != SR_UNSET || s->max_tx_rate != SR_UNSET;
+	default:
+		return false;
+	}
+}
+
+static bool rate_encodable(int64_t r)
+{
+	return r == SR_UNSET || (r >= 0 && r <= UINT32_MAX);
+}
+
+/* Not validation (that is done on the config): only refuses values that have
+ * no encoding in the kernel attribute. */
+static bool vf_attr_encodable(enum sr_vf_attr attr, const struct sr_vf_settings *s)
+{
+	switch (attr) {
+	case SR_ATTR_VLAN:
+		/* 0 clears the VLAN, so it is allowed here. */
+		return s->vlan >= 0 && s->vlan <= SR_VLAN_MAX &&
+		       (s->qos == SR_UNSET || (s->qos >= 0 && s->qos <= SR_QOS_MAX)) &&
+		       (s->vlan_proto == SR_UNSET || s->vlan_proto == SR_ETH_P_8021Q ||
+			s->vlan_proto == SR_ETH_P_8021AD);
+	case SR_ATTR_SPOOFCHK:
+		return s->spoofchk == 0 || s->spoofchk == 1;
+	case SR_ATTR_TRUST:
+		return s->trust == 0 || s->trust == 1;
+	case SR_ATTR_LINK_STATE:
+		return s->link_state >= SR_LINK_STATE_AUTO &&
+		       s->link_state <= SR_LINK_STATE_DISABLE;
+	case SR_ATTR_RATE:
+		return rate_encodable(s->min_tx_rate) && rate_encodable(s->max_tx_rate);
+	default:
+		return true;
+	}
+}
+
+static uint32_t rate_or_zero(int64_t r)
+{
+	return r == SR_UNSET ? 0 : (uint32_t)r;
+}
+
+/* Load the one attribute into a libnl VF object. */
+static int libnl_vf_set(struct rtnl_link_vf *lvf, enum sr_vf_attr attr,
+			const struct sr_vf_settings *s)
+{
+	struct nl_addr *addr;
+	struct nl_vf_rate rate;
+
+	switch (attr) {
+	case SR_ATTR_MAC:
+		addr = nl_addr_build(AF_LLC, s->mac, sizeof(s->mac));
+		if (!addr)
+			return -ENOMEM;
+		rtnl_link_vf_set_addr(lvf, addr); /* takes its own reference */
+		nl_addr_put(addr);
+		return 0;
+	case SR_ATTR_SPOOFCHK:
+		rtnl_link_vf_set_spoofchk(lvf, (uint32_t)s->spoofchk);
+		return 0;
+	case SR_ATTR_TRUST:
+		rtnl_link_vf_set_trust(lvf, (uint32_t)s->trust);
+		return 0;
+	case SR_ATTR_LINK_STATE:
+		rtnl_link_vf_set_linkstate(lvf, (uint32_t)s->link_state);
+		return 0;
+	case SR_ATTR_RATE:
+		/* IFLA_VF_RATE {vf, min, max}; an unset bound is written as 0. */
+		memset(&rate, 0, sizeof(rate));
+		rate.api = RTNL_LINK_VF_RATE_API_NEW;
+		rate.min_tx_rate = rate_or_zero(s->min_tx_rate);
+		rate.max_tx_rate = rate_or_zero(s->max_tx_rate);
+		rtnl_link_vf_set_rate(lvf, &rate);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Encode one attribute with libnl's VF API and append the IFLA_VFINFO_LIST it
+ * produced to msg. */
+static int put_vf_attr_libnl(struct nl_msg *msg, int pf_ifindex, uint32_t vf,
+			     enum sr_vf_attr attr, const struct sr_vf_settings *s)
+{
+	struct rtnl_link *orig, *changes;
+	struct rtnl_link_vf *lvf;
+	struct nl_msg *scratch;
+	struct nlattr *list;
+	int rc = -ENOMEM;
+
+	orig = rtnl_link_alloc();
+	changes = rtnl_link_alloc();
+	lvf = rtnl_link_vf_alloc();
+	if (!orig || !changes || !lvf)
+		goto out_put_objects;
+
+	rtnl_link_set_ifindex(orig, pf_ifindex);
+	rtnl_link_vf_set_index(lvf, vf);
+	rc = libnl_vf_set(lvf, attr, s);
+	if (rc < 0)
+		goto out_put_objects;
+	rc = rtnl_link_vf_add(changes, lvf);
+	if (rc < 0) {
+		rc = nle_to_errno(rc);
+		goto out_put_objects;
+	}
+	rc = rtnl_link_build_change_request(orig, changes, 0, &scratch);
+	if (rc < 0) {
+		rc = nle_to_errno(rc);
+		goto out_put_objects;
+	}
+
+	list = nlmsg_find_attr(nlmsg_hdr(scratch), sizeof(struct ifinfomsg),
+			       IFLA_VFINFO_LIST);
+	if (!list)
+		rc = -EPROTO;
+	else if (nla_put(msg, list->nla_type, nla_len(list), nla_data(list)) < 0)
+		rc = -EMSGSIZE; /* nla_type keeps libnl's NLA_F_NESTED */
+	else
+		rc = 0;
+
+	nlmsg_free(scratch);
+out_put_objects:
+	rtnl_link_vf_put(lvf);
+	rtnl_link_put(changes);
+	rtnl_link_put(orig);
+	return rc;
+}
+
+static int put_vf_vlan(struct nl_msg *msg, uint32_t vf, const struct sr_vf_settings *s)
+{
+	uint16_t proto = s->vlan_proto == SR_UNSET ? SR_ETH_P_8021Q : (uint16_t)s->vlan_proto;
+	uint32_t qos = s->qos == SR_UNSET ? 0 : (uint32_t)s->qos;
+	struct nlattr *list, *info, *vlans;
+
+	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
+	if (!list)
+		return -EMSGSIZE;
+	info = nla_nest_start(msg, IFLA_VF_INFO);
+	if (!info)
+		return -EMSGSIZE;
+
+	if (proto == SR_ETH_P_8021Q) {
+		struct ifla_vf_vlan v;
+
+		memset(&v, 0, sizeof(v));
+		v.vf = vf;
+		v.vlan = (uint32_t)s->vlan;
+		v.qos = qos;
+		if (nla_put(msg, IFLA_VF_VLAN, sizeof(v), &v) < 0)
+			return -EMSGSIZE;
+	} else {
+		struct ifla_vf_vlan_info vi;
+
+		memset(&vi, 0, sizeof(vi)); /* the struct has tail padding */
+		vi.vf = vf;
+		vi.vlan = (uint32_t)s->vlan;
+		vi.qos = qos;
+		vi.vlan_proto = htons(proto);
+		vlans = nla_nest_start(msg, IFLA_VF_VLAN_LIST);
+		if (!vlans)
+			return -EMSGSIZE;
+		if (nla_put(msg, IFLA_VF_VLAN_INFO, sizeof(vi), &vi) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, vlans);
+	}
+
+	nla_nest_end(msg, info);
+	nla_nest_end(msg, list);
+	return 0;
+}
+
+int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
+			const struct sr_vf_settings *s, struct nl_msg **out)
+{
+	struct nl_msg *msg;
+	int rc;
+
+	if (pf_ifindex <= 0 || (unsigned int)attr >= SR_ATTR__COUNT || !s || !out)
+		return -EINVAL;
+	if (!vf_attr_is_set(attr, s))
+		return -ENODATA;
+	if (!vf_attr_encodable(attr, s))
+		return -EINVAL;
+
+	msg = link_msg_alloc(RTM_SETLINK, pf_ifindex, 0, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (attr == SR_ATTR_VLAN)
+		rc = put_vf_vlan(msg, vf, s);
+	else
+		rc = put_vf_attr_libnl(msg, pf_ifindex, vf, attr, s);
+	if (rc < 0)
+		goto out_free_msg;
+
+	*out = msg;
+	return 0;
+
+out_free_msg:
+	nlmsg_free(msg);
+	return rc;
+}
+
+int sr_nl_build_link_up(int ifindex, struct nl_msg **out)
+{
+	struct nl_msg *msg;
+
+	if (ifindex <= 0 || !out)
+		return -EINVAL;
+	/* ifi_change = IFF_UP: the kernel touches no other flag. */
+	msg = link_msg_alloc(RTM_SETLINK, ifindex, IFF_UP, IFF_UP);
+	if (!msg)
+		return -ENOMEM;
+	*out = msg;
+	return 0;
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
+		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT])
+{
+	int first = 0;
+
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		result[a] = SR_ATTR_NOT_TRIED;
+	if (!nl || !nl->send || !s)
+		return -EINVAL;
+
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
+		struct nl_msg *msg;
+		int rc;
+
+		rc = sr_nl_build_vf_attr(pf_ifindex, vf, (enum sr_vf_attr)a, s, &msg);
+		if (rc == -ENODATA)
+			continue;
+		if (rc == 0) {
+			rc = nl->send(nl->send_ctx, msg);
+			nlmsg_free(msg);
+		}
+		result[a] = rc;
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	return first;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+/* Copy attribute a into dst when it is present and long enough. */
+static bool attr_get(const struct nlattr *a, void *dst, size_t len)
+{
+	if (!a || nla_len(a) < 0 || (size_t)nla_len(a) < len)
+		return false;
+	memcpy(dst, nla_data(a), len);
+	return true;
+}
+
+/* The VF number: every IFLA_VF_* struct starts with __u32 vf. Falls back to
+ * the entry's position when no attribute carries one. */
+static uint32_t vf_info_index(struct nlattr *t[], uint32_t position)
+{
+	static const int carriers[] = {
+		IFLA_VF_MAC, IFLA_VF_VLAN, IFLA_VF_TX_RATE, IFLA_VF_SPOOFCHK,
+		IFLA_VF_LINK_STATE, IFLA_VF_RATE, IFLA_VF_TRUST,
+	};
+	uint32_t vf;
+
+	for (size_t i = 0; i < sizeof(carriers) / sizeof(carriers[0]); i++)
+		if (attr_get(t[carriers[i]], &vf, sizeof(vf)))
+			return vf;
+	return position;
+}
+
+static void parse_vf_vlan(struct nlattr *t[], struct sr_vf_settings *s)
+{
+	struct ifla_vf_vlan_info vi;
+	struct ifla_vf_vlan v;
+	uint32_t vlan = 0, qos = 0, proto = 0;
+	struct nlattr *a;
+	bool found = false;
+	int rem;
+
+	if (t[IFLA_VF_VLAN_LIST]) {
+		nla_for_each_nested(a, t[IFLA_VF_VLAN_LIST], rem) {
+			if (nla_type(a) == IFLA_VF_VLAN_INFO && attr_get(a, &vi, sizeof(vi))) {
+				vlan = vi.vlan;
+				qos = vi.qos;
+				proto = ntohs(vi.vlan_proto);
+				found = true;
+				break;
+			}
+		}
+	}
+	if (!found && attr_get(t[IFLA_VF_VLAN], &v, sizeof(v))) {
+		vlan = v.vlan;
+		qos = v.qos;
+		proto = SR_ETH_P_8021Q;
+		found = true;
+	}
+	if (!found || vlan > SR_VLAN_MAX || qos > SR_QOS_MAX)
+		return;
+	s->vlan = (int32_t)vlan;
+	s->qos = (int32_t)qos;
+	s->vlan_proto = proto ? (int32_t)proto : SR_ETH_P_8021Q;
+}
+
+/* Kernel reports -1 when the driver does not say. */
+static int8_t parse_onoff(uint32_t setting)
+{
+	if (setting == UINT32_MAX)
+		return SR_UNSET;
+	return setting ? 1 : 0;
+}
+
+/* Parse one IFLA_VF_INFO into vfs[]. Returns 0 when placed, -ERANGE when its
+ * VF number is outside 0..num-1. */
+static int parse_vf_info(struct nlattr *vfi, uint32_t position,
+			 struct sr_vf_settings *vfs, uint32_t num)
+{
+	struct nlattr *t[IFLA_VF_MAX + 1];
+	struct ifla_vf_mac mac;
+	struct ifla_vf_spoofchk sc;
+	struct ifla_vf_trust tr;
+	struct ifla_vf_link_state ls;
+	struct ifla_vf_rate rate;
+	struct ifla_vf_tx_rate txr;
+	struct sr_vf_settings *s;
+	uint32_t idx;
+
+	if (nla_parse_nested(t, IFLA_VF_MAX, vfi, NULL) < 0)
+		return -EBADMSG;
+	idx = vf_info_index(t, position);
+	if (idx >= num)
+		return -ERANGE;
+	s = &vfs[idx];
+
+	if (attr_get(t[IFLA_VF_MAC], &mac, sizeof(mac))) {
+		s->has_mac = true;
+		memcpy(s->mac, mac.mac, sizeof(s->mac));
+	}
+	parse_vf_vlan(t, s);
+	if (attr_get(t[IFLA_VF_SPOOFCHK], &sc, sizeof(sc)))
+		s->spoofchk = parse_onoff(sc.setting);
+	if (attr_get(t[IFLA_VF_TRUST], &tr, sizeof(tr)))
+		s->trust = parse_onoff(tr.setting);
+	if (attr_get(t[IFLA_VF_LINK_STATE], &ls, sizeof(ls)) &&
+	    ls.link_state <= SR_LINK_STATE_DISABLE)
+		s->link_state = (int8_t)ls.link_state;
+	if (attr_get(t[IFLA_VF_RATE], &rate, sizeof(rate))) {
+		s->min_tx_rate = rate.min_tx_rate;
+		s->max_tx_rate = rate.max_tx_rate;
+	} else if (attr_get(t[IFLA_VF_TX_RATE], &txr, sizeof(txr))) {
+		s->max_tx_rate = txr.rate;
+	}
+	return 0;
+}
+
+int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n_out,
+		    bool *truncated, struct sr_err *err)
+{
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct sr_vf_settings *vfs = NULL;
+	uint32_t num = 0, placed = 0, position = 0;
+	struct nlattr *vfi;
+	int rc, rem;
+
+	if (!nlh || !out || !n_out || !truncated)
+		return sr_err_set(err, -EINVAL, "netlink: no message to parse");
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return sr_err_set(err, -EPROTO, "netlink: message type %u, expected RTM_NEWLINK",
+				  nlh->nlmsg_type);
+	if (!nlmsg_valid_hdr(nlh, sizeof(struct ifinfomsg)))
+		return sr_err_set(err, -EBADMSG, "netlink: RTM_NEWLINK shorter than ifinfomsg");
+	rc = nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL);
+	if (rc < 0)
+		return sr_err_set(err, -EBADMSG, "netlink: malformed RTM_NEWLINK attributes");
+
+	if (attr_get(tb[IFLA_NUM_VF], &num, sizeof(num)) && num > SR_NL_MAX_VFS)
+		return sr_err_set(err, -EBADMSG, "netlink: IFLA_NUM_VF %u: allowed 0..%u",
+				  num, SR_NL_MAX_VFS);
+	if (num) {
+		vfs = calloc(num, sizeof(*vfs));
+		if (!vfs)
+			return sr_err_set(err, -ENOMEM, "netlink: %u VF settings: out of memory",
+					  num);
+		for (uint32_t i = 0; i < num; i++)
+			sr_vf_settings_init(&vfs[i]);
+	}
+
+	if (num && tb[IFLA_VFINFO_LIST]) {
+		nla_for_each_nested(vfi, tb[IFLA_VFINFO_LIST], rem) {
+			if (nla_type(vfi) != IFLA_VF_INFO)
+				continue;
+			if (parse_vf_info(vfi, position, vfs, num) == 0)
+				placed++;
+			position++;
+		}
+	}
+
+	*out = vfs;
+	*n_out = num;
+	*truncated = placed < num;
+	return 0;
+}
+
+struct read_vfs_ctx {
+	int ifindex;
+	bool got;
+	struct sr_vf_settings *vfs;
+	size_t n;
+	bool truncated;
+	struct sr_err *err;
+};
+
+static int read_vfs_reply(struct nlmsghdr *nlh, void *arg)
+{
+	struct read_vfs_ctx *c = arg;
+	struct ifinfomsg *ifi;
+
+	if (c->got || nlh->nlmsg_type != RTM_NEWLINK ||
+	    !nlmsg_valid_hdr(nlh, sizeof(*ifi)))
+		return 0;
+	ifi = nlmsg_data(nlh);
+	if (ifi->ifi_index != c->ifindex)
+		return 0;
+	c->got = true;
+	return sr_nl_parse_vfs(nlh, &c->vfs, &c->n, &c->truncated, c->err);
+}
+
+static int getlink_alloc(int ifindex, uint32_t ext_mask, struct nl_msg **out)
+{
+	struct nl_msg *msg;
+
+	msg = link_msg_alloc(RTM_GETLINK, ifindex, 0, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (ext_mask && nla_put_u32(msg, IFLA_EXT_MASK, ext_mask) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	*out = msg;
+	return 0;
+}
+
+int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out,
+		   size_t *n_out, bool *truncated, struct sr_err *err)
+{
+	struct read_vfs_ctx c = { .ifindex = pf_ifindex, .err = err };
+	struct nl_msg *msg;
+	int rc;
+
+	if (!nl || !nl->sock)
+		return sr_err_set(err, -ENOTCONN, "netlink: no socket to read ifindex %d",
+				  pf_ifindex);
+	if (pf_ifindex <= 0 || !out || !n_out || !truncated)
+		return sr_err_set(err, -EINVAL, "netlink: ifindex %d: allowed 1..%d",
+				  pf_ifindex, INT32_MAX);
+
+	rc = getlink_alloc(pf_ifindex, RTEXT_FILTER_VF, &msg);
+	if (rc < 0)
+		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", pf_ifindex,
+				  strerror(-rc));
+	rc = sr_nl_transact(nl->sock, msg, read_vfs_reply, &c);
+	nlmsg_free(msg);
+	if (rc < 0 && c.got)
+		goto out_free_vfs; /* the parser wrote err */
+	if (rc < 0) {
+		sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", pf_ifindex,
+			   strerror(-rc));
+		goto out_free_vfs;
+	}
+	if (!c.got) {
+		rc = sr_err_set(err, -EPROTO, "netlink: RTM_GETLINK ifindex %d: no RTM_NEWLINK reply",
+				pf_ifindex);
+		goto out_free_vfs;
+	}
+
+	*out = c.vfs;
+	*n_out = c.n;
+	*truncated = c.truncated;
+	return 0;
+
+out_free_vfs:
+	free(c.vfs);
+	return rc;
+}
+
+struct read_flags_ctx {
+	int ifindex;
+	bool got;
+	unsigned int flags;
+};
+
+static int read_flags_reply(struct nlmsghdr *nlh, void *arg)
+{
+	struct read_flags_ctx *c = arg;
+	struct ifinfomsg *ifi;
+
+	if (c->got || nlh->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(nlh, sizeof(*ifi)))
+		return 0;
+	ifi = nlmsg_data(nlh);
+	if (ifi->ifi_index != c->ifindex)
+		return 0;
+	c->flags = ifi->ifi_flags;
+	c->got = true;
+	return 0;
+}
+
+int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down)
+{
+	struct read_flags_ctx c = { .ifindex = ifindex };
+	struct nl_msg *msg;
+	bool down;
+	int rc;
+
+	if (!nl || !nl->sock || !nl->send)
+		return -ENOTCONN;
+	if (ifindex <= 0 || !was_down)
+		return -EINVAL;
+
+	rc = getlink_alloc(ifindex, 0, &msg);
+	if (rc < 0)
+		return rc;
+	rc = sr_nl_transact(nl->sock, msg, read_flags_reply, &c);
+	nlmsg_free(msg);
+	if (rc < 0)
+		return rc;
+	if (!c.got)
+		return -EPROTO;
+
+	down = !(c.flags & IFF_UP);
+	if (down) {
+		rc = sr_nl_build_link_up(ifindex, &msg);
+		if (rc < 0)
+			return rc;
+		rc = nl->send(nl->send_ctx, msg);
+		nlmsg_free(msg);
+		if (rc < 0)
+			return rc;
+	}
+	*was_down = down;
+	return 0;
+}

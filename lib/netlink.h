@@ -15,6 +15,7 @@
 
 struct nl_msg;
 struct nl_sock;
+struct nlmsghdr;
 
 /* Sends one request and waits for its ACK; returns 0 or -errno. */
 typedef int (*sr_nl_send_fn)(void *ctx, struct nl_msg *msg);
@@ -41,11 +42,20 @@ int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
 int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
 		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT]);
 
-/* Read every VF's settings of the PF (dump with RTEXT_FILTER_VF). *out is
+/* Read every VF's settings of the PF (RTM_GETLINK, RTEXT_FILTER_VF). *out is
  * indexed by VF number, *n_out = IFLA_NUM_VF. *truncated is set when the
  * VF list held fewer entries than IFLA_NUM_VF. */
 int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out,
 		   size_t *n_out, bool *truncated, struct sr_err *err);
 
+/* The pure half of sr_nl_read_vfs: parse one RTM_NEWLINK message (IFLA_NUM_VF,
+ * IFLA_VFINFO_LIST). *out (NULL when IFLA_NUM_VF is 0 or absent) is owned by
+ * the caller; fields the message does not carry stay SR_UNSET. */
+int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n_out,
+		    bool *truncated, struct sr_err *err);
+
 /* Bring the link up if it is down (IFF_UP). *was_down set accordingly. */
 int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down);
+
+/* Build the RTM_SETLINK request that sets IFF_UP (and only IFF_UP). */
+int sr_nl_build_link_up(int ifindex, struct nl_msg **out);

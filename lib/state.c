@@ -1,1 +1,560 @@
 /* SPDX-License-Identifier: MIT */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "state.pb-c.h"
+
+typedef SriovAgent__State__State PbState;
+typedef SriovAgent__State__Pf PbPf;
+typedef SriovAgent__State__Vf PbVf;
+typedef SriovAgent__State__VfSettings PbSettings;
+typedef SriovAgent__State__Reservation PbRes;
+typedef SriovAgent__State__AttrResult PbAttr;
+typedef SriovAgent__State__App PbApp;
+
+#define STATE_MAX_BYTES (64u << 20)
+
+void sr_state_free(struct sr_state *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_pfs; i++) {
+		sr_pf_clear(&st->pfs[i]);
+		if (st->kernel)
+			free(st->kernel[i]);
+	}
+	free(st->kernel);
+	free(st->pfs);
+	free(st->res);
+	free(st->apps);
+	memset(st, 0, sizeof(*st));
+}
+
+/* ---- encode: model -> protobuf-c structs that point into the model ---- */
+
+struct enc_settings {
+	PbSettings pb;
+	ProtobufCBinaryData mac;
+};
+
+static PbSettings *enc_settings(const struct sr_vf_settings *s, struct enc_settings *e)
+{
+	sriov_agent__state__vf_settings__init(&e->pb);
+	if (s->has_mac) {
+		e->pb.has_mac = true;
+		e->pb.mac.data = (uint8_t *)s->mac;
+		e->pb.mac.len = 6;
+	}
+#define ENC(field, cond, val) \
+	do {                                 \
+		if (cond) {                  \
+			e->pb.has_##field = true; \
+			e->pb.field = (val); \
+		}                            \
+	} while (0)
+	ENC(vlan, s->vlan != SR_UNSET, (uint32_t)s->vlan);
+	ENC(qos, s->qos != SR_UNSET, (uint32_t)s->qos);
+	ENC(vlan_proto, s->vlan_proto != SR_UNSET, (uint32_t)s->vlan_proto);
+	ENC(spoofchk, s->spoofchk != SR_UNSET, s->spoofchk);
+	ENC(trust, s->trust != SR_UNSET, s->trust);
+	ENC(link_state, s->link_state != SR_UNSET, (uint32_t)s->link_state);
+	ENC(min_tx_rate, s->min_tx_rate != SR_UNSET, (uint32_t)s->min_tx_rate);
+	ENC(max_tx_rate, s->max_tx_rate != SR_UNSET, (uint32_t)s->max_tx_rate);
+#undef ENC
+	return &e->pb;
+}
+
+static void dec_settings(const PbSettings *pb, struct sr_vf_settings *s)
+{
+	sr_vf_settings_init(s);
+	if (!pb)
+		return;
+	if (pb->has_mac && pb->mac.len == 6) {
+		s->has_mac = true;
+		memcpy(s->mac, pb->mac.data, 6);
+	}
+	if (pb->has_vlan && pb->vlan <= SR_VLAN_MAX)
+		s->vlan = (int32_t)pb->vlan;
+	if (pb->has_qos && pb->qos <= SR_QOS_MAX)
+		s->qos = (int32_t)pb->qos;
+	if (pb->has_vlan_proto && pb->vlan_proto <= 0xffff)
+		s->vlan_proto = (int32_t)pb->vlan_proto;
+	if (pb->has_spoofchk)
+		s->spoofchk = pb->spoofchk ? 1 : 0;
+	if (pb->has_trust)
+		s->trust = pb->trust ? 1 : 0;
+	if (pb->has_link_state && pb->link_state <= SR_LINK_STATE_DISABLE)
+		s->link_state = (int8_t)pb->link_state;
+	if (pb->has_min_tx_rate)
+		s->min_tx_rate = pb->min_tx_rate;
+	if (pb->has_max_tx_rate)
+		s->max_tx_rate = pb->max_tx_rate;
+}
+
+/* Everything the encoder points at, freed in one place. */
+struct enc {
+	PbState st;
+	PbPf *pfs, **pfp;
+	PbVf *vfs, **vfp;
+	struct enc_settings *vf_kernel;
+	PbRes *res, **resp;
+	struct enc_settings *desired, *original;
+	PbAttr *attrs, **attrp;
+	PbApp *apps, **appp;
+};
+
+static void enc_free(struct enc *e)
+{
+	free(e->pfs);
+	free(e->pfp);
+	free(e->vfs);
+	free(e->vfp);
+	free(e->vf_kernel);
+	free(e->res);
+	free(e->resp);
+	free(e->desired);
+	free(e->original);
+	free(e->attrs);
+	free(e->attrp);
+	free(e->apps);
+	free(e->appp);
+}
+
+static char *nz(const char *s)
+{
+	return s[0] ? (char *)s : NULL;
+}
+
+int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err)
+{
+	struct enc e = { 0 };
+	size_t n_vfs = 0, v = 0, a = 0;
+	struct sr_vf_settings unset;
+	uint8_t *out;
+
+	sr_vf_settings_init(&unset);
+	int r = 0;
+
+	for (size_t i = 0; i < st->n_pfs; i++)
+		n_vfs += st->pfs[i].n_vfs;
+#define ALLOC(p, n) ((p) = calloc((n) > 0 ? (n) : 1, sizeof(*(p))))
+	if (!ALLOC(e.pfs, st->n_pfs) || !ALLOC(e.pfp, st->n_pfs) || !ALLOC(e.vfs, n_vfs) ||
+	    !ALLOC(e.vfp, n_vfs) || !ALLOC(e.vf_kernel, n_vfs) || !ALLOC(e.res, st->n_res) ||
+	    !ALLOC(e.resp, st->n_res) || !ALLOC(e.desired, st->n_res) ||
+	    !ALLOC(e.original, st->n_res) || !ALLOC(e.attrs, st->n_res * SR_ATTR__COUNT) ||
+	    !ALLOC(e.attrp, st->n_res * SR_ATTR__COUNT) || !ALLOC(e.apps, st->n_apps) ||
+	    !ALLOC(e.appp, st->n_apps)) {
+		r = sr_err_set(err, -ENOMEM, "state: out of memory");
+		goto out;
+	}
+#undef ALLOC
+
+	sriov_agent__state__state__init(&e.st);
+	e.st.has_version = true;
+	e.st.version = SR_STATE_VERSION;
+	e.st.has_applied_at = true;
+	e.st.applied_at = st->applied_at;
+	e.st.last_result = nz(st->last_result);
+
+	for (size_t i = 0; i < st->n_pfs; i++) {
+		const struct sr_pf *pf = &st->pfs[i];
+		PbPf *p = &e.pfs[i];
+
+		sriov_agent__state__pf__init(p);
+		p->label = nz(pf->label);
+		p->ifname = nz(pf->ifname);
+		p->pci = (char *)pf->pci;
+		p->driver = nz(pf->driver);
+		p->has_vendor = p->has_device = true;
+		p->vendor = pf->vendor;
+		p->device = pf->device;
+		p->name = nz(pf->name);
+		p->has_totalvfs = p->has_numvfs = true;
+		p->totalvfs = pf->totalvfs;
+		p->numvfs = pf->numvfs;
+		p->vfs = &e.vfp[v];
+		p->n_vfs = pf->n_vfs;
+		for (size_t j = 0; j < pf->n_vfs; j++, v++) {
+			const struct sr_vf *vf = &pf->vfs[j];
+			PbVf *q = &e.vfs[v];
+
+			sriov_agent__state__vf__init(q);
+			q->index = vf->index;
+			q->pci = (char *)vf->pci;
+			q->ifname = nz(vf->ifname);
+			q->driver = nz(vf->driver);
+			q->has_iommu_group = vf->iommu_group != SR_UNSET;
+			q->iommu_group = vf->iommu_group;
+			if (st->kernel && st->kernel[i] && !sr_vf_settings_equal(&st->kernel[i][j], &unset))
+				q->kernel = enc_settings(&st->kernel[i][j], &e.vf_kernel[v]);
+			e.vfp[v] = q;
+		}
+		e.pfp[i] = p;
+	}
+	e.st.pfs = e.pfp;
+	e.st.n_pfs = st->n_pfs;
+
+	for (size_t i = 0; i < st->n_res; i++) {
+		const struct sr_reservation *rs = &st->res[i];
+		PbRes *p = &e.res[i];
+
+		sriov_agent__state__reservation__init(p);
+		p->app_uuid = (char *)rs->app_uuid;
+		p->app_name = nz(rs->app_name);
+		p->pf_pci = (char *)rs->pf_pci;
+		p->pf_ifname = nz(rs->pf_ifname);
+		p->vf_index = rs->vf_index;
+		p->vf_pci = (char *)rs->vf_pci;
+		p->has_adapter = true;
+		p->adapter = rs->adapter;
+		p->desired = enc_settings(&rs->desired, &e.desired[i]);
+		if (rs->has_original)
+			p->original = enc_settings(&rs->original, &e.original[i]);
+		p->attrs = &e.attrp[a];
+		for (int k = 0; k < SR_ATTR__COUNT; k++, a++) {
+			sriov_agent__state__attr_result__init(&e.attrs[a]);
+			e.attrs[a].attr = (char *)sr_vf_attr_name(k);
+			e.attrs[a].has_result = rs->attr_result[k] != SR_ATTR_NOT_TRIED;
+			e.attrs[a].result = rs->attr_result[k];
+			e.attrp[a] = &e.attrs[a];
+		}
+		p->n_attrs = SR_ATTR__COUNT;
+		p->error = nz(rs->error);
+		p->bound_driver = nz(rs->bound_driver);
+		p->original_driver = nz(rs->original_driver);
+		e.resp[i] = p;
+	}
+	e.st.reservations = e.resp;
+	e.st.n_reservations = st->n_res;
+
+	for (size_t i = 0; i < st->n_apps; i++) {
+		const struct sr_app *ap = &st->apps[i];
+		PbApp *p = &e.apps[i];
+
+		sriov_agent__state__app__init(p);
+		p->uuid = (char *)ap->uuid_str;
+		p->name = nz(ap->name);
+		p->has_memory_kib = p->has_vcpus = p->has_virt_mode = p->has_activate = true;
+		p->memory_kib = ap->memory_kib;
+		p->vcpus = ap->vcpus;
+		p->virt_mode = ap->virt_mode;
+		p->activate = ap->activate;
+		e.appp[i] = p;
+	}
+	e.st.apps = e.appp;
+	e.st.n_apps = st->n_apps;
+
+	*len = sriov_agent__state__state__get_packed_size(&e.st);
+	out = malloc(*len ? *len : 1);
+	if (!out) {
+		r = sr_err_set(err, -ENOMEM, "state: out of memory");
+		goto out;
+	}
+	sriov_agent__state__state__pack(&e.st, out);
+	*buf = out;
+out:
+	enc_free(&e);
+	return r;
+}
+
+/* ---- decode ---- */
+
+static int copy_str(char *dst, size_t cap, const char *src, const char *what,
+		    struct sr_err *err)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= cap)
+		return sr_err_set(err, -EINVAL, "state: %s is %zu bytes, at most %zu allowed",
+				  what, n, cap - 1);
+	memcpy(dst, src ? src : "", n + 1);
+	return 0;
+}
+
+static int dec_pf(const PbPf *p, struct sr_pf *pf, struct sr_vf_settings **kernel,
+		  struct sr_err *err)
+{
+	int r;
+
+	if ((r = copy_str(pf->label, sizeof(pf->label), p->label, "pf label", err)) ||
+	    (r = copy_str(pf->ifname, sizeof(pf->ifname), p->ifname, "pf ifname", err)) ||
+	    (r = copy_str(pf->pci, sizeof(pf->pci), p->pci, "pf pci", err)) ||
+	    (r = copy_str(pf->driver, sizeof(pf->driver), p->driver, "pf driver", err)) ||
+	    (r = copy_str(pf->name, sizeof(pf->name), p->name, "pf name", err)))
+		return r;
+	if (!sr_valid_pci(pf->pci))
+		return sr_err_set(err, -EINVAL, "state: PF PCI address \"%s\" is not dddd:bb:dd.f",
+				  pf->pci);
+	pf->vendor = p->vendor;
+	pf->device = p->device;
+	pf->totalvfs = p->totalvfs;
+	pf->numvfs = p->numvfs;
+	pf->vfs = calloc(p->n_vfs ? p->n_vfs : 1, sizeof(*pf->vfs));
+	*kernel = calloc(p->n_vfs ? p->n_vfs : 1, sizeof(**kernel));
+	if (!pf->vfs || !*kernel)
+		return sr_err_set(err, -ENOMEM, "state: out of memory");
+	for (size_t j = 0; j < p->n_vfs; j++) {
+		const PbVf *q = p->vfs[j];
+		struct sr_vf *vf = &pf->vfs[j];
+
+		vf->index = q->index;
+		if ((r = copy_str(vf->pci, sizeof(vf->pci), q->pci, "vf pci", err)) ||
+		    (r = copy_str(vf->ifname, sizeof(vf->ifname), q->ifname, "vf ifname", err)) ||
+		    (r = copy_str(vf->driver, sizeof(vf->driver), q->driver, "vf driver", err)))
+			return r;
+		vf->iommu_group = q->has_iommu_group && q->iommu_group >= 0 ? q->iommu_group : SR_UNSET;
+		dec_settings(q->kernel, &(*kernel)[j]);
+		pf->n_vfs++;
+	}
+	return 0;
+}
+
+static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err)
+{
+	uuid_t u;
+	int r;
+
+	sr_reservation_init(rs);
+	if ((r = copy_str(rs->app_uuid, sizeof(rs->app_uuid), p->app_uuid, "app uuid", err)) ||
+	    (r = copy_str(rs->app_name, sizeof(rs->app_name), p->app_name, "app name", err)) ||
+	    (r = copy_str(rs->pf_pci, sizeof(rs->pf_pci), p->pf_pci, "pf pci", err)) ||
+	    (r = copy_str(rs->pf_ifname, sizeof(rs->pf_ifname), p->pf_ifname, "pf ifname", err)) ||
+	    (r = copy_str(rs->vf_pci, sizeof(rs->vf_pci), p->vf_pci, "vf pci", err)) ||
+	    (r = copy_str(rs->error, sizeof(rs->error), p->error, "error", err)) ||
+	    (r = copy_str(rs->bound_driver, sizeof(rs->bound_driver), p->bound_driver,
+			  "bound driver", err)) ||
+	    (r = copy_str(rs->original_driver, sizeof(rs->original_driver), p->original_driver,
+			  "original driver", err)))
+		return r;
+	if (uuid_parse(rs->app_uuid, u))
+		return sr_err_set(err, -EINVAL, "state: reservation app UUID \"%s\" is malformed",
+				  rs->app_uuid);
+	if (!sr_valid_pci(rs->pf_pci) || (rs->vf_pci[0] && !sr_valid_pci(rs->vf_pci)))
+		return sr_err_set(err, -EINVAL, "state: reservation of %s has a malformed PCI address",
+				  rs->app_uuid);
+	rs->vf_index = p->vf_index;
+	rs->adapter = p->adapter;
+	dec_settings(p->desired, &rs->desired);
+	rs->has_original = p->original != NULL;
+	dec_settings(p->original, &rs->original);
+	for (size_t k = 0; k < p->n_attrs; k++)
+		for (int a = 0; a < SR_ATTR__COUNT; a++)
+			if (p->attrs[k]->attr && !strcmp(p->attrs[k]->attr, sr_vf_attr_name(a)) &&
+			    p->attrs[k]->has_result && p->attrs[k]->result <= 0)
+				rs->attr_result[a] = p->attrs[k]->result;
+	return 0;
+}
+
+static int dec_app(const PbApp *p, struct sr_app *ap, struct sr_err *err)
+{
+	int r;
+
+	memset(ap, 0, sizeof(*ap));
+	if ((r = copy_str(ap->name, sizeof(ap->name), p->name, "app name", err)))
+		return r;
+	if (!p->uuid || uuid_parse(p->uuid, ap->uuid))
+		return sr_err_set(err, -EINVAL, "state: app UUID \"%.40s\" is malformed",
+				  p->uuid ? p->uuid : "");
+	uuid_unparse_lower(ap->uuid, ap->uuid_str);
+	ap->memory_kib = p->memory_kib;
+	ap->vcpus = p->vcpus;
+	ap->virt_mode = p->virt_mode;
+	ap->activate = p->activate;
+	return 0;
+}
+
+int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct sr_err *err)
+{
+	struct sr_state st = { 0 };
+	PbState *pb;
+	int r = 0;
+
+	pb = sriov_agent__state__state__unpack(NULL, len, buf);
+	if (!pb)
+		return sr_err_set(err, -EINVAL, "state: %zu bytes are not a valid state file", len);
+	if (pb->has_version && pb->version != SR_STATE_VERSION) {
+		r = sr_err_set(err, -EINVAL, "state: version %u, this agent reads version %u",
+			       pb->version, SR_STATE_VERSION);
+		goto out;
+	}
+	st.pfs = calloc(pb->n_pfs ? pb->n_pfs : 1, sizeof(*st.pfs));
+	st.kernel = calloc(pb->n_pfs ? pb->n_pfs : 1, sizeof(*st.kernel));
+	st.res = calloc(pb->n_reservations ? pb->n_reservations : 1, sizeof(*st.res));
+	st.apps = calloc(pb->n_apps ? pb->n_apps : 1, sizeof(*st.apps));
+	if (!st.pfs || !st.kernel || !st.res || !st.apps) {
+		r = sr_err_set(err, -ENOMEM, "state: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < pb->n_pfs; i++) {
+		st.n_pfs++;
+		if ((r = dec_pf(pb->pfs[i], &st.pfs[i], &st.kernel[i], err)))
+			goto out;
+	}
+	for (size_t i = 0; i < pb->n_reservations; i++, st.n_res++)
+		if ((r = dec_res(pb->reservations[i], &st.res[i], err)))
+			goto out;
+	for (size_t i = 0; i < pb->n_apps; i++, st.n_apps++)
+		if ((r = dec_app(pb->apps[i], &st.apps[i], err)))
+			goto out;
+	st.applied_at = pb->applied_at;
+	if ((r = copy_str(st.last_result, sizeof(st.last_result), pb->last_result, "last result",
+			  err)))
+		goto out;
+	*out = st;
+	memset(&st, 0, sizeof(st));
+out:
+	sriov_agent__state__state__free_unpacked(pb, NULL);
+	sr_state_free(&st);
+	return r;
+}
+
+/* ---- files ---- */
+
+int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err)
+{
+	uint8_t *b = NULL;
+	size_t n = 0, cap = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	for (;;) {
+		ssize_t got;
+
+		if (n == cap) {
+			uint8_t *nb;
+
+			if (cap >= max) {
+				r = sr_err_set(err, -EFBIG, "%s: larger than %zu bytes", path, max);
+				goto out;
+			}
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max)
+				cap = max;
+			nb = realloc(b, cap);
+			if (!nb) {
+				r = sr_err_set(err, -ENOMEM, "%s: out of memory", path);
+				goto out;
+			}
+			b = nb;
+		}
+		got = read(fd, b + n, cap - n);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	*buf = b;
+	*len = n;
+	b = NULL;
+out:
+	free(b);
+	close(fd);
+	return r;
+}
+
+int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+		    struct sr_err *err)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	const uint8_t *p = buf;
+	int fd, dfd, r = 0;
+
+	if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= (int)sizeof(tmp))
+		return sr_err_set(err, -ENAMETOOLONG, "%s/%s: path too long", dir, name);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "%s: cannot create temporary file: %s", dir,
+				  strerror(errno));
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = sr_err_set(err, -errno, "%s: write: %s", tmp, strerror(errno));
+			goto out_unlink;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fchmod(fd, 0644) || fsync(fd)) {
+		r = sr_err_set(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
+		goto out_unlink;
+	}
+	if (close(fd)) {
+		fd = -1;
+		r = sr_err_set(err, -errno, "%s: close: %s", tmp, strerror(errno));
+		goto out_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, dst)) {
+		r = sr_err_set(err, -errno, "rename %s -> %s: %s", tmp, dst, strerror(errno));
+		goto out_unlink;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd))
+		r = sr_err_set(err, -errno, "%s: fsync of directory: %s", dir, strerror(errno));
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}
+
+int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err)
+{
+	char path[PATH_MAX];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SR_STATE_FILE);
+	r = sr_read_file(path, STATE_MAX_BYTES, &buf, &len, err);
+	if (r == -ENOENT) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	if (r)
+		return r;
+	r = sr_state_decode(buf, len, out, err);
+	free(buf);
+	if (r)
+		sr_err_prefix(err, r, "%s", path);
+	return r;
+}
+
+int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return sr_err_set(err, -errno, "state dir %s: %s", dir, strerror(errno));
+	if ((r = sr_state_encode(st, &buf, &len, err)))
+		return r;
+	r = sr_write_atomic(dir, SR_STATE_FILE, buf, len, err);
+	free(buf);
+	return r;
+}

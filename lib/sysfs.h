@@ -20,11 +20,18 @@ struct sr_sysfs {
 	char root[PATH_MAX];          /* no trailing slash; "" means "/" */
 	sr_sysfs_writer write;        /* default: sr_sysfs_write_file */
 	void *write_ctx;
-	unsigned wait_timeout_ms;     /* for VFs to appear/disappear; default 10000 */
+	unsigned wait_timeout_ms;     /* for VFs to appear/disappear and for a
+				       * bind to show; default 10000 */
 	unsigned wait_poll_ms;        /* default 20 */
 };
 
 void sr_sysfs_init(struct sr_sysfs *s, const char *root);
+
+/* Checked before any value goes into a path. PCI: "DDDD:BB:DD.F", lowercase
+ * hex, device 00..1f, function 0..7. ifname: 1..15 bytes, no '/', not "."
+ * or "..". Functions below answer -EINVAL with a message naming the field. */
+bool sr_sysfs_pci_valid(const char *pci);
+bool sr_sysfs_ifname_valid(const char *ifname);
 int sr_sysfs_write_file(void *ctx, const char *path, const char *value);
 
 /* Locate a PF by ifname (/sys/class/net/IF/device) or by PCI address

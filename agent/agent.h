@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the agent's commands (apply, run). */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hypervisor.h"
+#include "netlink.h"
+#include "sysfs.h"
+
+#define SR_DEFAULT_STATE_DIR "/var/lib/sriov-agent"
+#define SR_DEFAULT_SOCKET "/run/sriov-agent.sock"
+
+struct agent_opts {
+	const char *config;
+	const char *sysfs_root;
+	const char *state_dir;
+	const char *domain_dir;
+	char domain_dir_buf[PATH_MAX];
+	const char *socket;
+	unsigned long interval;
+	enum sr_hypervisor hv;
+	bool passthrough;       /* bind VFs + write domain configs (--hypervisor != none) */
+	bool no_netlink;
+	bool dry_run;
+};
+
+struct agent_env {
+	struct sr_sysfs sysfs;
+	struct sr_nl nl;
+	size_t last_sysfs_writes;
+	size_t last_netlink_writes;
+};
+
+int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err);
+void agent_env_close(const struct agent_opts *o, struct agent_env *env);
+
+/* Validate + apply config bytes, then write domain configs. */
+int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
+		      size_t len, struct sr_err *err);
+
+/* The long-running daemon (run.c). Returns the process exit code. */
+int agent_run(const struct agent_opts *o);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* sriovctl: shared context and the per-VF printer. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "hypervisor.h"
+#include "model.h"
+#include "state.h"
+
+enum { CTL_OK = 0, CTL_NOT_FOUND = 1, CTL_USAGE = 2 };
+
+struct ctl {
+	const char *state_dir;
+	const char *sysfs_root;
+	const char *socket;
+	bool json;
+	enum sr_hypervisor hv;
+	struct sr_state st;
+	bool live;              /* kernel view refreshed through netlink */
+};
+
+/* Load the state file (a missing one is empty). 0 or prints and returns 1. */
+int ctl_load_state(struct ctl *c);
+
+/* Refresh the kernel's VF view of every PF in the state via netlink, when
+ * the sysfs root is the real one. Silent when it cannot. */
+void ctl_refresh_kernel(struct ctl *c);
+
+/* Print one VF (with its reservation, if any) as a JSON object / table row. */
+void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
+		  const struct sr_reservation *res, const struct sr_vf_settings *kernel);
+void ctl_print_vf_header(void);
+
+const struct sr_app *ctl_find_app(const struct sr_state *st, const char *uuid);
+
+int ctl_pfs(struct ctl *c, int argc, char **argv);
+int ctl_list(struct ctl *c, int argc, char **argv);
+int ctl_show(struct ctl *c, int argc, char **argv);
+int ctl_domain(struct ctl *c, int argc, char **argv);
+int ctl_status(struct ctl *c, int argc, char **argv);
+int ctl_push(struct ctl *c, int argc, char **argv);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* sriovctl domain-config APP-UUID [--hypervisor kvm|xen] */
+#include <errno.h>
+#include <stdio.h>
+
+#include "ctl.h"
+
+int ctl_domain(struct ctl *c, int argc, char **argv)
+{
+	const struct sr_app *app;
+	struct sr_err err = { "" };
+	int r;
+
+	if (argc != 1) {
+		fprintf(stderr, "sriovctl: domain-config takes one APP-UUID\n");
+		return CTL_USAGE;
+	}
+	if (ctl_load_state(c))
+		return 1;
+	app = ctl_find_app(&c->st, argv[0]);
+	if (!app) {
+		fprintf(stderr, "sriovctl: app %s: not in the applied config\n", argv[0]);
+		return CTL_NOT_FOUND;
+	}
+	r = sr_emit_domain(c->hv, app, c->st.res, c->st.n_res, stdout, &err);
+	if (r) {
+		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		return r == -ENOENT ? CTL_NOT_FOUND : 1;
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* sriovctl list: every VF of every configured PF, with its reservation. */
+#include <stdio.h>
+
+#include "ctl.h"
+#include "print.h"
+#include "reserve.h"
+
+int ctl_list(struct ctl *c, int argc, char **argv)
+{
+	if (argc) {
+		fprintf(stderr, "sriovctl: list takes no arguments\n");
+		return CTL_USAGE;
+	}
+	if (ctl_load_state(c))
+		return 1;
+	ctl_refresh_kernel(c);
+	pr_arr_open(NULL);
+	ctl_print_vf_header();
+	for (size_t i = 0; i < c->st.n_pfs; i++) {
+		const struct sr_pf *pf = &c->st.pfs[i];
+
+		for (size_t j = 0; j < pf->n_vfs; j++) {
+			const struct sr_vf *vf = &pf->vfs[j];
+
+			ctl_print_vf(pf, vf, sr_reservation_find(c->st.res, c->st.n_res, pf->pci, vf->index),
+				     c->st.kernel && c->st.kernel[i] ? &c->st.kernel[i][j] : NULL);
+		}
+	}
+	pr_arr_close();
+	pr_finish();
+	return 0;
+}

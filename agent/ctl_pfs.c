@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* sriovctl pfs: SR-IOV capable PFs found in sysfs, and the IOMMU. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "print.h"
+#include "sysfs.h"
+
+int ctl_pfs(struct ctl *c, int argc, char **argv)
+{
+	struct sr_sysfs s;
+	struct sr_err err = { "" };
+	struct sr_pf *pfs = NULL;
+	size_t n = 0;
+	bool iommu;
+
+	if (argc) {
+		fprintf(stderr, "sriovctl: pfs takes no arguments\n");
+		return CTL_USAGE;
+	}
+	sr_sysfs_init(&s, c->sysfs_root);
+	if (sr_sysfs_list_pfs(&s, &pfs, &n, &err)) {
+		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		return 1;
+	}
+	iommu = sr_sysfs_iommu_enabled(&s);
+	pr_obj_open(NULL);
+	pr_bool(PR_ANY, "iommu", "IOMMU: %s", iommu);
+	pr_text("%s\n", iommu ? "" : " (no IOMMU groups: VF passthrough is refused; boot with intel_iommu=on)");
+	pr_text("%-10s %-13s %-8s %-9s %-9s %s\n", "PF", "PCI", "DRIVER", "TOTALVFS", "NUMVFS", "DEVICE");
+	pr_arr_open("pfs");
+	for (size_t i = 0; i < n; i++) {
+		pr_obj_open(NULL);
+		pr_str(PR_ANY, "pf", "%-10s ", pfs[i].ifname[0] ? pfs[i].ifname : NULL);
+		pr_str(PR_ANY, "pci", "%-13s ", pfs[i].pci);
+		pr_str(PR_ANY, "driver", "%-8s ", pfs[i].driver[0] ? pfs[i].driver : NULL);
+		pr_uint(PR_ANY, "totalvfs", "%-9" PRIu64 " ", pfs[i].totalvfs);
+		pr_uint(PR_ANY, "numvfs", "%-9" PRIu64 " ", pfs[i].numvfs);
+		pr_str(PR_ANY, "name", "%s\n", pfs[i].name[0] ? pfs[i].name : NULL);
+		pr_obj_close();
+	}
+	pr_arr_close();
+	if (!n)
+		pr_text("(no SR-IOV capable device)\n");
+	pr_obj_close();
+	pr_finish();
+	sr_sysfs_free_pfs(pfs, n);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "err.h"
+#include "hypervisor.h"
+#include "state.h"
+
+/* Default file name of an app's domain config: <uuid>.<kvm|xen>.cfg */
+void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t cap);
+
+/* Write one domain config per app holding VFs into dir (created if needed),
+ * atomically; remove this hypervisor's configs of apps that hold none.
+ * Apps whose VF has an error get no config and a warning (counted in
+ * *warnings). */
+int domains_write(const char *dir, enum sr_hypervisor hv, const struct sr_state *st,
+		  unsigned *warnings, struct sr_err *err);

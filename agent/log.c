@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool use_syslog;
+static int max_level = LOG_INFO;
+
+static const struct {
+	const char *name;
+	int level;
+} levels[] = {
+	{ "error", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+};
+
+int sr_log_setup(const char *target, const char *level)
+{
+	if (target) {
+		if (!strcmp(target, "syslog"))
+			use_syslog = true;
+		else if (!strcmp(target, "stderr"))
+			use_syslog = false;
+		else
+			return -EINVAL;
+	}
+	if (level) {
+		size_t i;
+
+		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+			if (!strcmp(levels[i].name, level))
+				break;
+		if (i == sizeof(levels) / sizeof(levels[0]))
+			return -EINVAL;
+		max_level = levels[i].level;
+	}
+	if (use_syslog)
+		openlog("sriov-agent", LOG_PID, LOG_DAEMON);
+	return 0;
+}
+
+void sr_log(void *ctx, int level, const char *fmt, ...)
+{
+	static const char *const tag[] = { "emerg", "alert", "crit", "error", "warning",
+					   "notice", "info", "debug" };
+	va_list ap;
+
+	if (level > max_level)
+		return;
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(level, fmt, ap);
+	} else {
+		fprintf(stderr, "sriov-agent: %s: ", tag[level & 7]);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}

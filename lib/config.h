@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Config decoding: EVE EdgeDevConfig bytes -> validated desired model.
+ * Pure: no I/O. Everything that can be checked without the kernel is
+ * checked here, all of it before anything is applied; checks that need the
+ * node (sriov_totalvfs) happen in the planner.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+
+#define SR_VF_COUNT_CBATTR "sriov-vf-count"
+
+struct sr_pf_cfg {
+	char logicallabel[SR_LABEL_LEN];
+	char phylabel[SR_LABEL_LEN];
+	char assigngrp[SR_LABEL_LEN];
+	char ifname[IF_NAMESIZE];     /* phyaddrs["ifname"], "" if absent */
+	char pci[SR_PCI_LEN];         /* phyaddrs["pcilong"], "" if absent */
+	uint32_t vf_count;            /* 1..; checked against totalvfs later */
+	uint32_t io_index;            /* position in deviceIoList, for messages */
+};
+
+struct sr_adapter_cfg {
+	size_t app;                   /* index into sr_config.apps */
+	size_t pf;                    /* index into sr_config.pfs */
+	int64_t vf_index;             /* SR_UNSET: lowest free VF */
+	uint32_t position;            /* among the app's VF adapters, from 0 */
+	uint32_t adapter_index;       /* position in the app's adapters list */
+	struct sr_vf_settings settings; /* has_mac false: derived at plan time */
+};
+
+struct sr_config {
+	struct sr_pf_cfg *pfs;
+	size_t n_pfs;
+	struct sr_app *apps;
+	size_t n_apps;
+	struct sr_adapter_cfg *adapters;  /* grouped by app, in config order */
+	size_t n_adapters;
+};
+
+/* Decode and validate. On error returns -EINVAL (or -ENOMEM) with a
+ * message naming the field, the value and what is allowed; *out untouched. */
+int sr_config_decode(const uint8_t *buf, size_t len, struct sr_config *out,
+		     struct sr_err *err);
+void sr_config_free(struct sr_config *c);
+
+/* Best label of a PF for messages: logicallabel, else phylabel, else ifname. */
+const char *sr_pf_cfg_label(const struct sr_pf_cfg *pf);
+
+/* Validation primitives, shared by every layer that takes these strings. */
+bool sr_valid_pci(const char *s);           /* "dddd:bb:dd.f", lower/upper hex */
+bool sr_valid_ifname(const char *s);        /* 1..15 bytes, no '/', ':' or space, not . or .. */
+int sr_parse_mac(const char *s, uint8_t mac[6]); /* 0, -EINVAL malformed */
+bool sr_mac_is_unicast(const uint8_t mac[6]);    /* not multicast, not all-zero */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's durable state: the VF table, reservations (with each VF's
+ * saved original settings and attribute outcomes) and the apps, in
+ * <state-dir>/state.pb (proto/state.proto). Written atomically: temp file,
+ * fsync, rename, fsync of the directory; a reader never sees a torn file.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+
+#define SR_STATE_FILE "state.pb"
+#define SR_CONFIG_FILE "config.pb"   /* last accepted config, verbatim */
+#define SR_STATE_VERSION 1
+
+struct sr_state {
+	struct sr_pf *pfs;             /* owned, each with its vfs */
+	size_t n_pfs;
+	struct sr_reservation *res;    /* owned */
+	size_t n_res;
+	struct sr_app *apps;           /* owned */
+	size_t n_apps;
+	/* Kernel-reported VF settings, parallel to pfs[i].vfs; NULL if unknown. */
+	struct sr_vf_settings **kernel;
+	int64_t applied_at;
+	char last_result[SR_ERR_MAX];
+};
+
+void sr_state_free(struct sr_state *st);
+
+/* Parse state bytes; -EINVAL with a message on corrupt or inconsistent data. */
+int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct sr_err *err);
+int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err);
+
+/* Load dir/state.pb; a missing file is an empty state (returns 0). */
+int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
+int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err);
+
+/* Atomically replace dir/name with buf (temp + fsync + rename + dir fsync). */
+int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+		    struct sr_err *err);
+/* Read a whole file (at most max bytes); *buf malloc'd. */
+int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err);

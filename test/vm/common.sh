@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# Sourced by test/vm/run.sh and test/grub/boot.sh: the machine every VM test
+# boots, and the one place that decides PASS from the console.
+#
+# Environment (all optional):
+#   QEMU            QEMU binary (default qemu-system-x86_64)
+#   SR_VM_ACCEL     accelerator (default tcg)
+#   SR_VM_TIMEOUT   seconds before QEMU is killed (default 300)
+#   SR_VM_CACHE     prepare.sh's cache (default test/vm/cache)
+#   SR_VM_LOGDIR    where console logs go (default $SR_VM_CACHE/logs)
+#   SR_VM_QEMU_ARGS extra QEMU arguments, split on spaces (e.g. a second NIC)
+#   SR_VM_IOMMU     intel-iommu properties (default intremap=on,caching-mode=on;
+#                   caching mode is what lets vfio work in the guest, and it
+#                   makes Linux use strict "DMA" domains instead of "DMA-FQ")
+
+sr_vm_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+sr_vm_cache=${SR_VM_CACHE:-$sr_vm_dir/cache}
+sr_vm_logdir=${SR_VM_LOGDIR:-$sr_vm_cache/logs}
+sr_vm_qemu=${QEMU:-qemu-system-x86_64}
+
+sr_vm_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# QEMU >= 8 has the emulated SR-IOV NIC igb (82576, 7 VFs). Exits 77 if not.
+sr_vm_check_qemu() {
+	local v
+	command -v "$sr_vm_qemu" >/dev/null 2>&1 ||
+		sr_vm_skip "$sr_vm_qemu not found (scripts/setup.sh installs QEMU >= 8 from bookworm-backports)"
+	v=$("$sr_vm_qemu" --version | sed -n '1s/.*version \([0-9]*\)\..*/\1/p')
+	[ "${v:-0}" -ge 8 ] ||
+		sr_vm_skip "$sr_vm_qemu is version ${v:-unknown}; the igb SR-IOV NIC needs QEMU >= 8"
+}
+
+# The kernel and initramfs made by prepare.sh. Exits 77 if absent.
+sr_vm_check_cache() {
+	if [ ! -r "$sr_vm_cache/vmlinuz" ] || [ ! -r "$sr_vm_cache/initrd.gz" ] || [ ! -r "$sr_vm_cache/kver" ]; then
+		sr_vm_skip "no kernel in $sr_vm_cache (run test/vm/prepare.sh; it skips when Debian's kernel cannot be downloaded)"
+	fi
+}
+
+# The machine: q35 with a VT-d IOMMU (interrupt remapping, caching mode so
+# vfio works), one igb PF alone behind root port 1 (PF 0000:01:00.0), and
+# the host's / exported read-only over 9p. The igb's user-mode netdev has
+# restrict=on: the guest cannot reach the host or anything beyond it.
+sr_vm_machine_args() {
+	# shellcheck disable=SC2206 # word splitting of SR_VM_QEMU_ARGS is the point
+	local extra=(${SR_VM_QEMU_ARGS:-})
+	printf '%s\n' \
+		-accel "${SR_VM_ACCEL:-tcg}" \
+		-machine q35,kernel-irqchip=split -cpu max -m 1024 -smp 2 \
+		-nographic -no-reboot \
+		-device "intel-iommu,${SR_VM_IOMMU:-intremap=on,caching-mode=on}" \
+		-device pcie-root-port,id=rp1,slot=1 \
+		-device igb,bus=rp1,netdev=n1 \
+		-netdev user,id=n1,restrict=on \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on \
+		"${extra[@]}"
+}
+
+# sr_vm_boot NAME QEMU_ARG...: boot with the machine above plus the given
+# arguments, console to stdout and $sr_vm_logdir/NAME.log. Returns 0 only if
+# the console shows "SR-VM-RESULT: PASS"; prints the measured times.
+sr_vm_boot() {
+	local name=$1 log t0 t1 rc result
+	shift
+	local machine=()
+	mapfile -t machine < <(sr_vm_machine_args)
+	mkdir -p "$sr_vm_logdir"
+	log=$sr_vm_logdir/$name.log
+	echo "vm: $name: console log $log"
+	t0=$(date +%s.%N)
+	timeout -k 10 "${SR_VM_TIMEOUT:-300}" "$sr_vm_qemu" "${machine[@]}" "$@" \
+		</dev/null 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	t1=$(date +%s.%N)
+	result=$(tr -d '\r' <"$log" | sed -n 's/^SR-VM-RESULT: //p' | tail -n1)
+	printf 'vm: %s: QEMU exit %s after %.1fs wall; result: %s\n' \
+		"$name" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "${result:-none}"
+	tr -d '\r' <"$log" | grep -a 'SR-VM: \(init at\|scenario\)' | sed "s/^.*SR-VM:/vm: $name: guest:/"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "vm: $name: FAIL: timed out after ${SR_VM_TIMEOUT:-300}s"
+		return 1
+	fi
+	if [ "$result" != PASS ]; then
+		echo "vm: $name: FAIL: no 'SR-VM-RESULT: PASS' on the console"
+		return 1
+	fi
+	return 0
+}
