@@ -56,15 +56,6 @@ uint32_t sr_hv_vcpus(const struct sr_app *app)
 	return app->vcpus ? app->vcpus : SR_HV_DEFAULT_VCPUS;
 }
 
-void sr_hv_pci_lower(const char *s, char out[SR_PCI_LEN])
-{
-	size_t i;
-
-	for (i = 0; i < SR_PCI_LEN - 1 && s[i]; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
-	out[i] = '\0';
-}
-
 static bool pci_equal(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;

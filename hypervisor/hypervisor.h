@@ -68,6 +68,4 @@ void sr_hv_xl_name(const struct sr_app *app, char out[SR_NAME_LEN]);
  * become '_'. Truncates to cap - 1 bytes. */
 void sr_hv_comment_text(const char *s, char *out, size_t cap);
 
-/* A PCI address in sysfs spelling (lowercase hex), as written to configs.
- * s must satisfy sr_valid_pci(). */
-void sr_hv_pci_lower(const char *s, char out[SR_PCI_LEN]);
+

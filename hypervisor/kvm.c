@@ -33,13 +33,9 @@ int sr_emit_kvm(const struct sr_app *app, const char *const *vf_pci, size_t n_vf
 	fprintf(out, "\n[machine]\n  type = \"q35\"\n");
 	fprintf(out, "\n[memory]\n  size = \"%uM\"\n", sr_hv_memory_mib(app));
 	fprintf(out, "\n[smp-opts]\n  cpus = \"%u\"\n", sr_hv_vcpus(app));
-	for (size_t i = 0; i < n_vf; i++) {
-		char pci[SR_PCI_LEN];
-
-		sr_hv_pci_lower(vf_pci[i], pci);
+	for (size_t i = 0; i < n_vf; i++)
 		fprintf(out, "\n[device \"vf%zu\"]\n  driver = \"vfio-pci\"\n  host = \"%s\"\n",
-			i, pci);
-	}
+			i, vf_pci[i]);
 	if (fflush(out) || ferror(out))
 		return sr_err_set(err, -EIO, "QEMU config for app %s: write failed",
 				  app->uuid_str);

@@ -52,12 +52,8 @@ int sr_emit_xen(const struct sr_app *app, const char *const *vf_pci, size_t n_vf
 	fprintf(out, "vcpus = %u\n", sr_hv_vcpus(app));
 	if (n_vf) {
 		fprintf(out, "pci = [ ");
-		for (size_t i = 0; i < n_vf; i++) {
-			char pci[SR_PCI_LEN];
-
-			sr_hv_pci_lower(vf_pci[i], pci);
-			fprintf(out, "%s'%s'", i ? ", " : "", pci);
-		}
+		for (size_t i = 0; i < n_vf; i++)
+			fprintf(out, "%s'%s'", i ? ", " : "", vf_pci[i]);
 		fprintf(out, " ]\n");
 	}
 	if (fflush(out) || ferror(out))

@@ -51,9 +51,3 @@ void sr_config_free(struct sr_config *c);
 
 /* Best label of a PF for messages: logicallabel, else phylabel, else ifname. */
 const char *sr_pf_cfg_label(const struct sr_pf_cfg *pf);
-
-/* Validation primitives, shared by every layer that takes these strings. */
-bool sr_valid_pci(const char *s);           /* "dddd:bb:dd.f", lower/upper hex */
-bool sr_valid_ifname(const char *s);        /* 1..15 bytes, no '/', ':' or space, not . or .. */
-int sr_parse_mac(const char *s, uint8_t mac[6]); /* 0, -EINVAL malformed */
-bool sr_mac_is_unicast(const uint8_t mac[6]);    /* not multicast, not all-zero */

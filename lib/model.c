@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "model.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,4 +145,62 @@ bool sr_vf_attr_matches(enum sr_vf_attr a, const struct sr_vf_settings *w,
 	default:
 		return false;
 	}
+}
+
+bool sr_valid_pci(const char *s)
+{
+	/* dddd:bb:dd.f; device 0..1f, function 0..7 */
+	static const char shape[] = "xxxx:xx:xx.x";
+
+	if (!s || strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'x' ? !isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i])
+				    : s[i] != shape[i])
+			return false;
+	}
+	return strtoul(s + 8, NULL, 16) <= 0x1f && s[11] >= '0' && s[11] <= '7';
+}
+
+bool sr_valid_ifname(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strlen(s);
+	if (n < 1 || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) ||
+		    !isprint((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int sr_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		char hex[3] = { p[0], p[1], '\0' };
+
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			return -EINVAL;
+		if (i < 5 && p[2] != ':' && p[2] != '-')
+			return -EINVAL;
+		m[i] = (uint8_t)strtoul(hex, NULL, 16);
+	}
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+bool sr_mac_is_unicast(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return !(mac[0] & 0x01) && memcmp(mac, zero, 6) != 0;
 }

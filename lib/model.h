@@ -127,3 +127,9 @@ void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6]);
 
 /* "02:00:5e:..": buf must hold 18 bytes. */
 void sr_mac_format(const uint8_t mac[6], char buf[18]);
+
+/* Validation primitives, shared by every layer that takes these strings. */
+bool sr_valid_pci(const char *s);           /* "dddd:bb:dd.f", lowercase hex as the kernel names devices, device 00..1f, function 0..7 */
+bool sr_valid_ifname(const char *s);        /* 1..15 bytes, no '/', ':' or space, not . or .. */
+int sr_parse_mac(const char *s, uint8_t mac[6]); /* 0, -EINVAL malformed */
+bool sr_mac_is_unicast(const uint8_t mac[6]);    /* not multicast, not all-zero */

@@ -26,31 +26,6 @@
 
 /* ---- validation ------------------------------------------------------ */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-bool sr_sysfs_pci_valid(const char *pci)
-{
-	/* "DDDD:BB:DD.F": lowercase hex as the kernel names devices. */
-	static const char shape[] = "xxxx:xx:xx.x";
-
-	if (!pci || strlen(pci) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-		if (shape[i] == 'x' ? hexval(pci[i]) < 0 : pci[i] != shape[i])
-			return false;
-	}
-	if (hexval(pci[8]) * 16 + hexval(pci[9]) > 0x1f)
-		return false;
-	return hexval(pci[11]) <= 7;
-}
-
 /* One path component: 1..max-1 bytes, no '/', not "." or "..". */
 static bool component_valid(const char *name, size_t max)
 {
@@ -64,14 +39,9 @@ static bool component_valid(const char *name, size_t max)
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
-bool sr_sysfs_ifname_valid(const char *ifname)
-{
-	return component_valid(ifname, IF_NAMESIZE);
-}
-
 static int check_pci(const char *field, const char *pci, struct sr_err *err)
 {
-	if (sr_sysfs_pci_valid(pci))
+	if (sr_valid_pci(pci))
 		return 0;
 	return sr_err_set(err, -EINVAL,
 			  "%s \"%s\": expected a PCI address DDDD:BB:DD.F "
@@ -81,7 +51,7 @@ static int check_pci(const char *field, const char *pci, struct sr_err *err)
 
 static int check_ifname(const char *field, const char *ifname, struct sr_err *err)
 {
-	if (sr_sysfs_ifname_valid(ifname))
+	if (sr_valid_ifname(ifname))
 		return 0;
 	return sr_err_set(err, -EINVAL,
 			  "%s \"%s\": allowed 1..%d bytes, no '/', not \".\" or \"..\"",
@@ -455,7 +425,7 @@ static int ifname_to_pci(const struct sr_sysfs *s, const char *ifname, char pci[
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: reading link %s: %s", ifname, path,
 				  strerror(-rc));
-	if (!sr_sysfs_pci_valid(base))
+	if (!sr_valid_pci(base))
 		return sr_err_set(err, -ENODEV, "PF %s: device %s is not a PCI device", ifname,
 				  base);
 	strcpy(pci, base);
@@ -498,7 +468,7 @@ static int read_pf_count(const struct sr_sysfs *s, const char *pf_pci, const cha
 	char dir[PATH_MAX];
 	int rc;
 
-	if (!sr_sysfs_pci_valid(pf_pci))
+	if (!sr_valid_pci(pf_pci))
 		return -EINVAL;
 	rc = device_exists(s, "PF", pf_pci, dir, NULL);
 	if (rc)
@@ -708,7 +678,7 @@ static int read_vf(const char *pci, const char *dir, uint32_t index, struct sr_v
 	rc = read_link_base(link, path, sizeof(path));
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: reading link %s: %s", pci, link, strerror(-rc));
-	if (!sr_sysfs_pci_valid(path))
+	if (!sr_valid_pci(path))
 		return sr_err_set(err, -EIO, "PF %s: %s points to \"%s\", not a PCI address", pci,
 				  link, path);
 	strcpy(vf->pci, path);
@@ -797,7 +767,7 @@ static int list_sriov_devices(const struct sr_sysfs *s, char (**out)[SR_PCI_LEN]
 		return sr_err_set(err, rc, "reading %s: %s", dir, strerror(-rc));
 	}
 	while ((de = readdir(d))) {
-		if (!sr_sysfs_pci_valid(de->d_name))
+		if (!sr_valid_pci(de->d_name))
 			continue;
 		if (sys_path(s, path, "bus/pci/devices/%s/sriov_totalvfs", de->d_name) ||
 		    access(path, F_OK) < 0)

@@ -27,11 +27,9 @@ struct sr_sysfs {
 
 void sr_sysfs_init(struct sr_sysfs *s, const char *root);
 
-/* Checked before any value goes into a path. PCI: "DDDD:BB:DD.F", lowercase
- * hex, device 00..1f, function 0..7. ifname: 1..15 bytes, no '/', not "."
- * or "..". Functions below answer -EINVAL with a message naming the field. */
-bool sr_sysfs_pci_valid(const char *pci);
-bool sr_sysfs_ifname_valid(const char *ifname);
+/* PCI addresses and ifnames are checked (sr_valid_pci, sr_valid_ifname)
+ * before they go into a path; functions below answer -EINVAL with a
+ * message naming the field. The default writer: */
 int sr_sysfs_write_file(void *ctx, const char *path, const char *value);
 
 /* Locate a PF by ifname (/sys/class/net/IF/device) or by PCI address

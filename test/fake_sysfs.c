@@ -578,7 +578,7 @@ int sr_fake_sysfs_add_pf(const char *root, const struct sr_fake_pf *pf)
 	uint32_t offset = pf->offset ? pf->offset : 128, stride = pf->stride ? pf->stride : 2;
 	int rc;
 
-	if (!sr_sysfs_pci_valid(pf->pci) || (pf->ifname && !sr_sysfs_ifname_valid(pf->ifname)) ||
+	if (!sr_valid_pci(pf->pci) || (pf->ifname && !sr_valid_ifname(pf->ifname)) ||
 	    (pf->driver && !name_ok(pf->driver, 64)) ||
 	    (pf->vf_driver && !name_ok(pf->vf_driver, 64)) ||
 	    (pf->vf_ifname_fmt && !ifname_fmt_ok(pf->vf_ifname_fmt)) || pf->totalvfs > 256)
@@ -887,7 +887,7 @@ static void track_pfs(struct sr_fake_driver *drv)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (sr_sysfs_pci_valid(de->d_name) &&
+		if (sr_valid_pci(de->d_name) &&
 		    pathf(path, "%s/%s/sriov_numvfs", dir, de->d_name) == 0 && exists(path))
 			pf_state(drv, de->d_name);
 	}
@@ -981,7 +981,7 @@ static enum fake_target classify(const struct sr_fake_driver *drv, const char *p
 	name = strrchr(real, '/') + 1;
 	len = (size_t)(name - real - 1);
 
-	if (strcmp(base, "sriov_numvfs") == 0 && sr_sysfs_pci_valid(name) &&
+	if (strcmp(base, "sriov_numvfs") == 0 && sr_valid_pci(name) &&
 	    pathf(want, "%s/" DEV_PARENT, drv->root) == 0 && strlen(want) == len &&
 	    strncmp(real, want, len) == 0) {
 		snprintf(arg, VALUE_MAX, "%s", name);
@@ -1071,7 +1071,7 @@ static int handle_write(struct sr_fake_driver *drv, const char *path, const char
 	pthread_mutex_lock(&drv->lock);
 	target = classify(drv, path, arg);
 	if (target != FAKE_PLAIN && target != FAKE_NUMVFS &&
-	    (!sr_sysfs_pci_valid(value) || dev_dir(drv->root, value, devdir) || !exists(devdir))) {
+	    (!sr_valid_pci(value) || dev_dir(drv->root, value, devdir) || !exists(devdir))) {
 		rc = -ENODEV;
 		goto out_unlock;
 	}

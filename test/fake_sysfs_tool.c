@@ -119,9 +119,9 @@ static int parse_pf(char *spec, struct sr_fake_pf *pf, char vf_fmt[IF_NAMESIZE +
 	}
 	if (!pf->pci)
 		return bad_args("--pf: pci= is required");
-	if (!sr_sysfs_pci_valid(pf->pci))
+	if (!sr_valid_pci(pf->pci))
 		return bad_args("--pf: pci \"%s\": expected DDDD:BB:DD.F", pf->pci);
-	if (pf->ifname && !sr_sysfs_ifname_valid(pf->ifname))
+	if (pf->ifname && !sr_valid_ifname(pf->ifname))
 		return bad_args("--pf: ifname \"%s\": 1..15 bytes, no '/'", pf->ifname);
 	if (!fmt_given && pf->ifname && pf->vf_driver &&
 	    strlen(pf->ifname) + 4 < IF_NAMESIZE) {

@@ -500,11 +500,12 @@ static const struct {
 	const char *s;
 	bool pci_ok, ifname_ok;
 } name_cases[] = {
-	{"0000:03:00.0", true, true},  {"0000:03:1f.7", true, true},
-	{"ffff:ff:00.0", true, true},  {"0000:03:20.0", false, true},
-	{"0000:03:00.8", false, true}, {"0000:03:00", false, true},
-	{"0000:3:00.0", false, true},  {"0000:0A:00.0", false, true},
-	{"0000:03:00.0x", false, true}, {"0000-03:00.0", false, true},
+	/* ifnames with ':' are refused, as the kernel's dev_valid_name() does */
+	{"0000:03:00.0", true, false},  {"0000:03:1f.7", true, false},
+	{"ffff:ff:00.0", true, false},  {"0000:03:20.0", false, false},
+	{"0000:03:00.8", false, false}, {"0000:03:00", false, false},
+	{"0000:3:00.0", false, false},  {"0000:0A:00.0", false, false},
+	{"0000:03:00.0x", false, false}, {"0000-03:00.0", false, false},
 	{"eth1", false, true},         {"", false, false},
 	{".", false, false},           {"..", false, false},
 	{"a/b", false, false},         {"abcdefghijklmno", false, true},
@@ -513,9 +514,9 @@ static const struct {
 
 START_TEST(test_validators)
 {
-	ck_assert_msg(sr_sysfs_pci_valid(name_cases[_i].s) == name_cases[_i].pci_ok, "pci \"%s\"",
+	ck_assert_msg(sr_valid_pci(name_cases[_i].s) == name_cases[_i].pci_ok, "pci \"%s\"",
 		      name_cases[_i].s);
-	ck_assert_msg(sr_sysfs_ifname_valid(name_cases[_i].s) == name_cases[_i].ifname_ok,
+	ck_assert_msg(sr_valid_ifname(name_cases[_i].s) == name_cases[_i].ifname_ok,
 		      "ifname \"%s\"", name_cases[_i].s);
 }
 END_TEST
@@ -542,7 +543,7 @@ START_TEST(test_invalid_arguments_rejected)
 		ck_assert_int_eq(sr_sysfs_unbind_driver(&S, bad_pci[i], &err), -EINVAL);
 		ck_assert_int_eq(sr_sysfs_read_numvfs(&S, bad_pci[i], &n), -EINVAL);
 		snprintf(pf.pci, sizeof(pf.pci), "%.12s", bad_pci[i]);
-		if (!sr_sysfs_pci_valid(pf.pci))
+		if (!sr_valid_pci(pf.pci))
 			ck_assert_int_eq(sr_sysfs_read_vfs(&S, &pf, &err), -EINVAL);
 	}
 	for (size_t i = 0; i < sizeof(bad_ifname) / sizeof(bad_ifname[0]); i++) {
