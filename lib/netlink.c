@@ -265,26 +265,6 @@ static struct nl_msg *link_msg_alloc(int type, int ifindex, unsigned int flags,
 	return msg;
 }
 
-static bool vf_attr_is_set(enum sr_vf_attr attr, const struct sr_vf_settings *s)
-{
-	switch (attr) {
-	case SR_ATTR_MAC:
-		return s->has_mac;
-	case SR_ATTR_VLAN:
-		return s->vlan != SR_UNSET;
-	case SR_ATTR_SPOOFCHK:
-		return s->spoofchk != SR_UNSET;
-	case SR_ATTR_TRUST:
-		return s->trust != SR_UNSET;
-	case SR_ATTR_LINK_STATE:
-		return s->link_state != SR_UNSET;
-	case SR_ATTR_RATE:
-		return s->min_tx_rate != SR_UNSET || s->max_tx_rate != SR_UNSET;
-	default:
-		return false;
-	}
-}
-
 static bool rate_encodable(int64_t r)
 {
 	return r == SR_UNSET || (r >= 0 && r <= UINT32_MAX);
@@ -458,7 +438,7 @@ int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
 
 	if (pf_ifindex <= 0 || (unsigned int)attr >= SR_ATTR__COUNT || !s || !out)
 		return -EINVAL;
-	if (!vf_attr_is_set(attr, s))
+	if (!sr_vf_attr_is_set(attr, s))
 		return -ENODATA;
 	if (!vf_attr_encodable(attr, s))
 		return -EINVAL;

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Apply end to end on a fake sysfs with the in-process PF driver emulator
+ * (offset 128, stride 2, asynchronous VF creation), and the state file.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "fake_sysfs.h"
+#include "reserve.h"
+#include "state.h"
+#include "sysfs.h"
+
+static char *root;
+static char state_dir[600];
+static struct sr_fake_driver *drv;
+static struct sr_sysfs sysfs;
+
+static void setup(void)
+{
+	struct sr_fake_pf pf = {
+		.pci = "0000:03:00.0", .ifname = "eth1", .driver = "igb", .totalvfs = 7,
+		.offset = 128, .stride = 2, .vendor = 0x8086, .device = 0x10c9,
+		.vf_device = 0x10ca, .vf_driver = "igbvf", .iommu = true,
+	};
+
+	ck_assert_int_eq(sr_fake_sysfs_create(&root), 0);
+	ck_assert_int_eq(sr_fake_sysfs_add_pf(root, &pf), 0);
+	pf.pci = "0000:04:00.0";
+	pf.ifname = "eth2";
+	ck_assert_int_eq(sr_fake_sysfs_add_pf(root, &pf), 0);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", root);
+	drv = sr_fake_driver_new(root, 5);
+	ck_assert_ptr_nonnull(drv);
+	sr_sysfs_init(&sysfs, root);
+	sysfs.write = sr_fake_driver_write;
+	sysfs.write_ctx = drv;
+	sysfs.wait_timeout_ms = 5000;
+	sysfs.wait_poll_ms = 2;
+}
+
+static void teardown(void)
+{
+	sr_fake_driver_free(drv);
+	sr_fake_sysfs_destroy(root);
+}
+
+static int apply_fixture(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	*ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir };
+	r = sr_apply(ctx, buf, len, NULL, err);
+	free(buf);
+	return r;
+}
+
+static void load_state(struct sr_state *st)
+{
+	struct sr_err err = { "" };
+
+	ck_assert_msg(sr_state_load(state_dir, st, &err) == 0, "%s", err.msg);
+}
+
+static bool read_state_bytes(uint8_t **buf, size_t *len)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, SR_STATE_FILE);
+	return sr_read_file(path, 1 << 24, buf, len, NULL) == 0;
+}
+
+START_TEST(test_two_pfs)
+{
+	static const char *const vf_pci[2][4] = {
+		{ "0000:03:10.0", "0000:03:10.2", "0000:03:10.4", "0000:03:10.6" },
+		{ "0000:04:10.0", "0000:04:10.2" },
+	};
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+	size_t reserved = 0;
+
+	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	/* Two sriov_numvfs writes, nothing else (no netlink, no binding). */
+	ck_assert_uint_eq(ctx.sysfs_writes, 2);
+	load_state(&st);
+	ck_assert_uint_eq(st.n_pfs, 2);
+	ck_assert_uint_eq(st.pfs[0].n_vfs, 4);
+	ck_assert_uint_eq(st.pfs[1].n_vfs, 2);
+	for (size_t p = 0; p < 2; p++)
+		for (size_t v = 0; v < st.pfs[p].n_vfs; v++) {
+			const struct sr_vf *vf = &st.pfs[p].vfs[v];
+
+			ck_assert_uint_eq(vf->index, v);
+			/* From the emulator's links: offset 128, stride 2. */
+			ck_assert_str_eq(vf->pci, vf_pci[p][v]);
+			ck_assert_str_eq(vf->driver, "igbvf");
+			ck_assert_int_ne(vf->iommu_group, SR_UNSET);
+			reserved += sr_reservation_find(st.res, st.n_res, st.pfs[p].pci, vf->index) != NULL;
+		}
+	ck_assert_uint_eq(reserved, 5);
+	ck_assert_uint_eq(st.n_res, 5);
+	/* Reservations carry the VF PCI address from the VF table. */
+	ck_assert_str_eq(st.res[2].vf_pci, "0000:03:10.6");
+	ck_assert_uint_eq(st.res[2].vf_index, 3);
+	ck_assert_str_eq(st.last_result, "applied");
+	sr_state_free(&st);
+}
+END_TEST
+
+START_TEST(test_reapply_noop)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	uint8_t *a, *b;
+	size_t la, lb;
+
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	ck_assert(read_state_bytes(&a, &la));
+	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 0);
+	ck_assert_uint_eq(ctx.sysfs_writes, 0);
+	ck_assert(read_state_bytes(&b, &lb));
+	ck_assert(la == lb && !memcmp(a, b, la));
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* Bad configs: each refused with its message, nothing written to sysfs,
+ * the state file byte-for-byte as it was. */
+static const struct {
+	const char *fixture;
+	const char *msg;
+} refused[] = {
+	{ "seven_requests", "PF uplink1 has 4 VFs, 5 asked" },
+	{ "bad_vlan", "vlan_id 4095" },
+	{ "bad_unknown_pf", "no PF with that label" },
+	{ "bad_two_on_one_vf", "already taken" },
+	{ "bad_mac_multicast", "multicast" },
+};
+
+START_TEST(test_refused_changes_nothing)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	uint8_t *a, *b;
+	size_t la, lb;
+	unsigned writes;
+
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	ck_assert(read_state_bytes(&a, &la));
+	writes = sr_fake_driver_writes(drv);
+	ck_assert_int_ne(apply_fixture(refused[_i].fixture, &ctx, &err), 0);
+	ck_assert_msg(strstr(err.msg, refused[_i].msg), "%s: \"%s\"", refused[_i].fixture, err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), writes);
+	ck_assert(read_state_bytes(&b, &lb));
+	ck_assert(la == lb && !memcmp(a, b, la));
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* The sixth request fits: 6 of 6 VFs reserved, the old five unmoved. */
+START_TEST(test_six_then_back)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	ck_assert_msg(apply_fixture("six_requests", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.sysfs_writes, 0);
+	load_state(&st);
+	ck_assert_uint_eq(st.n_res, 6);
+	ck_assert_uint_eq(st.res[0].vf_index, 0);
+	ck_assert_uint_eq(st.res[1].vf_index, 1);
+	ck_assert_uint_eq(st.res[2].vf_index, 3);
+	ck_assert_uint_eq(st.res[5].vf_index, 2);
+	ck_assert_str_eq(st.res[5].vf_pci, "0000:03:10.4");
+	sr_state_free(&st);
+	/* Back to five: app 7 is released. */
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	ck_assert_uint_eq(ctx.n_actions, 1); /* the release */
+	load_state(&st);
+	ck_assert_uint_eq(st.n_res, 5);
+	sr_state_free(&st);
+}
+END_TEST
+
+/* A VF count above sriov_totalvfs is refused before any write. */
+START_TEST(test_over_totalvfs)
+{
+	struct sr_fake_pf pf = {
+		.pci = "0000:03:00.0", .ifname = "eth1", .driver = "igb", .totalvfs = 2,
+		.offset = 128, .stride = 2, .vf_driver = "igbvf",
+	};
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct stat sb;
+	char small[700];
+
+	/* A second tree whose eth1 has only 2 VFs. */
+	teardown();
+	ck_assert_int_eq(sr_fake_sysfs_create(&root), 0);
+	ck_assert_int_eq(sr_fake_sysfs_add_pf(root, &pf), 0);
+	pf.pci = "0000:04:00.0";
+	pf.ifname = "eth2";
+	ck_assert_int_eq(sr_fake_sysfs_add_pf(root, &pf), 0);
+	drv = sr_fake_driver_new(root, 1);
+	sr_sysfs_init(&sysfs, root);
+	sysfs.write = sr_fake_driver_write;
+	sysfs.write_ctx = drv;
+	snprintf(state_dir, sizeof(state_dir), "%s/state", root);
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "VF count 4: allowed 1..2 (sriov_totalvfs of 0000:03:00.0)"),
+		      "%s", err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+	snprintf(small, sizeof(small), "%s/%s", state_dir, SR_STATE_FILE);
+	ck_assert_int_ne(stat(small, &sb), 0);
+}
+END_TEST
+
+/* A PF named by the config but absent on the node. */
+START_TEST(test_missing_pf)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:04:00.0", root);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_ne(apply_fixture("two_pfs", &ctx, &err), 0);
+	ck_assert_msg(strstr(err.msg, "deviceIoList[1] (uplink2)"), "%s", err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+}
+END_TEST
+
+/* Changing a VF count goes through 0 (the kernel answers EBUSY otherwise). */
+START_TEST(test_count_change)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+	char path[700];
+	uint8_t *buf;
+	size_t len;
+
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	/* Same config with uplink1 at 7 VFs. */
+	snprintf(path, sizeof(path), "%s/two_pfs.pb", SR_FIXTURE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	{
+		/* vf_count 4 is encoded as field 1 varint (08 04) inside VfList. */
+		uint8_t *p = memmem(buf, len, "\x4a\x02\x08\x04", 4);
+
+		ck_assert_ptr_nonnull(p);
+		p[3] = 7;
+	}
+	ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir };
+	ck_assert_msg(sr_apply(&ctx, buf, len, NULL, &err) == 0, "%s", err.msg);
+	free(buf);
+	ck_assert_uint_eq(ctx.sysfs_writes, 2); /* 0, then 7 */
+	load_state(&st);
+	ck_assert_uint_eq(st.pfs[0].n_vfs, 7);
+	ck_assert_str_eq(st.pfs[0].vfs[6].pci, "0000:03:11.4");
+	/* Apps keep their VF indexes across the re-creation. */
+	ck_assert_uint_eq(st.res[0].vf_index, 0);
+	ck_assert_uint_eq(st.res[2].vf_index, 3);
+	sr_state_free(&st);
+}
+END_TEST
+
+START_TEST(test_dry_run)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir, .dry_run = true };
+	struct sr_err err = { "" };
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/two_pfs.pb", SR_FIXTURE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ck_assert_int_eq(sr_apply(&ctx, buf, len, NULL, &err), 0);
+	free(buf);
+	ck_assert_uint_eq(ctx.n_actions, 2);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+	ck_assert_int_ne(stat(state_dir, &sb), 0);
+}
+END_TEST
+
+/* With passthrough, VFs are bound to vfio-pci and the binding recorded. */
+START_TEST(test_bind)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir,
+				    .bind_driver = "vfio-pci" };
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "vfio-pci", false), 0);
+	snprintf(path, sizeof(path), "%s/two_pfs.pb", SR_FIXTURE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ck_assert_msg(sr_apply(&ctx, buf, len, NULL, &err) == 0, "%s", err.msg);
+	load_state(&st);
+	ck_assert_str_eq(st.res[0].bound_driver, "vfio-pci");
+	ck_assert_str_eq(st.res[0].original_driver, "igbvf");
+	ck_assert_str_eq(st.pfs[0].vfs[0].driver, "vfio-pci");
+	ck_assert_str_eq(st.pfs[0].vfs[2].driver, "igbvf"); /* not reserved */
+	sr_state_free(&st);
+	/* Re-apply: already bound, nothing to do. */
+	ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir,
+				     .bind_driver = "vfio-pci" };
+	ck_assert_int_eq(sr_apply(&ctx, buf, len, NULL, &err), 0);
+	ck_assert_uint_eq(ctx.n_actions, 0);
+	free(buf);
+}
+END_TEST
+
+/* No IOMMU groups: passthrough is refused before anything is written. */
+START_TEST(test_bind_without_iommu)
+{
+	char path[700];
+	uint8_t *buf;
+	size_t len;
+	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir,
+				    .bind_driver = "vfio-pci" };
+	struct sr_err err = { "" };
+	char cmd[800];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/sys/kernel/iommu_groups/*", root);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/two_pfs.pb", SR_FIXTURE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ck_assert_int_eq(sr_apply(&ctx, buf, len, NULL, &err), -ENODEV);
+	free(buf);
+	ck_assert_msg(strstr(err.msg, "IOMMU is off"), "%s", err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+}
+END_TEST
+
+/* State round trip and corrupt state. */
+START_TEST(test_state_roundtrip)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st, st2;
+	uint8_t *a, *b;
+	size_t la, lb;
+
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	load_state(&st);
+	ck_assert_int_eq(sr_state_encode(&st, &a, &la, &err), 0);
+	ck_assert_int_eq(sr_state_decode(a, la, &st2, &err), 0);
+	ck_assert_int_eq(sr_state_encode(&st2, &b, &lb, &err), 0);
+	ck_assert(la == lb && !memcmp(a, b, la));
+	/* Every prefix: decoded or refused with a message, never a crash. */
+	for (size_t n = 0; n < la; n++) {
+		struct sr_state t;
+
+		err.msg[0] = '\0';
+		if (sr_state_decode(a, n, &t, &err))
+			ck_assert(err.msg[0]);
+		else
+			sr_state_free(&t);
+	}
+	free(a);
+	free(b);
+	sr_state_free(&st);
+	sr_state_free(&st2);
+}
+END_TEST
+
+START_TEST(test_state_corrupt_file)
+{
+	struct sr_err err = { "" };
+	struct sr_state st;
+	static const uint8_t junk[] = { 0x12, 0xff, 0x01 };
+
+	ck_assert_int_eq(mkdir(state_dir, 0755), 0);
+	ck_assert_int_eq(sr_write_atomic(state_dir, SR_STATE_FILE, junk, sizeof(junk), &err), 0);
+	ck_assert_int_eq(sr_state_load(state_dir, &st, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "not a valid state file"), "%s", err.msg);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("apply");
+	TCase *tc = tcase_create("apply");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_two_pfs);
+	tcase_add_test(tc, test_reapply_noop);
+	tcase_add_loop_test(tc, test_refused_changes_nothing, 0, sizeof(refused) / sizeof(refused[0]));
+	tcase_add_test(tc, test_six_then_back);
+	tcase_add_test(tc, test_over_totalvfs);
+	tcase_add_test(tc, test_missing_pf);
+	tcase_add_test(tc, test_count_change);
+	tcase_add_test(tc, test_dry_run);
+	tcase_add_test(tc, test_bind);
+	tcase_add_test(tc, test_bind_without_iommu);
+	tcase_add_test(tc, test_state_roundtrip);
+	tcase_add_test(tc, test_state_corrupt_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* Config decoding and validation, driven by fixture tables. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "state.h"
+
+static int load(const char *name, uint8_t **buf, size_t *len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	return sr_read_file(path, 1 << 20, buf, len, NULL);
+}
+
+static int decode_fixture(const char *name, struct sr_config *c, struct sr_err *err)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	ck_assert_msg(load(name, &buf, &len) == 0, "fixture %s", name);
+	r = sr_config_decode(buf, len, c, err);
+	free(buf);
+	return r;
+}
+
+START_TEST(test_two_pfs)
+{
+	struct sr_config c;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(decode_fixture("two_pfs", &c, &err) == 0, "%s", err.msg);
+	/* PhyIoNetEth (mgmt) is not a PF. */
+	ck_assert_uint_eq(c.n_pfs, 2);
+	ck_assert_str_eq(c.pfs[0].logicallabel, "uplink1");
+	ck_assert_str_eq(c.pfs[0].ifname, "eth1");
+	ck_assert_str_eq(c.pfs[0].pci, "0000:03:00.0");
+	ck_assert_uint_eq(c.pfs[0].vf_count, 4);
+	/* "PciLong": keys are case-insensitive; count from cbattr. */
+	ck_assert_str_eq(c.pfs[1].pci, "0000:04:00.0");
+	ck_assert_str_eq(c.pfs[1].ifname, "");
+	ck_assert_uint_eq(c.pfs[1].vf_count, 2);
+
+	ck_assert_uint_eq(c.n_apps, 6);
+	ck_assert_str_eq(c.apps[0].uuid_str, "11111111-1111-4111-8111-111111111111");
+	ck_assert_str_eq(c.apps[0].name, "router");
+	ck_assert_uint_eq(c.apps[0].memory_kib, 524288);
+	ck_assert_uint_eq(c.apps[0].vcpus, 2);
+	ck_assert_uint_eq(c.apps[0].virt_mode, 1);
+	ck_assert(c.apps[0].activate);
+
+	/* Five VF adapters; app 4's PhyIoNetEth adapter is skipped. */
+	ck_assert_uint_eq(c.n_adapters, 5);
+	ck_assert(c.adapters[0].settings.has_mac);
+	ck_assert_uint_eq(c.adapters[0].settings.mac[5], 0x01);
+	ck_assert_int_eq(c.adapters[0].settings.vlan, 100);
+	ck_assert_int_eq(c.adapters[0].settings.qos, SR_UNSET);
+	ck_assert_int_eq(c.adapters[0].vf_index, SR_UNSET);
+	ck_assert(!c.adapters[1].settings.has_mac);
+	ck_assert_int_eq(c.adapters[1].settings.vlan, SR_UNSET);
+	/* "uplink1vf3" names VF 3. */
+	ck_assert_int_eq(c.adapters[2].vf_index, 3);
+	ck_assert_uint_eq(c.adapters[2].pf, 0);
+	ck_assert_int_eq(c.adapters[2].settings.vlan, 20);
+	ck_assert_int_eq(c.adapters[2].settings.qos, 3);
+	ck_assert_int_eq(c.adapters[2].settings.spoofchk, 1);
+	ck_assert_int_eq(c.adapters[2].settings.trust, 0);
+	ck_assert_int_eq(c.adapters[2].settings.link_state, SR_LINK_STATE_ENABLE);
+	/* "eth2" is uplink2's phylabel; adapter_index counts every adapter. */
+	ck_assert_uint_eq(c.adapters[3].pf, 1);
+	ck_assert_uint_eq(c.adapters[3].adapter_index, 1);
+	ck_assert_uint_eq(c.adapters[3].position, 0);
+	ck_assert_int_eq(c.adapters[4].settings.max_tx_rate, 100);
+	ck_assert_int_eq(c.adapters[4].settings.min_tx_rate, SR_UNSET);
+	sr_config_free(&c);
+}
+END_TEST
+
+static const struct {
+	const char *fixture;
+	int code;
+	const char *msg; /* must appear in the message */
+} bad[] = {
+	{ "bad_unknown_pf", -EINVAL, "adapters[1].name \"eth9\": no PF with that label" },
+	{ "bad_vf_count_zero", -EINVAL, "vflist.vf_count 0: allowed 1..sriov_totalvfs" },
+	{ "bad_cbattr_pow2", -EINVAL, "cbattr[sriov-vf-count] \"3\": allowed a power of two" },
+	{ "bad_count_mismatch", -EINVAL, "vflist.vf_count 4 and cbattr[sriov-vf-count] 2 differ" },
+	{ "bad_dup_uuid", -EINVAL, "apps[1].uuidandversion.uuid 11111111-1111-4111-8111-111111111111: already used by apps[0]" },
+	{ "bad_uuid", -EINVAL, "apps[2].uuidandversion.uuid \"33333333-3333-4333-8333-33333333333z\": allowed a UUID" },
+	{ "bad_mac_multicast", -EINVAL, "eth_vf.mac \"01:00:5e:00:00:01\": multicast" },
+	{ "bad_mac_malformed", -EINVAL, "eth_vf.mac \"02:00:00:00:01\": allowed six hex octets" },
+	{ "bad_mac_zero", -EINVAL, "eth_vf.mac \"00:00:00:00:00:00\": all-zero" },
+	{ "bad_vlan", -EINVAL, "eth_vf.vlan_id 4095: allowed 1..4094" },
+	{ "bad_ifname_slash", -EINVAL, "phyaddrs[ifname] \"eth/1\": allowed 1..15 bytes, no '/'" },
+	{ "bad_ifname_dotdot", -EINVAL, "phyaddrs[ifname] \"..\": allowed" },
+	{ "bad_pci", -EINVAL, "phyaddrs[pcilong] \"0000:04:00.9\": allowed a PCI address" },
+	{ "bad_two_on_one_vf", -EINVAL, "VF 3 of PF uplink1 is already taken by apps[1]" },
+	{ "bad_vf_index", -EINVAL, "VF 4 of PF uplink1: the PF has 4 VFs, allowed 0..3" },
+	{ "bad_qos", -EINVAL, "sriov_options.qos 8: allowed 0..7" },
+	{ "bad_qos_no_vlan", -EINVAL, "qos/vlan_proto given without vlan_id" },
+	{ "bad_link_state", -EINVAL, "link_state \"up\": allowed \"auto\", \"enable\" or \"disable\"" },
+	{ "bad_dup_mac", -EINVAL, "eth_vf.mac 02:00:00:00:01:01: already used by apps[0]" },
+	{ "bad_dup_pf", -EINVAL, "deviceIoList[1].phyaddrs[pcilong] \"0000:03:00.0\": already used by deviceIoList[0]" },
+	{ "bad_no_count", -EINVAL, "no VF count" },
+	{ "bad_no_addr", -EINVAL, "neither \"ifname\" nor \"pcilong\"" },
+	{ "bad_adapter_no_name", -EINVAL, "adapters[1].name empty" },
+	{ "seven_requests", -ENOSPC, "PF uplink1 has 4 VFs, 5 asked" },
+};
+
+START_TEST(test_bad)
+{
+	struct sr_config c = { .n_pfs = 0xdead };
+	struct sr_err err = { "" };
+	int r = decode_fixture(bad[_i].fixture, &c, &err);
+
+	ck_assert_msg(r == bad[_i].code, "%s: rc %d, want %d (%s)", bad[_i].fixture, r, bad[_i].code,
+		      err.msg);
+	ck_assert_msg(strstr(err.msg, bad[_i].msg), "%s: message \"%s\" lacks \"%s\"",
+		      bad[_i].fixture, err.msg, bad[_i].msg);
+	/* Output untouched on error. */
+	ck_assert_uint_eq(c.n_pfs, 0xdead);
+}
+END_TEST
+
+/* Every proper prefix of a valid config is either rejected as corrupt or
+ * decodes to a valid (smaller) config: never a crash, never garbage. */
+START_TEST(test_truncated)
+{
+	uint8_t *buf;
+	size_t len, rejected = 0;
+
+	ck_assert_int_eq(load("two_pfs", &buf, &len), 0);
+	for (size_t n = 1; n < len; n++) {
+		struct sr_config c;
+		struct sr_err err = { "" };
+		int r = sr_config_decode(buf, n, &c, &err);
+
+		if (r) {
+			ck_assert_msg(err.msg[0], "prefix %zu: rc %d without a message", n, r);
+			rejected++;
+		} else {
+			sr_config_free(&c);
+		}
+	}
+	free(buf);
+	ck_assert_uint_gt(rejected, 0);
+}
+END_TEST
+
+START_TEST(test_truncated_message)
+{
+	uint8_t *buf;
+	size_t len;
+	struct sr_config c;
+	struct sr_err err = { "" };
+
+	ck_assert_int_eq(load("two_pfs", &buf, &len), 0);
+	ck_assert_int_eq(sr_config_decode(buf, len - 3, &c, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a valid EdgeDevConfig protobuf"));
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_empty_config)
+{
+	struct sr_config c;
+	struct sr_err err = { "" };
+
+	/* Zero bytes are a valid, empty EdgeDevConfig: no PF, no app. */
+	ck_assert_int_eq(sr_config_decode((const uint8_t *)"", 0, &c, &err), 0);
+	ck_assert_uint_eq(c.n_pfs + c.n_apps + c.n_adapters, 0);
+	sr_config_free(&c);
+}
+END_TEST
+
+static const struct {
+	const char *s;
+	int ok;
+	uint8_t mac[6];
+} macs[] = {
+	{ "02:00:00:00:00:01", 0, { 2, 0, 0, 0, 0, 1 } },
+	{ "aa-bb-cc-dd-ee-ff", 0, { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff } },
+	{ "AA:BB:CC:DD:EE:0F", 0, { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x0f } },
+	{ "02:00:00:00:00", -EINVAL, { 0 } },
+	{ "02:00:00:00:00:0g", -EINVAL, { 0 } },
+	{ "02:00:00:00:00:001", -EINVAL, { 0 } },
+	{ "0200.0000.0001", -EINVAL, { 0 } },
+	{ "", -EINVAL, { 0 } },
+};
+
+START_TEST(test_parse_mac)
+{
+	uint8_t m[6] = { 0 };
+
+	ck_assert_int_eq(sr_parse_mac(macs[_i].s, m), macs[_i].ok);
+	if (!macs[_i].ok)
+		ck_assert_mem_eq(m, macs[_i].mac, 6);
+}
+END_TEST
+
+START_TEST(test_unicast)
+{
+	static const uint8_t zero[6], mc[6] = { 1, 0, 0x5e, 0, 0, 1 }, bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+			     uc[6] = { 2, 0, 0, 0, 0, 1 };
+
+	ck_assert(!sr_mac_is_unicast(zero));
+	ck_assert(!sr_mac_is_unicast(mc));
+	ck_assert(!sr_mac_is_unicast(bc));
+	ck_assert(sr_mac_is_unicast(uc));
+}
+END_TEST
+
+/* The derived MAC is stable, unicast, locally administered, and differs
+ * per app and per adapter position. */
+START_TEST(test_derive_mac)
+{
+	uuid_t a, b;
+	uint8_t m1[6], m2[6], m3[6], m4[6];
+
+	uuid_parse("11111111-1111-4111-8111-111111111111", a);
+	uuid_parse("22222222-2222-4222-8222-222222222222", b);
+	sr_derive_mac(a, 0, m1);
+	sr_derive_mac(a, 0, m2);
+	sr_derive_mac(a, 1, m3);
+	sr_derive_mac(b, 0, m4);
+	ck_assert_mem_eq(m1, m2, 6);
+	ck_assert(memcmp(m1, m3, 6));
+	ck_assert(memcmp(m1, m4, 6));
+	ck_assert(sr_mac_is_unicast(m1));
+	ck_assert_uint_eq(m1[0] & 0x03, 0x02);
+	ck_assert_uint_eq(m3[0] & 0x03, 0x02);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("decode");
+
+	tcase_add_test(tc, test_two_pfs);
+	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_truncated_message);
+	tcase_add_test(tc, test_empty_config);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("primitives");
+	tcase_add_loop_test(tc, test_parse_mac, 0, sizeof(macs) / sizeof(macs[0]));
+	tcase_add_test(tc, test_unicast);
+	tcase_add_test(tc, test_derive_mac);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

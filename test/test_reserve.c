@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Reservation table: which app adapter gets which VF. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "reserve.h"
+#include "state.h"
+
+static struct sr_config cfg;
+static struct sr_pf pfs[2];
+
+static void setup_fixture(const char *name)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	struct sr_err err = { "" };
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ck_assert_msg(sr_config_decode(buf, len, &cfg, &err) == 0, "%s", err.msg);
+	free(buf);
+	memset(pfs, 0, sizeof(pfs));
+	strcpy(pfs[0].pci, "0000:03:00.0");
+	strcpy(pfs[0].ifname, "eth1");
+	strcpy(pfs[1].pci, "0000:04:00.0");
+	strcpy(pfs[1].ifname, "eth2");
+}
+
+static void teardown(void)
+{
+	sr_config_free(&cfg);
+}
+
+/* Expected VF per adapter for two_pfs from an empty table: VF 3 is named
+ * explicitly, the rest take the lowest free. */
+START_TEST(test_fresh)
+{
+	static const struct {
+		const char *app;
+		const char *pf;
+		uint32_t vf;
+	} want[] = {
+		{ "11111111-1111-4111-8111-111111111111", "0000:03:00.0", 0 },
+		{ "22222222-2222-4222-8222-222222222222", "0000:03:00.0", 1 },
+		{ "33333333-3333-4333-8333-333333333333", "0000:03:00.0", 3 },
+		{ "44444444-4444-4444-8444-444444444444", "0000:04:00.0", 0 },
+		{ "55555555-5555-4555-8555-555555555555", "0000:04:00.0", 1 },
+	};
+	struct sr_reservation *res;
+	size_t n;
+	struct sr_err err = { "" };
+
+	setup_fixture("two_pfs");
+	ck_assert_msg(sr_reserve(&cfg, pfs, NULL, 0, &res, &n, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(res[i].app_uuid, want[i].app);
+		ck_assert_str_eq(res[i].pf_pci, want[i].pf);
+		ck_assert_uint_eq(res[i].vf_index, want[i].vf);
+		ck_assert_str_eq(res[i].vf_pci, "");
+		/* A MAC is always there: configured or derived. */
+		ck_assert(res[i].desired.has_mac);
+		ck_assert(!res[i].has_original);
+	}
+	ck_assert_uint_eq(res[0].desired.mac[5], 0x01);
+	free(res);
+}
+END_TEST
+
+/* Re-reserving with the previous table as "old" gives the same VFs, even
+ * when the config order changes, and carries saved state over. */
+START_TEST(test_sticky)
+{
+	struct sr_reservation *a, *b;
+	size_t na, nb;
+	struct sr_err err = { "" };
+
+	setup_fixture("two_pfs");
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, NULL, 0, &a, &na, &err), 0);
+	a[1].has_original = true;
+	a[1].original.vlan = 0;
+	strcpy(a[1].bound_driver, "vfio-pci");
+	/* Swap the first two apps' adapters in the config: app 2 would now get
+	 * VF 0 as lowest free, but keeps VF 1. */
+	{
+		struct sr_adapter_cfg t = cfg.adapters[0];
+
+		cfg.adapters[0] = cfg.adapters[1];
+		cfg.adapters[1] = t;
+	}
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, a, na, &b, &nb, &err), 0);
+	ck_assert_str_eq(b[0].app_uuid, "22222222-2222-4222-8222-222222222222");
+	ck_assert_uint_eq(b[0].vf_index, 1);
+	ck_assert(b[0].has_original);
+	ck_assert_str_eq(b[0].bound_driver, "vfio-pci");
+	ck_assert_uint_eq(b[1].vf_index, 0);
+	ck_assert(!b[1].has_original);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* An app that leaves frees its VF for the lowest-free rule; the others keep
+ * theirs. */
+START_TEST(test_release_and_add)
+{
+	struct sr_reservation *a, *b;
+	size_t na, nb;
+	struct sr_err err = { "" };
+
+	setup_fixture("two_pfs");
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, NULL, 0, &a, &na, &err), 0);
+	sr_config_free(&cfg);
+	setup_fixture("six_requests");
+	/* Pretend app 1 held VF 2 before: it keeps it. */
+	a[1].vf_index = 2;
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, a, na, &b, &nb, &err), 0);
+	ck_assert_uint_eq(nb, 6);
+	ck_assert_uint_eq(b[1].vf_index, 2);
+	/* The new app 7 on uplink1 gets the lowest free: VF 1. */
+	ck_assert_str_eq(b[5].app_uuid, "77777777-7777-4777-8777-777777777777");
+	ck_assert_uint_eq(b[5].vf_index, 1);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* A previous VF beyond the new count is not kept. */
+START_TEST(test_shrunk_count)
+{
+	struct sr_reservation old, *b;
+	size_t nb;
+	struct sr_err err = { "" };
+
+	setup_fixture("two_pfs");
+	sr_reservation_init(&old);
+	strcpy(old.app_uuid, "55555555-5555-4555-8555-555555555555");
+	strcpy(old.pf_pci, "0000:04:00.0");
+	old.vf_index = 5;
+	old.has_original = true;
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, &old, 1, &b, &nb, &err), 0);
+	ck_assert_uint_eq(b[4].vf_index, 1);
+	ck_assert(!b[4].has_original);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_find)
+{
+	struct sr_reservation r[2];
+
+	sr_reservation_init(&r[0]);
+	sr_reservation_init(&r[1]);
+	strcpy(r[0].pf_pci, "0000:03:00.0");
+	r[0].vf_index = 0;
+	strcpy(r[1].pf_pci, "0000:04:00.0");
+	r[1].vf_index = 0;
+	ck_assert_ptr_eq(sr_reservation_find(r, 2, "0000:04:00.0", 0), &r[1]);
+	ck_assert_ptr_null(sr_reservation_find(r, 2, "0000:04:00.0", 1));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("reserve");
+	TCase *tc = tcase_create("reserve");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_fresh);
+	tcase_add_test(tc, test_sticky);
+	tcase_add_test(tc, test_release_and_add);
+	tcase_add_test(tc, test_shrunk_count);
+	tcase_add_test(tc, test_find);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
