@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Process-level test of sriov-agent apply and sriovctl on a fake sysfs whose
+# PF driver is emulated by another process (fake-sysfs run): offset 128,
+# stride 2, VFs created asynchronously. Usage: run.sh BUILD_DIR
+set -uo pipefail
+B=${1:?build dir}
+AGENT=$B/agent/sriov-agent CTL=$B/agent/sriovctl FAKE=$B/test/fake-sysfs FIX=$B/test/fixtures
+T=$(mktemp -d /tmp/sr-cli-XXXXXX)
+drv_pid=
+cleanup() { [ -n "$drv_pid" ] && kill "$drv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+nok() { fail=$((fail + 1)); echo "not ok - $*"; }
+check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else nok "$d"; fi; }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$2"; }
+
+"$FAKE" create "$T/sys" --iommu \
+	--pf pci=0000:03:00.0,ifname=eth1,driver=igb,totalvfs=7,offset=128,stride=2,vfdriver=igbvf \
+	--pf pci=0000:04:00.0,ifname=eth2,driver=igb,totalvfs=7,offset=128,stride=2,vfdriver=igbvf || exit 1
+"$FAKE" run "$T/sys" --delay-ms 30 2>"$T/driver.log" &
+drv_pid=$!
+for _ in $(seq 100); do [ -f "$T/sys/.fake-driver.pid" ] && break; sleep 0.05; done
+apply() { "$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state" --no-netlink "$@"; }
+ctl() { "$CTL" --state-dir "$T/state" --sysfs-root "$T/sys" "$@"; }
+numvfs() { cat "$T/sys/sys/bus/pci/devices/$1/sriov_numvfs"; }
+
+# 1. Two PFs (4 + 2 VFs), five apps.
+check "apply two_pfs" apply --config "$FIX/two_pfs.pb"
+ctl list --json >"$T/list.json"
+check "list: 6 VFs" json 'assert len(d) == 6' "$T/list.json"
+check "list: 5 reserved" json 'assert sum(v["app"] is not None for v in d) == 5' "$T/list.json"
+check "list: PCI addresses from the virtfn links (offset 128, stride 2)" json \
+	'assert [v["pci"] for v in d] == ["0000:03:10.0","0000:03:10.2","0000:03:10.4","0000:03:10.6","0000:04:10.0","0000:04:10.2"], [v["pci"] for v in d]' "$T/list.json"
+check "list: keys pf vf pci app mac vlan" json \
+	'assert all(k in v for v in d for k in ("pf","vf","pci","app","mac","vlan"))' "$T/list.json"
+check "list: router on eth1 VF 0 with its MAC and VLAN 100" json \
+	'v=d[0]; assert (v["pf"],v["vf"],v["app"],v["mac"],v["vlan"]) == ("eth1",0,"11111111-1111-4111-8111-111111111111","02:00:00:00:01:01",100), v' "$T/list.json"
+check "list: free VF has app, mac and vlan null" json \
+	'v=d[2]; assert v["app"] is None and v["mac"] is None and v["vlan"] is None, v' "$T/list.json"
+check "list: explicit uplink1vf3 holds VF 3 = 0000:03:10.6" json \
+	'v=d[3]; assert v["app"].startswith("3333") and v["pci"] == "0000:03:10.6", v' "$T/list.json"
+check "list: bound to vfio-pci for KVM" json 'assert d[0]["driver"] == "vfio-pci" and d[2]["driver"] == "igbvf"' "$T/list.json"
+check "list text has a header" sh -c "'$CTL' --state-dir '$T/state' list | head -1 | grep -q '^PF *VF *PCI'"
+
+# 2. Re-apply: nothing changes.
+cp "$T/state/state.pb" "$T/state.before"
+apply --config "$FIX/two_pfs.pb" 2>"$T/reapply.log"
+check "re-apply: state file identical" cmp "$T/state/state.pb" "$T/state.before"
+check "re-apply: 0 actions, 0 sysfs writes" grep -q "applied: 0 action(s), 0 sysfs and 0 netlink writes" "$T/reapply.log"
+
+# 3. A 7th VF request is refused, state and node unchanged.
+apply --config "$FIX/seven_requests.pb" 2>"$T/seven.log"; rc=$?
+check "7th request: non-zero exit" test "$rc" -ne 0
+check "7th request: clear message" grep -q "PF uplink1 has 4 VFs, 5 asked" "$T/seven.log"
+check "7th request: state unchanged" cmp "$T/state/state.pb" "$T/state.before"
+
+# 4. Every bad config: own message, non-zero exit, nothing changed.
+for f in "$FIX"/bad_*.pb; do
+	n=$(basename "$f" .pb)
+	apply --config "$f" 2>"$T/$n.log"; rc=$?
+	if [ "$rc" -ne 0 ] && grep -q "rejected: " "$T/$n.log" && cmp -s "$T/state/state.pb" "$T/state.before" &&
+		[ "$(numvfs 0000:03:00.0)" = 4 ] && [ "$(numvfs 0000:04:00.0)" = 2 ]; then
+		ok "$n: refused ($(sed -n 's/.*rejected: //p' "$T/$n.log" | cut -c1-90))"
+	else
+		nok "$n: rc=$rc $(cat "$T/$n.log")"
+	fi
+done
+head -c 50 "$FIX/two_pfs.pb" >"$T/truncated.pb"
+apply --config "$T/truncated.pb" 2>"$T/trunc.log"; rc=$?
+check "truncated protobuf refused" test "$rc" -ne 0
+check "truncated protobuf: message" grep -q "not a valid EdgeDevConfig" "$T/trunc.log"
+check "truncated protobuf: state unchanged" cmp "$T/state/state.pb" "$T/state.before"
+apply --config "$T/missing.pb" 2>/dev/null; check "missing config file: exit 1" test $? -eq 1
+apply 2>/dev/null; check "apply without --config: exit 2" test $? -eq 2
+"$AGENT" apply --config "$FIX/two_pfs.pb" --hypervisor hyperv 2>/dev/null
+check "unknown hypervisor: exit 2" test $? -eq 2
+
+# 5. sriovctl commands and exit codes.
+check "show router: exit 0" ctl show 11111111-1111-4111-8111-111111111111
+ctl show 11111111-1111-4111-8111-111111111111 --json >"$T/show.json"
+check "show --json: one VF, 0000:03:10.0" json 'assert [v["pci"] for v in d["vfs"]] == ["0000:03:10.0"]' "$T/show.json"
+ctl show 99999999-9999-4999-8999-999999999999 >/dev/null 2>&1; check "show unknown app: exit 1" test $? -eq 1
+ctl show >/dev/null 2>&1; check "show without UUID: exit 2" test $? -eq 2
+ctl frobnicate >/dev/null 2>&1; check "unknown command: exit 2" test $? -eq 2
+ctl pfs --json >"$T/pfs.json"
+check "pfs --json: IOMMU on, two PFs with totalvfs 7" json \
+	'assert d["iommu"] is True and [(p["pci"],p["totalvfs"],p["numvfs"]) for p in d["pfs"]] == [("0000:03:00.0",7,4),("0000:04:00.0",7,2)], d' "$T/pfs.json"
+ctl domain-config 33333333-3333-4333-8333-333333333333 >"$T/kvm.cfg"
+check "domain-config kvm: vfio-pci host 0000:03:10.6" grep -q 'host = "0000:03:10.6"' "$T/kvm.cfg"
+ctl domain-config 33333333-3333-4333-8333-333333333333 --hypervisor xen >"$T/xen.cfg"
+check "domain-config xen: pci = [ '0000:03:10.6' ]" grep -q "pci = \[ '0000:03:10.6' \]" "$T/xen.cfg"
+check "domain-config xen: PV from VmConfig" grep -q 'type = "pv"' "$T/xen.cfg"
+ctl domain-config 66666666-6666-4666-8666-666666666666 >/dev/null 2>&1
+check "domain-config for an app without VF: exit 1" test $? -eq 1
+check "apply wrote the KVM domain configs" test -f "$T/state/domains/11111111-1111-4111-8111-111111111111.kvm.cfg"
+check "no domain config for the app without VF" test ! -e "$T/state/domains/66666666-6666-4666-8666-666666666666.kvm.cfg"
+
+# 6. Six requests fit; the previous five keep their VFs; then back to five.
+check "apply six_requests" apply --config "$FIX/six_requests.pb"
+ctl list --json >"$T/list6.json"
+check "six: 6 of 6 reserved, old five unmoved" json \
+	'a=[v["app"][:4] if v["app"] else None for v in d]; assert a == ["1111","2222","7777","3333","4444","5555"], a' "$T/list6.json"
+check "back to five" apply --config "$FIX/two_pfs.pb"
+check "released app's domain config removed" test ! -e "$T/state/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
