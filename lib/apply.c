@@ -97,6 +97,9 @@ int sr_plan_compute(const struct sr_config *cfg, const struct sr_pf *pfs,
 			goto fail;
 	}
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
+		if (bind_driver && pfs[i].autoprobe == 1 &&
+		    (r = plan_add(&p, (struct sr_action){ .type = SR_ACT_NO_AUTOPROBE, .pf = i }, err)))
+			goto fail;
 		if (pfs[i].numvfs == cfg->pfs[i].vf_count)
 			continue;
 		if ((r = plan_add(&p, (struct sr_action){ .type = SR_ACT_SET_NUMVFS, .pf = i,
@@ -141,6 +144,10 @@ void sr_action_format(const struct sr_action *a, const struct sr_config *cfg,
 	case SR_ACT_RELEASE:
 		snprintf(buf, cap, "release PF %s VF %u (app %s): restore its original settings",
 			 old[a->res].pf_pci, old[a->res].vf_index, old[a->res].app_uuid);
+		break;
+	case SR_ACT_NO_AUTOPROBE:
+		snprintf(buf, cap, "set PF %s sriov_drivers_autoprobe to 0 (VFs go to passthrough)",
+			 sr_pf_cfg_label(&cfg->pfs[a->pf]));
 		break;
 	case SR_ACT_SET_NUMVFS:
 		snprintf(buf, cap, "set PF %s sriov_numvfs to %u", sr_pf_cfg_label(&cfg->pfs[a->pf]),
@@ -307,9 +314,19 @@ static void release(struct run *run, struct sr_reservation *o)
 	if (!sr_sysfs_find_pf(run->ctx->sysfs, NULL, o->pf_pci, &pf, &e))
 		ifindex = pf_ifindex(run->ctx, &pf);
 	if (o->bound_driver[0] && o->vf_pci[0]) {
+		char prev[SR_DRIVER_LEN];
+
 		if (sr_sysfs_unbind_driver(run->ctx->sysfs, o->vf_pci, &e)) {
 			LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: unbind from %s: %s", o->pf_pci,
 			    o->vf_index, o->app_uuid, o->bound_driver, e.msg);
+			run->ctx->n_warnings++;
+		} else if (o->original_driver[0] &&
+			   sr_sysfs_bind_driver(run->ctx->sysfs, o->vf_pci, o->original_driver, prev,
+						&e)) {
+			/* With autoprobe off the host driver takes a VF back only by
+			 * override; a VF created unbound stays unbound. */
+			LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: give back to %s: %s",
+			    o->pf_pci, o->vf_index, o->app_uuid, o->original_driver, e.msg);
 			run->ctx->n_warnings++;
 		}
 	}
@@ -501,6 +518,12 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct sr_action *a = &plan.actions[i];
 
+		if (a->type == SR_ACT_NO_AUTOPROBE) {
+			if ((r = sr_sysfs_set_autoprobe(ctx->sysfs, run.pfs[a->pf].pci, false, err)))
+				goto out_restore;
+			run.pfs[a->pf].autoprobe = 0;
+			continue;
+		}
 		if (a->type != SR_ACT_SET_NUMVFS)
 			continue;
 		if ((r = sr_sysfs_set_numvfs(ctx->sysfs, run.pfs[a->pf].pci, a->value, err))) {

@@ -26,6 +26,7 @@ typedef void (*sr_log_fn)(void *ctx, int level, const char *fmt, ...)
 
 enum sr_action_type {
 	SR_ACT_RELEASE,      /* restore a VF an app no longer holds */
+	SR_ACT_NO_AUTOPROBE, /* stop the host VF driver grabbing new VFs (passthrough) */
 	SR_ACT_SET_NUMVFS,   /* change a PF's VF count */
 	SR_ACT_CONFIGURE,    /* write VF attributes for a reservation */
 	SR_ACT_BIND,         /* bind a reserved VF to the passthrough driver */

@@ -76,6 +76,7 @@ struct sr_pf {
 	char name[SR_NAME_LEN];        /* libpci vendor/device name, display only */
 	uint32_t totalvfs;
 	uint32_t numvfs;
+	int8_t autoprobe;              /* sriov_drivers_autoprobe: SR_UNSET, 0, 1 */
 	struct sr_vf *vfs;             /* owned; sorted by index */
 	size_t n_vfs;
 };

@@ -386,6 +386,13 @@ static int fill_pf(const struct sr_sysfs *s, struct pci_access *pacc, const char
 		first_entry(path, pf.ifname, sizeof(pf.ifname));
 	}
 	names_lookup(pacc, pf.vendor, pf.device, pf.name);
+	{
+		uint32_t ap;
+
+		pf.autoprobe = join(path, dir, "sriov_drivers_autoprobe") || read_u32(path, 10, &ap)
+				       ? SR_UNSET
+				       : ap != 0;
+	}
 
 	memcpy(out->ifname, pf.ifname, sizeof(out->ifname));
 	snprintf(out->pci, sizeof(out->pci), "%s", pci);
@@ -395,6 +402,7 @@ static int fill_pf(const struct sr_sysfs *s, struct pci_access *pacc, const char
 	memcpy(out->name, pf.name, sizeof(out->name));
 	out->totalvfs = pf.totalvfs;
 	out->numvfs = pf.numvfs;
+	out->autoprobe = pf.autoprobe;
 	return 0;
 }
 

@@ -319,9 +319,10 @@ START_TEST(test_bind)
 	ck_assert_msg(sr_apply(&ctx, buf, len, NULL, &err) == 0, "%s", err.msg);
 	load_state(&st);
 	ck_assert_str_eq(st.res[0].bound_driver, "vfio-pci");
-	ck_assert_str_eq(st.res[0].original_driver, "igbvf");
+	/* Autoprobe went off before the VFs were made: no host driver took them. */
+	ck_assert_str_eq(st.res[0].original_driver, "");
 	ck_assert_str_eq(st.pfs[0].vfs[0].driver, "vfio-pci");
-	ck_assert_str_eq(st.pfs[0].vfs[2].driver, "igbvf"); /* not reserved */
+	ck_assert_str_eq(st.pfs[0].vfs[2].driver, ""); /* not reserved */
 	sr_state_free(&st);
 	/* Re-apply: already bound, nothing to do. */
 	ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir,
