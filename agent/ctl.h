@@ -34,6 +34,10 @@ void ctl_print_vf_header(void);
 
 const struct sr_app *ctl_find_app(const struct sr_state *st, const char *uuid);
 
+/* Load the state and find the app: CTL_OK, or prints why and returns
+ * CTL_NOT_FOUND / 1. */
+int ctl_load_app(struct ctl *c, const char *uuid, const struct sr_app **app);
+
 int ctl_pfs(struct ctl *c, int argc, char **argv);
 int ctl_list(struct ctl *c, int argc, char **argv);
 int ctl_show(struct ctl *c, int argc, char **argv);

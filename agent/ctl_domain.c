@@ -15,13 +15,8 @@ int ctl_domain(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "sriovctl: domain-config takes one APP-UUID\n");
 		return CTL_USAGE;
 	}
-	if (ctl_load_state(c))
-		return 1;
-	app = ctl_find_app(&c->st, argv[0]);
-	if (!app) {
-		fprintf(stderr, "sriovctl: app %s: not in the applied config\n", argv[0]);
-		return CTL_NOT_FOUND;
-	}
+	if ((r = ctl_load_app(c, argv[0], &app)))
+		return r;
 	r = sr_emit_domain(c->hv, app, c->st.res, c->st.n_res, stdout, &err);
 	if (r) {
 		fprintf(stderr, "sriovctl: %s\n", err.msg);

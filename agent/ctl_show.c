@@ -12,18 +12,14 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 {
 	const struct sr_app *app;
 	size_t held = 0;
+	int rc;
 
 	if (argc != 1) {
 		fprintf(stderr, "sriovctl: show takes one APP-UUID\n");
 		return CTL_USAGE;
 	}
-	if (ctl_load_state(c))
-		return 1;
-	app = ctl_find_app(&c->st, argv[0]);
-	if (!app) {
-		fprintf(stderr, "sriovctl: app %s: not in the applied config\n", argv[0]);
-		return CTL_NOT_FOUND;
-	}
+	if ((rc = ctl_load_app(c, argv[0], &app)))
+		return rc;
 	ctl_refresh_kernel(c);
 	pr_obj_open(NULL);
 	pr_str(PR_ANY, "app", "app %s", app->uuid_str);

@@ -89,6 +89,18 @@ const struct sr_app *ctl_find_app(const struct sr_state *st, const char *uuid)
 	return NULL;
 }
 
+int ctl_load_app(struct ctl *c, const char *uuid, const struct sr_app **app)
+{
+	if (ctl_load_state(c))
+		return 1;
+	*app = ctl_find_app(&c->st, uuid);
+	if (!*app) {
+		fprintf(stderr, "sriovctl: app %s: not in the applied config\n", uuid);
+		return CTL_NOT_FOUND;
+	}
+	return CTL_OK;
+}
+
 static const char *link_state_name(int s)
 {
 	switch (s) {

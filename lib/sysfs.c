@@ -164,8 +164,7 @@ static int read_u32(const char *path, int base, uint32_t *out)
 	return parse_u32(buf, base, out) ? -EIO : 0;
 }
 
-/* Basename of a symlink's target. */
-static int read_link_base(const char *path, char *out, size_t size)
+int sr_sysfs_link_base(const char *path, char *out, size_t size)
 {
 	char target[PATH_MAX];
 	const char *base;
@@ -378,7 +377,7 @@ static int fill_pf(const struct sr_sysfs *s, struct pci_access *pacc, const char
 		pf.vendor = 0;
 	if (join(path, dir, "device") || read_u32(path, 16, &pf.device))
 		pf.device = 0;
-	if (join(path, dir, "driver") || read_link_base(path, pf.driver, sizeof(pf.driver)))
+	if (join(path, dir, "driver") || sr_sysfs_link_base(path, pf.driver, sizeof(pf.driver)))
 		pf.driver[0] = '\0';
 	if (ifname && ifname[0]) {
 		snprintf(pf.ifname, sizeof(pf.ifname), "%s", ifname);
@@ -427,7 +426,7 @@ static int ifname_to_pci(const struct sr_sysfs *s, const char *ifname, char pci[
 	rc = sys_path(s, path, "class/net/%s/device", ifname);
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: path too long", ifname);
-	rc = read_link_base(path, base, sizeof(base));
+	rc = sr_sysfs_link_base(path, base, sizeof(base));
 	if (rc == -ENOENT)
 		return sr_err_set(err, -ENODEV, "PF %s: not a PCI device (no %s)", ifname, path);
 	if (rc)
@@ -683,7 +682,7 @@ static int read_vf(const char *pci, const char *dir, uint32_t index, struct sr_v
 	rc = join(link, dir, name);
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: path too long", pci);
-	rc = read_link_base(link, path, sizeof(path));
+	rc = sr_sysfs_link_base(link, path, sizeof(path));
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: reading link %s: %s", pci, link, strerror(-rc));
 	if (!sr_valid_pci(path))
@@ -693,11 +692,11 @@ static int read_vf(const char *pci, const char *dir, uint32_t index, struct sr_v
 
 	if (join(path, link, "net") == 0)
 		first_entry(path, vf->ifname, sizeof(vf->ifname));
-	if (join(path, link, "driver") || read_link_base(path, vf->driver, sizeof(vf->driver)))
+	if (join(path, link, "driver") || sr_sysfs_link_base(path, vf->driver, sizeof(vf->driver)))
 		vf->driver[0] = '\0';
 	vf->iommu_group = SR_UNSET;
 	if (join(path, link, "iommu_group") == 0 &&
-	    read_link_base(path, group, sizeof(group)) == 0 && parse_u32(group, 10, &g) == 0 &&
+	    sr_sysfs_link_base(path, group, sizeof(group)) == 0 && parse_u32(group, 10, &g) == 0 &&
 	    g <= INT32_MAX)
 		vf->iommu_group = (int32_t)g;
 	return 0;
@@ -894,7 +893,7 @@ static void current_driver(const char *dir, char out[SR_DRIVER_LEN])
 {
 	char path[PATH_MAX];
 
-	if (join(path, dir, "driver") || read_link_base(path, out, SR_DRIVER_LEN))
+	if (join(path, dir, "driver") || sr_sysfs_link_base(path, out, SR_DRIVER_LEN))
 		out[0] = '\0';
 }
 

@@ -32,6 +32,10 @@ void sr_sysfs_init(struct sr_sysfs *s, const char *root);
  * message naming the field. The default writer: */
 int sr_sysfs_write_file(void *ctx, const char *path, const char *value);
 
+/* Basename of a symlink's target (a driver, an IOMMU group, a VF address):
+ * 0, -errno, or -ENAMETOOLONG when it does not fit in size bytes. */
+int sr_sysfs_link_base(const char *path, char *out, size_t size);
+
 /* Locate a PF by ifname (/sys/class/net/IF/device) or by PCI address
  * (/sys/bus/pci/devices/ADDR); either may be NULL/"" but not both. When both
  * are given they must name the same device. Fills pci, ifname (if it has a

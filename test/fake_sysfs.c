@@ -163,24 +163,6 @@ static int make_link(const char *target, const char *linkpath)
 	return symlink(target, linkpath) < 0 ? -errno : 0;
 }
 
-static int link_base(const char *path, char *out, size_t size)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= size)
-		return -ENAMETOOLONG;
-	strcpy(out, base);
-	return 0;
-}
-
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -429,7 +411,7 @@ static int unbind_device(const char *root, const char *pci, const char *driver)
 		rc = pathf(path, "%s/driver", devdir);
 	if (rc)
 		return rc;
-	if (link_base(path, cur, sizeof(cur)) || (driver && strcmp(cur, driver) != 0))
+	if (sr_sysfs_link_base(path, cur, sizeof(cur)) || (driver && strcmp(cur, driver) != 0))
 		return -ENODEV;
 	remove_netdevs(root, devdir);
 	unlink(path);
@@ -511,7 +493,7 @@ static void remove_iommu_group(const char *root, const char *devdir)
 {
 	char path[PATH_MAX], group[32];
 
-	if (pathf(path, "%s/iommu_group", devdir) || link_base(path, group, sizeof(group)))
+	if (pathf(path, "%s/iommu_group", devdir) || sr_sysfs_link_base(path, group, sizeof(group)))
 		return;
 	if (pathf(path, "%s/sys/kernel/iommu_groups/%s", root, group) == 0)
 		rm_rf(path);
@@ -702,7 +684,7 @@ static void remove_vf(const char *root, const char *pf_dir, uint32_t index)
 {
 	char link[PATH_MAX], vf_dir[PATH_MAX], path[PATH_MAX], vf[SR_PCI_LEN];
 
-	if (pathf(link, "%s/virtfn%u", pf_dir, index) || link_base(link, vf, sizeof(vf)))
+	if (pathf(link, "%s/virtfn%u", pf_dir, index) || sr_sysfs_link_base(link, vf, sizeof(vf)))
 		return;
 	unlink(link);
 	if (dev_dir(root, vf, vf_dir))
