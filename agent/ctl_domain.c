@@ -17,7 +17,9 @@ int ctl_domain(struct ctl *c, int argc, char **argv)
 	}
 	if ((r = ctl_load_app(c, argv[0], &app)))
 		return r;
-	r = sr_emit_domain(c->hv, app, c->st.res, c->st.n_res, stdout, &err);
+	r = sr_domain_check_vfs(c->hv, app, c->st.res, c->st.n_res, c->st.pfs, c->st.n_pfs, &err);
+	if (!r)
+		r = sr_emit_domain(c->hv, app, c->st.res, c->st.n_res, stdout, &err);
 	if (r) {
 		fprintf(stderr, "sriovctl: %s\n", err.msg);
 		return r == -ENOENT ? CTL_NOT_FOUND : 1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sriovctl list: every VF of every configured PF, with its reservation. */
 #include <stdio.h>
+#include <string.h>
 
 #include "ctl.h"
 #include "print.h"
@@ -25,6 +26,15 @@ int ctl_list(struct ctl *c, int argc, char **argv)
 
 			ctl_print_vf(pf, vf, sr_reservation_find(c->st.res, c->st.n_res, pf->pci, vf->index),
 				     c->st.kernel && c->st.kernel[i] ? &c->st.kernel[i][j] : NULL);
+		}
+		/* Reservations whose VF vanished (driver reload, hot-unplug) are
+		 * listed too, with their error, not dropped. */
+		for (size_t k = 0; k < c->st.n_res; k++) {
+			const struct sr_reservation *r = &c->st.res[k];
+			struct sr_vf missing = { .index = r->vf_index, .iommu_group = SR_UNSET };
+
+			if (!strcmp(r->pf_pci, pf->pci) && !sr_pf_find_vf(pf, r->vf_index))
+				ctl_print_vf(pf, &missing, r, NULL);
 		}
 	}
 	pr_arr_close();

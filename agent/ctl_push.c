@@ -1,10 +1,44 @@
 /* SPDX-License-Identifier: MIT */
+/* sriovctl push FILE: send an EdgeDevConfig to the running agent. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "control.h"
 #include "ctl.h"
+#include "print.h"
+#include "state.h"
 
 int ctl_push(struct ctl *c, int argc, char **argv)
 {
-	fprintf(stderr, "sriovctl: push: not built yet\n");
-	return 1;
+	struct sr_err err = { "" };
+	uint8_t *cfg, rtype;
+	size_t len;
+	char *text;
+	bool ok;
+
+	if (argc != 1) {
+		fprintf(stderr, "sriovctl: push takes one FILE (a binary EdgeDevConfig)\n");
+		return CTL_USAGE;
+	}
+	if (sr_read_file(argv[0], CTRL_MAX_CONFIG, &cfg, &len, &err)) {
+		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		return 1;
+	}
+	if (ctrl_request(c->socket, CTRL_PUSH, cfg, len, &rtype, &text, &err)) {
+		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		free(cfg);
+		return 1;
+	}
+	free(cfg);
+	ok = rtype == CTRL_OK;
+	pr_obj_open(NULL);
+	pr_bool(PR_JSON, "ok", NULL, ok);
+	pr_str(PR_JSON, "result", NULL, text);
+	pr_obj_close();
+	pr_finish();
+	if (!pr_is_json())
+		fprintf(ok ? stdout : stderr, "%s\n", text);
+	free(text);
+	return ok ? 0 : 1;
 }

@@ -1,10 +1,568 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * sriov-agent run: the long-running agent. One poll() loop over the control
+ * socket, a signalfd (TERM/INT: stop, HUP: reload --config), an inotify
+ * watch on --config's directory and a timerfd for the periodic reconcile.
+ * Single-threaded: a signal or a client that arrives during an apply waits
+ * until the apply (and its state write) is finished.
+ *
+ * Config durability: a config being applied is first written to
+ * STATE-DIR/config.pending.pb; once accepted it replaces STATE-DIR/config.pb
+ * and the pending copy is removed; a rejected one is removed. After a crash
+ * the next start finishes the pending config, else reconciles config.pb,
+ * before it answers any client.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
+#include "control.h"
+#include "log.h"
+#include "state.h"
+
+#define PENDING_FILE "config.pending.pb"
+#define RESULT_MAX (SR_ERR_MAX + 128)
+
+struct daemon {
+	const struct agent_opts *o;
+	struct agent_env env;
+	int lfd, sfd, ifd, tfd;
+	char cfg_dir[PATH_MAX];
+	const char *cfg_name;          /* basename of --config */
+	uint8_t *cfg;                  /* last accepted config (owned) */
+	size_t cfg_len;
+	bool stop;
+	bool env_open;
+	/* health, for sriovctl status */
+	int64_t started_at;
+	const char *cfg_source;        /* "startup", "push", "file", "none" */
+	char cfg_result[RESULT_MAX];
+	int64_t cfg_at;
+	char rec_result[RESULT_MAX];
+	int64_t rec_at;
+	size_t n_res, n_res_err;
+	unsigned long n_applies;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Count reservations (and those in error) from the saved state; one line
+ * naming the first reservation in error goes to note. */
+static void count_reservations(struct daemon *d, char *note, size_t cap)
+{
+	struct sr_state st = { 0 };
+	struct sr_err e;
+
+	note[0] = '\0';
+	if (sr_state_load(d->o->state_dir, &st, &e)) {
+		log_warn("%s", e.msg);
+		return;
+	}
+	d->n_res = st.n_res;
+	d->n_res_err = 0;
+	for (size_t i = 0; i < st.n_res; i++) {
+		if (!st.res[i].error[0])
+			continue;
+		if (!d->n_res_err++)
+			snprintf(note, cap, "; PF %s VF %u app %s: %s", st.res[i].pf_pci,
+				 st.res[i].vf_index, st.res[i].app_uuid, st.res[i].error);
+	}
+	sr_state_free(&st);
+}
+
+/* A PF that vanished (hot-unplug, driver gone) makes sr_apply fail before
+ * it reserves anything: mark the reservations on it in error so that
+ * `sriovctl list` shows it, keep everything else as it was. */
+static void mark_missing_pfs(struct daemon *d)
+{
+	struct sr_state st = { 0 };
+	struct sr_err e;
+	bool changed = false;
+
+	if (sr_state_load(d->o->state_dir, &st, &e))
+		return;
+	for (size_t i = 0; i < st.n_res; i++) {
+		struct sr_pf pf = { 0 };
+		int r = sr_sysfs_find_pf(&d->env.sysfs, NULL, st.res[i].pf_pci, &pf, &e);
+
+		sr_pf_clear(&pf);
+		if (r != -ENODEV || st.res[i].error[0])
+			continue;
+		snprintf(st.res[i].error, sizeof(st.res[i].error), "PF %s is missing",
+			 st.res[i].pf_pci);
+		log_warn("PF %s VF %u app %s: PF is missing", st.res[i].pf_pci, st.res[i].vf_index,
+			 st.res[i].app_uuid);
+		changed = true;
+	}
+	if (changed && sr_state_save(d->o->state_dir, &st, &e))
+		log_err("%s", e.msg);
+	sr_state_free(&st);
+}
+
+/* Apply buf; result text ("applied: ..." / "rejected: ...") into out. */
+static int apply(struct daemon *d, const uint8_t *buf, size_t len, char *out, size_t cap)
+{
+	struct sr_err err = { "" };
+	char note[SR_NAME_LEN + 96];
+	int r;
+
+	d->n_applies++;
+	r = agent_apply_bytes(d->o, &d->env, buf, len, &err);
+	if (r) {
+		snprintf(out, cap, "rejected: %s", err.msg);
+		return r;
+	}
+	count_reservations(d, note, sizeof(note));
+	snprintf(out, cap, "applied: %zu reservation(s), %zu in error, %zu sysfs and %zu netlink write(s)%s",
+		 d->n_res, d->n_res_err, d->env.last_sysfs_writes, d->env.last_netlink_writes, note);
+	return 0;
+}
+
+/* Take a new config (pushed, from --config or pending at start). On
+ * success it becomes the config in force; on failure the previous one
+ * stays. result: the reply text. */
+static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const char *source,
+		       char *result, size_t cap)
+{
+	char pending[PATH_MAX];
+	struct sr_err err = { "" };
+	uint8_t *copy;
+	int r;
+
+	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_FILE);
+	if ((r = sr_write_atomic(d->o->state_dir, PENDING_FILE, buf, len, &err))) {
+		snprintf(result, cap, "rejected: cannot record the config: %s", err.msg);
+		goto out_result;
+	}
+	r = apply(d, buf, len, result, cap);
+	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
+		snprintf(result, cap, "rejected: applied, but cannot save it: %s", err.msg);
+	if (unlink(pending) && errno != ENOENT)
+		log_warn("%s: %s", pending, strerror(errno));
+	if (r)
+		goto out_result;
+	copy = malloc(len ? len : 1);
+	if (!copy) {
+		r = -ENOMEM;
+		snprintf(result, cap, "rejected: out of memory");
+		goto out_result;
+	}
+	memcpy(copy, buf, len);
+	free(d->cfg);
+	d->cfg = copy;
+	d->cfg_len = len;
+out_result:
+	d->cfg_source = source;
+	d->cfg_at = now_s();
+	snprintf(d->cfg_result, sizeof(d->cfg_result), "%s", result);
+	/* The last apply is also the node's latest reconcile. */
+	if (!r) {
+		d->rec_at = d->cfg_at;
+		snprintf(d->rec_result, sizeof(d->rec_result), "%s", result);
+	}
+	if (r)
+		log_warn("config from %s %s", source, result);
+	else
+		log_info("config from %s %s", source, result);
+	return r;
+}
+
+static void reconcile(struct daemon *d, const char *why)
+{
+	char result[RESULT_MAX];
+	int r;
+
+	if (!d->cfg)
+		return;
+	log_debug("reconcile (%s)", why);
+	r = apply(d, d->cfg, d->cfg_len, result, sizeof(result));
+	if (r) {
+		/* The config in force stays in force: keep trying. */
+		memmove(result + 7, result + 9, strlen(result + 9) + 1);
+		memcpy(result, "failed:", 7);
+		log_warn("reconcile (%s) %s", why, result);
+		if (r == -ENODEV)
+			mark_missing_pfs(d);
+	}
+	d->rec_at = now_s();
+	snprintf(d->rec_result, sizeof(d->rec_result), "%s", result);
+}
+
+static int read_config_file(const char *path, uint8_t **buf, size_t *len)
+{
+	struct sr_err err = { "" };
+	int r = sr_read_file(path, CTRL_MAX_CONFIG, buf, len, &err);
+
+	if (r)
+		log_warn("--config %s", err.msg);
+	return r;
+}
+
+static void load_config_file(struct daemon *d, const char *why)
+{
+	char result[RESULT_MAX];
+	uint8_t *buf;
+	size_t len;
+
+	if (!d->o->config) {
+		log_info("%s: no --config file; reconciling the config in force", why);
+		reconcile(d, why);
+		return;
+	}
+	if (read_config_file(d->o->config, &buf, &len))
+		return;
+	log_info("%s: applying %s", why, d->o->config);
+	take_config(d, buf, len, "file", result, sizeof(result));
+	free(buf);
+}
+
+/* Before any new work: finish a config that was being applied when the
+ * agent died, else reconcile the node with the config in force. */
+static void startup(struct daemon *d)
+{
+	char path[PATH_MAX], result[RESULT_MAX];
+	uint8_t *buf;
+	size_t len;
+	struct sr_err err;
+
+	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, SR_CONFIG_FILE);
+	if (!sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
+		d->cfg = buf;
+		d->cfg_len = len;
+		d->cfg_source = "startup";
+	}
+	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_FILE);
+	if (!sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
+		log_warn("%s: a config was being applied when the agent stopped: finishing it", path);
+		if (!take_config(d, buf, len, "startup", result, sizeof(result))) {
+			free(buf);
+			return;
+		}
+		free(buf);
+	}
+	if (!d->cfg) {
+		log_info("no config in force yet (%s/%s)", d->o->state_dir, SR_CONFIG_FILE);
+		return;
+	}
+	reconcile(d, "startup");
+	d->cfg_at = d->rec_at;
+	snprintf(d->cfg_result, sizeof(d->cfg_result), "%s", d->rec_result);
+}
+
+static void status_text(struct daemon *d, char **out, size_t *len)
+{
+	FILE *f = open_memstream(out, len);
+
+	if (!f) {
+		*out = NULL;
+		return;
+	}
+	fprintf(f, "pid=%ld\n", (long)getpid());
+	fprintf(f, "started_at=%" PRId64 "\n", d->started_at);
+	fprintf(f, "uptime_s=%" PRId64 "\n", now_s() - d->started_at);
+	fprintf(f, "socket=%s\n", d->o->socket);
+	fprintf(f, "state_dir=%s\n", d->o->state_dir);
+	fprintf(f, "config_file=%s\n", d->o->config ? d->o->config : "");
+	fprintf(f, "config_in_force=%s\n", d->cfg ? "yes" : "no");
+	fprintf(f, "config_bytes=%zu\n", d->cfg_len);
+	fprintf(f, "config_source=%s\n", d->cfg_source);
+	fprintf(f, "config_result=%s\n", d->cfg_result);
+	fprintf(f, "config_at=%" PRId64 "\n", d->cfg_at);
+	fprintf(f, "reservations=%zu\n", d->n_res);
+	fprintf(f, "reservations_in_error=%zu\n", d->n_res_err);
+	fprintf(f, "reconcile_result=%s\n", d->rec_result);
+	fprintf(f, "reconcile_at=%" PRId64 "\n", d->rec_at);
+	fprintf(f, "interval_s=%lu\n", d->o->interval);
+	fprintf(f, "applies=%lu\n", d->n_applies);
+	fclose(f);
+}
+
+static void reply(int fd, uint8_t type, const char *text)
+{
+	struct sr_err err;
+
+	if (ctrl_send(fd, type, text, strlen(text), CTRL_REQ_TIMEOUT_MS, &err))
+		log_debug("reply: %s", err.msg);
+}
+
+static void serve_client(struct daemon *d)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct sr_err err = { "" };
+	char result[RESULT_MAX];
+	uint8_t type, *buf = NULL;
+	size_t len;
+	int fd, r;
+
+	fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("%s: accept: %s", d->o->socket, strerror(errno));
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
+		log_warn("%s: SO_PEERCRED: %s", d->o->socket, strerror(errno));
+		goto out_close;
+	}
+	if (cred.uid != 0) {
+		snprintf(result, sizeof(result),
+			 "refused: sriov-agent takes requests from root (uid 0) only; you are uid %u",
+			 (unsigned)cred.uid);
+		log_warn("client pid %ld uid %u %s", (long)cred.pid, (unsigned)cred.uid, result);
+		reply(fd, CTRL_FAIL, result);
+		goto out_close;
+	}
+	if ((r = ctrl_recv(fd, CTRL_MAX_CONFIG, CTRL_REQ_TIMEOUT_MS, &type, &buf, &len, &err))) {
+		/* A bare connect (another agent probing the socket) is not news. */
+		sr_log(NULL, r == -ECONNRESET ? LOG_DEBUG : LOG_WARNING, "client pid %ld: %s",
+		       (long)cred.pid, err.msg);
+		snprintf(result, sizeof(result), "rejected: %s", err.msg);
+		reply(fd, CTRL_FAIL, result);
+		goto out_close;
+	}
+	switch (type) {
+	case CTRL_PUSH:
+		log_info("client pid %ld pushed a config of %zu bytes", (long)cred.pid, len);
+		if (take_config(d, buf, len, "push", result, sizeof(result)))
+			reply(fd, CTRL_FAIL, result);
+		else
+			reply(fd, CTRL_OK, result);
+		break;
+	case CTRL_STATUS: {
+		char *text;
+		size_t tl;
+
+		status_text(d, &text, &tl);
+		reply(fd, text ? CTRL_OK : CTRL_FAIL, text ? text : "error: out of memory");
+		free(text);
+		break;
+	}
+	default:
+		snprintf(result, sizeof(result),
+			 "rejected: unknown request type 0x%02x: allowed 'P' (push), 'S' (status)", type);
+		log_warn("client pid %ld: %s", (long)cred.pid, result);
+		reply(fd, CTRL_FAIL, result);
+	}
+	free(buf);
+out_close:
+	close(fd);
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			load_config_file(d, "SIGHUP");
+		} else {
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			d->stop = true;
+		}
+	}
+}
+
+static void on_inotify(struct daemon *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	ssize_t n;
+
+	while ((n = read(d->ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->len && !strcmp(ev->name, d->cfg_name))
+				changed = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (changed)
+		load_config_file(d, "--config changed");
+}
+
+static void on_timer(struct daemon *d)
+{
+	uint64_t ticks;
+
+	if (read(d->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+		reconcile(d, "interval");
+}
+
+static int setup_watch(struct daemon *d)
+{
+	char *slash;
+
+	snprintf(d->cfg_dir, sizeof(d->cfg_dir), "%s", d->o->config);
+	slash = strrchr(d->cfg_dir, '/');
+	if (!slash) {
+		strcpy(d->cfg_dir, ".");
+		d->cfg_name = d->o->config;
+	} else {
+		d->cfg_name = d->o->config + (slash - d->cfg_dir) + 1;
+		if (slash == d->cfg_dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!d->cfg_name[0]) {
+		log_err("--config %s: not a file name", d->o->config);
+		return -EINVAL;
+	}
+	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->ifd < 0 || inotify_add_watch(d->ifd, d->cfg_dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		log_err("--config %s: cannot watch %s: %s", d->o->config, d->cfg_dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int setup(struct daemon *d, sigset_t *mask)
+{
+	struct itimerspec its = { 0 };
+	struct sr_err err = { "" };
+
+	if (mkdir(d->o->state_dir, 0755) && errno != EEXIST) {
+		log_err("state dir %s: %s", d->o->state_dir, strerror(errno));
+		return -errno;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, mask, NULL) ||
+	    (d->sfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	/* Listen first: a second agent on the same socket stops here, before
+	 * it touches the kernel. Clients wait in the backlog until the
+	 * startup reconcile is done. */
+	d->lfd = ctrl_listen(d->o->socket, &err);
+	if (d->lfd < 0) {
+		log_err("%s", err.msg);
+		return d->lfd;
+	}
+	if (d->o->config && setup_watch(d))
+		return -EINVAL;
+	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	its.it_value.tv_sec = (time_t)d->o->interval;
+	its.it_interval.tv_sec = (time_t)d->o->interval;
+	if (d->tfd < 0 || timerfd_settime(d->tfd, 0, &its, NULL)) {
+		log_err("timerfd: %s", strerror(errno));
+		return -errno;
+	}
+	if (agent_env_open(d->o, &d->env, &err)) {
+		log_err("%s", err.msg);
+		return -EIO;
+	}
+	d->env_open = true;
+	return 0;
+}
 
 int agent_run(const struct agent_opts *o)
 {
-	fprintf(stderr, "sriov-agent: run: not built yet\n");
-	return 1;
+	struct daemon d = {
+		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1,
+		.cfg_source = "none", .cfg_result = "", .rec_result = "",
+	};
+	sigset_t mask;
+	int64_t t0 = mono_s();
+	int rc = 1;
+
+	if (o->dry_run) {
+		fprintf(stderr, "sriov-agent: --dry-run is for apply, not run\n");
+		return 2;
+	}
+	d.started_at = now_s();
+	memset(&d.env, 0, sizeof(d.env));
+	if (setup(&d, &mask))
+		goto out;
+	log_info("started: pid %ld, socket %s, state %s, reconcile every %lus", (long)getpid(),
+		 o->socket, o->state_dir, o->interval);
+	startup(&d);
+	if (o->config) {
+		uint8_t *buf;
+		size_t len;
+
+		/* --config wins over the saved config, unless it is the same. */
+		if (!read_config_file(o->config, &buf, &len)) {
+			if (!d.cfg || len != d.cfg_len || memcmp(buf, d.cfg, len)) {
+				char result[RESULT_MAX];
+
+				take_config(&d, buf, len, "file", result, sizeof(result));
+			}
+			free(buf);
+		}
+	}
+	while (!d.stop) {
+		struct pollfd p[4] = {
+			{ .fd = d.sfd, .events = POLLIN },
+			{ .fd = d.lfd, .events = POLLIN },
+			{ .fd = d.tfd, .events = POLLIN },
+			{ .fd = d.ifd, .events = POLLIN },
+		};
+
+		if (poll(p, d.ifd >= 0 ? 4 : 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			goto out;
+		}
+		/* Signals first: a stop request is not delayed by new work. */
+		if (p[0].revents)
+			on_signal(&d);
+		if (d.stop)
+			break;
+		if (p[1].revents)
+			serve_client(&d);
+		if (p[2].revents)
+			on_timer(&d);
+		if (d.ifd >= 0 && p[3].revents)
+			on_inotify(&d);
+	}
+	log_info("stopped after %" PRId64 "s; state in %s", mono_s() - t0, o->state_dir);
+	rc = 0;
+out:
+	if (d.lfd >= 0) {
+		close(d.lfd);
+		unlink(o->socket);
+	}
+	if (d.sfd >= 0)
+		close(d.sfd);
+	if (d.ifd >= 0)
+		close(d.ifd);
+	if (d.tfd >= 0)
+		close(d.tfd);
+	if (d.env_open)
+		agent_env_close(o, &d.env);
+	free(d.cfg);
+	return rc;
 }

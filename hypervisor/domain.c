@@ -203,6 +203,15 @@ int sr_emit_domain(enum sr_hypervisor hv, const struct sr_app *app,
 	for (size_t i = 0; i < n; i++) {
 		const struct sr_reservation *v = sel[i];
 
+		if (strnlen(v->error, sizeof(v->error)) > 0) {
+			/* The apply recorded why this VF cannot be passed through
+			 * (missing, bind failed, no IOMMU group). */
+			r = sr_err_set(err, -EINVAL,
+				       "VF %u of PF %s (adapter %u) for app %s: %.*s: no domain config",
+				       v->vf_index, v->pf_pci, v->adapter, app->uuid_str,
+				       (int)sizeof(v->error), v->error);
+			goto out_free_pci;
+		}
 		if (strnlen(v->vf_pci, SR_PCI_LEN) == SR_PCI_LEN || !sr_valid_pci(v->vf_pci)) {
 			r = sr_err_set(err, -EINVAL,
 				       "vf_pci \"%.*s\" of VF %u of PF %s (adapter %u) for app %s: allowed " PCI_ALLOWED,
@@ -222,4 +231,29 @@ out_free_pci:
 out_free_sel:
 	free(sel);
 	return r;
+}
+
+int sr_domain_check_vfs(enum sr_hypervisor hv, const struct sr_app *app,
+			const struct sr_reservation *res, size_t n_res, const struct sr_pf *pfs,
+			size_t n_pfs, struct sr_err *err)
+{
+	for (size_t i = 0; i < n_res; i++) {
+		const struct sr_reservation *r = &res[i];
+		const struct sr_vf *vf = NULL;
+
+		if (strncmp(r->app_uuid, app->uuid_str, SR_UUID_LEN))
+			continue;
+		for (size_t p = 0; p < n_pfs && !vf; p++)
+			if (!strncmp(pfs[p].pci, r->pf_pci, SR_PCI_LEN))
+				vf = sr_pf_find_vf(&pfs[p], r->vf_index);
+		if (!vf)
+			return sr_err_set(err, -ENODEV,
+					  "app %s: VF %u of PF %s is not in the VF table: no domain config",
+					  app->uuid_str, r->vf_index, r->pf_pci);
+		if (hv == SR_HV_KVM && vf->iommu_group == SR_UNSET)
+			return sr_err_set(err, -EINVAL,
+					  "app %s: VF %u of PF %s (%s) has no IOMMU group, so vfio-pci cannot take it (IOMMU off? boot with intel_iommu=on): no KVM config",
+					  app->uuid_str, r->vf_index, r->pf_pci, vf->pci);
+	}
+	return 0;
 }

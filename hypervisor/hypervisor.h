@@ -40,10 +40,20 @@ int sr_emit_xen(const struct sr_app *app, const char *const *vf_pci, size_t n_vf
 		FILE *out, struct sr_err *err);
 
 /* Emit for the app the reservations res[0..n) that belong to it (ordered by
- * adapter position) into out. -ENOENT when the app holds no VF. */
+ * adapter position) into out. -ENOENT when the app holds no VF; -EINVAL
+ * when one of them carries an error (the VF is missing, its bind failed or
+ * it has no IOMMU group). */
 int sr_emit_domain(enum sr_hypervisor hv, const struct sr_app *app,
 		   const struct sr_reservation *res, size_t n_res, FILE *out,
 		   struct sr_err *err);
+
+/* Before emitting from a saved state: every VF the app holds is in the VF
+ * table pfs[0..n_pfs) and, for KVM, in an IOMMU group (vfio-pci takes no
+ * other device). -ENODEV / -EINVAL with a message naming app, VF and PF.
+ * sr_emit_domain() itself refuses a reservation that carries an error. */
+int sr_domain_check_vfs(enum sr_hypervisor hv, const struct sr_app *app,
+			const struct sr_reservation *res, size_t n_res, const struct sr_pf *pfs,
+			size_t n_pfs, struct sr_err *err);
 
 /*
  * Helpers shared by the emitters, exposed for tests.

@@ -2,6 +2,7 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,33 @@
 		if ((ctx)->log)                                       \
 			(ctx)->log((ctx)->log_ctx, (level), __VA_ARGS__); \
 	} while (0)
+
+/* Crash-safety tests: SR_FAULT=POINT[:N] kills the process with SIGKILL
+ * the Nth time (default: the first) an apply passes POINT. Points:
+ * after-release, after-numvfs, after-save-intent, after-configure,
+ * after-bind, before-save, after-save (docs/daemon.md). Unset in
+ * production: then this is one getenv() per point. */
+static void fault_point(const char *point, size_t nth)
+{
+	const char *f = getenv("SR_FAULT");
+	size_t len = strlen(point);
+	unsigned long want = 1;
+
+	if (!f || strncmp(f, point, len) || (f[len] && f[len] != ':'))
+		return;
+	if (f[len] == ':')
+		want = strtoul(f + len + 1, NULL, 10);
+	if (nth == want)
+		raise(SIGKILL);
+}
+
+/* The VF's current driver (as read from sysfs) is not driver. */
+static bool vf_off_driver(const struct sr_pf *pf, uint32_t index, const char *driver)
+{
+	const struct sr_vf *vf = sr_pf_find_vf(pf, index);
+
+	return vf && strcmp(vf->driver, driver);
+}
 
 void sr_plan_free(struct sr_plan *p)
 {
@@ -122,7 +150,11 @@ int sr_plan_compute(const struct sr_config *cfg, const struct sr_pf *pfs,
 								  .pf = (size_t)pf, .res = i,
 								  .attrs = mask }, err)))
 			goto fail;
-		if (bind_driver && (fresh || strcmp(res[i].bound_driver, bind_driver)) &&
+		/* The record is not enough: after a crash between a VF count change
+		 * and the state save, or a driver reload, the VF may be back on its
+		 * host driver while the record still says bound. */
+		if (bind_driver && (fresh || strcmp(res[i].bound_driver, bind_driver) ||
+				    vf_off_driver(&pfs[pf], res[i].vf_index, bind_driver)) &&
 		    (r = plan_add(&p, (struct sr_action){ .type = SR_ACT_BIND, .pf = (size_t)pf,
 							 .res = i }, err)))
 			goto fail;
@@ -185,7 +217,10 @@ static int count_write(void *c, const char *path, const char *value)
 	int r = k->write(k->write_ctx, path, value);
 
 	k->ctx->sysfs_writes++;
-	LOG(k->ctx, LOG_DEBUG, "sysfs write %s = %s: %s", path, value, r ? strerror(-r) : "ok");
+	/* One line per write: a value's newline (driver_override's "\n"
+	 * clears it) is shown as \n. */
+	LOG(k->ctx, LOG_DEBUG, "sysfs write %s = %.*s%s: %s", path, (int)strcspn(value, "\n"), value,
+	    strchr(value, '\n') ? "\\n" : "", r ? strerror(-r) : "ok");
 	return r;
 }
 
@@ -311,10 +346,18 @@ static void release(struct run *run, struct sr_reservation *o)
 	for (int a = 0; a < SR_ATTR__COUNT; a++)
 		if (o->attr_result[a] == 0 && sr_vf_attr_is_set(a, &o->original))
 			mask |= 1u << a;
-	if (!sr_sysfs_find_pf(run->ctx->sysfs, NULL, o->pf_pci, &pf, &e))
+	bool have_pf = !sr_sysfs_find_pf(run->ctx->sysfs, NULL, o->pf_pci, &pf, &e);
+
+	if (have_pf)
 		ifindex = pf_ifindex(run->ctx, &pf);
 	if (o->bound_driver[0] && o->vf_pci[0]) {
 		char prev[SR_DRIVER_LEN];
+		/* A VF created while autoprobe was off had no driver before the
+		 * bind. The unbind's reprobe gives it to the PF's VF driver, as
+		 * without passthrough, only with autoprobe on: on for that, then
+		 * off again for the VFs still reserved. */
+		bool probe_host = have_pf && !o->original_driver[0] && pf.autoprobe == 0 &&
+				  !sr_sysfs_set_autoprobe(run->ctx->sysfs, o->pf_pci, true, &e);
 
 		if (sr_sysfs_unbind_driver(run->ctx->sysfs, o->vf_pci, &e)) {
 			LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: unbind from %s: %s", o->pf_pci,
@@ -324,9 +367,14 @@ static void release(struct run *run, struct sr_reservation *o)
 			   sr_sysfs_bind_driver(run->ctx->sysfs, o->vf_pci, o->original_driver, prev,
 						&e)) {
 			/* With autoprobe off the host driver takes a VF back only by
-			 * override; a VF created unbound stays unbound. */
+			 * override. */
 			LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: give back to %s: %s",
 			    o->pf_pci, o->vf_index, o->app_uuid, o->original_driver, e.msg);
+			run->ctx->n_warnings++;
+		}
+		if (probe_host && sr_sysfs_set_autoprobe(run->ctx->sysfs, o->pf_pci, false, &e)) {
+			LOG(run->ctx, LOG_WARNING, "PF %s: sriov_drivers_autoprobe back to 0: %s",
+			    o->pf_pci, e.msg);
 			run->ctx->n_warnings++;
 		}
 	}
@@ -356,6 +404,17 @@ static void fill_vf_pci(struct run *run, struct sr_reservation *res, size_t n_re
 	}
 }
 
+/* vfio-pci takes a device only in an IOMMU group (none: IOMMU off, or
+ * not isolated); probing it would fail after the unbind from the host
+ * driver, and only show as a bind timeout. */
+static bool vf_has_iommu_group(const struct run *run, const struct sr_reservation *r)
+{
+	ssize_t pf = cfg_pf_by_pci(run->cfg, run->pfs, r->pf_pci);
+	const struct sr_vf *vf = pf >= 0 ? sr_pf_find_vf(&run->pfs[pf], r->vf_index) : NULL;
+
+	return vf && vf->iommu_group != SR_UNSET;
+}
+
 static int bind_vf(struct run *run, struct sr_reservation *r)
 {
 	struct sr_err e;
@@ -363,6 +422,15 @@ static int bind_vf(struct run *run, struct sr_reservation *r)
 
 	if (!r->vf_pci[0])
 		return 0;
+	if (!strcmp(run->ctx->bind_driver, "vfio-pci") && !vf_has_iommu_group(run, r)) {
+		snprintf(r->error, sizeof(r->error), "VF %s has no IOMMU group: vfio-pci refused",
+			 r->vf_pci);
+		LOG(run->ctx, LOG_WARNING,
+		    "PF %s VF %u app %s: VF %s has no IOMMU group (no iommu_group link): not bound to vfio-pci, no domain config",
+		    r->pf_pci, r->vf_index, r->app_uuid, r->vf_pci);
+		run->ctx->n_warnings++;
+		return 0;
+	}
 	if (sr_sysfs_bind_driver(run->ctx->sysfs, r->vf_pci, run->ctx->bind_driver, prev, &e)) {
 		snprintf(r->error, sizeof(r->error), "bind to %s failed", run->ctx->bind_driver);
 		LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: %s", r->pf_pci, r->vf_index,
@@ -472,7 +540,10 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 		run.ifindex[i] = pf_ifindex(ctx, &run.pfs[i]);
 		read_kernel(&run, i);
 	}
-	if (ctx->bind_driver && !sr_sysfs_iommu_enabled(ctx->sysfs)) {
+	/* vfio-pci needs Linux's IOMMU groups. Under Xen the hypervisor owns
+	 * the IOMMU and dom0 has no groups: xen-pciback is not checked here. */
+	if (ctx->bind_driver && !strcmp(ctx->bind_driver, "vfio-pci") &&
+	    !sr_sysfs_iommu_enabled(ctx->sysfs)) {
 		r = sr_err_set(err, -ENODEV,
 			       "passthrough to %s asked but the IOMMU is off (no IOMMU groups under %s/sys/kernel/iommu_groups): boot with intel_iommu=on (grub enable_sriov=true)",
 			       ctx->bind_driver, ctx->sysfs->root);
@@ -512,10 +583,12 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 		ctx->nl = &nl_counted;
 	}
 
-	for (size_t i = 0; i < plan.n; i++)
-		if (plan.actions[i].type == SR_ACT_RELEASE)
+	for (size_t i = 0, n = 0; i < plan.n; i++)
+		if (plan.actions[i].type == SR_ACT_RELEASE) {
 			release(&run, &old.res[plan.actions[i].res]);
-	for (size_t i = 0; i < plan.n; i++) {
+			fault_point("after-release", ++n);
+		}
+	for (size_t i = 0, n_numvfs = 0; i < plan.n; i++) {
 		const struct sr_action *a = &plan.actions[i];
 
 		if (a->type == SR_ACT_NO_AUTOPROBE) {
@@ -535,6 +608,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 		if ((r = sr_sysfs_read_vfs(ctx->sysfs, &run.pfs[a->pf], err)))
 			goto out_restore;
 		read_kernel(&run, a->pf);
+		fault_point("after-numvfs", ++n_numvfs);
 	}
 	fill_vf_pci(&run, res, n_res);
 
@@ -549,15 +623,19 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 		res[i].original = run.kernel[pf][res[i].vf_index];
 		res[i].has_original = true;
 	}
-	for (size_t i = 0; i < plan.n && ctx->nl; i++) {
-		if (plan.actions[i].type != SR_ACT_CONFIGURE)
+	/* The intent: the new reservations (with the originals just read) are
+	 * durable before the first VF write (netlink or driver binding), so a
+	 * restart after a crash knows which app holds which VF. */
+	for (size_t i = 0; i < plan.n; i++) {
+		if (plan.actions[i].type != SR_ACT_CONFIGURE && plan.actions[i].type != SR_ACT_BIND)
 			continue;
 		state_build(&run, &st, res, n_res, "applying");
 		if ((r = sr_state_save(ctx->state_dir, &st, err)))
 			goto out_restore;
+		fault_point("after-save-intent", 1);
 		break;
 	}
-	for (size_t i = 0; i < plan.n; i++) {
+	for (size_t i = 0, n_conf = 0; i < plan.n; i++) {
 		const struct sr_action *a = &plan.actions[i];
 		bool was_down = false;
 
@@ -568,10 +646,13 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 			LOG(ctx, LOG_INFO, "PF %s was down: brought it up", run.pfs[a->pf].pci);
 		write_attrs(&run, run.ifindex[a->pf], run.pfs[a->pf].pci, &res[a->res],
 			    &res[a->res].desired, a->attrs, "set");
+		fault_point("after-configure", ++n_conf);
 	}
-	for (size_t i = 0; i < plan.n; i++)
-		if (plan.actions[i].type == SR_ACT_BIND)
+	for (size_t i = 0, n = 0; i < plan.n; i++)
+		if (plan.actions[i].type == SR_ACT_BIND) {
 			bind_vf(&run, &res[plan.actions[i].res]);
+			fault_point("after-bind", ++n);
+		}
 	for (size_t i = 0; i < cfg.n_pfs; i++) {
 		if ((r = sr_sysfs_read_vfs(ctx->sysfs, &run.pfs[i], err)))
 			goto out_restore;
@@ -581,8 +662,10 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	/* 5. Save the new state, unless nothing changed. */
 	state_build(&run, &st, res, n_res, ctx->n_warnings ? "applied with warnings" : "applied");
 	if (plan.n || !state_unchanged(&st, &old)) {
+		fault_point("before-save", 1);
 		if ((r = sr_state_save(ctx->state_dir, &st, err)))
 			goto out_restore;
+		fault_point("after-save", 1);
 	}
 	if (st_out) {
 		/* Hand ownership of the pieces to the caller. */

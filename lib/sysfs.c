@@ -538,12 +538,27 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+/* The pause before a wait loop's next look: 1 ms, doubling up to
+ * wait_poll_ms, never past the deadline. An emulator in another process
+ * (fake-sysfs run) answers within a millisecond or two; a flat 20 ms per PF
+ * was most of a 64-PF apply on the fake sysfs (bench/). */
+static void wait_pause(const struct sr_sysfs *s, uint64_t elapsed, unsigned *step)
+{
+	unsigned poll = s->wait_poll_ms ? s->wait_poll_ms : 1;
+	unsigned ms = *step < poll ? *step : poll;
+
+	if (s->wait_timeout_ms - elapsed < ms)
+		ms = (unsigned)(s->wait_timeout_ms - elapsed);
+	sleep_ms(ms);
+	*step = ms * 2;
+}
+
 /* Until exactly n virtfn links exist, each leading to a device. */
 static int wait_vfs(const struct sr_sysfs *s, const char *pci, const char *dir, uint32_t n,
 		    struct sr_err *err)
 {
-	unsigned poll = s->wait_poll_ms ? s->wait_poll_ms : 1;
 	uint64_t start = now_ms(), elapsed;
+	unsigned step = 1;
 	uint32_t present, ready;
 	int rc;
 
@@ -556,8 +571,7 @@ static int wait_vfs(const struct sr_sysfs *s, const char *pci, const char *dir, 
 		elapsed = now_ms() - start;
 		if (elapsed >= s->wait_timeout_ms)
 			break;
-		sleep_ms((unsigned)(s->wait_timeout_ms - elapsed < poll ?
-				    s->wait_timeout_ms - elapsed : poll));
+		wait_pause(s, elapsed, &step);
 	}
 	if (n == 0)
 		return sr_err_set(err, -ETIMEDOUT, "PF %s: 0 VFs asked, %u still present after %u ms",
@@ -903,8 +917,8 @@ static void current_driver(const char *dir, char out[SR_DRIVER_LEN])
 static bool wait_driver(const struct sr_sysfs *s, const char *dir, const char *driver,
 			bool bound, char now[SR_DRIVER_LEN])
 {
-	unsigned poll = s->wait_poll_ms ? s->wait_poll_ms : 1;
 	uint64_t start = now_ms(), elapsed;
+	unsigned step = 1;
 
 	for (;;) {
 		current_driver(dir, now);
@@ -913,8 +927,7 @@ static bool wait_driver(const struct sr_sysfs *s, const char *dir, const char *d
 		elapsed = now_ms() - start;
 		if (elapsed >= s->wait_timeout_ms)
 			return false;
-		sleep_ms((unsigned)(s->wait_timeout_ms - elapsed < poll ?
-				    s->wait_timeout_ms - elapsed : poll));
+		wait_pause(s, elapsed, &step);
 	}
 }
 

@@ -9,7 +9,7 @@ BASE_PKGS=(build-essential cmake pkg-config
 	libnl-3-dev libnl-route-3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libpci-dev pci.ids uuid-dev check libsubunit-dev
 	valgrind clang libclang-rt-14-dev python3)
-VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd)
+VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd jq)
 GRUB_PKGS=(grub-pc-bin grub-common xorriso mtools libxen-dev)
 
 log() { printf 'setup: %s\n' "$*" >&2; }

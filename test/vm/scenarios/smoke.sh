@@ -52,8 +52,8 @@ sr_check_match "vf 0 mac 02:11:22:33:44:55" 'link/ether 02:11:22:33:44:55' "$vf0
 sr_check_match "vf 0 vlan 100, qos 3" 'vlan 100, qos 3' "$vf0"
 sr_check_match "vf 0 spoof checking on" 'spoof checking on' "$vf0"
 sr_check_match "vf 0 trust on" 'trust on' "$vf0"
-sr_check_fails "ip link set vf 0 max_tx_rate 100 is refused" \
-	ip link set "$pf" vf 0 max_tx_rate 100
+sr_check_fails "ip link set vf 0 max_tx_rate 10000 (above the 1000 Mbit/s link) is refused" \
+	ip link set "$pf" vf 0 max_tx_rate 10000
 
 # vfio-pci through driver_override.
 vf1=$(basename "$(readlink "$dev/virtfn1")")

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's control socket: framing shared by sriov-agent run and
+ * sriovctl (docs/daemon.md).
+ *
+ *   frame = u32 big-endian N | type (1 byte) | payload (N - 1 bytes)
+ *
+ * Requests: 'P' push (payload: binary EdgeDevConfig), 'S' status (no
+ * payload). Replies: 'O' ok, 'F' failed / rejected / refused; the payload
+ * is text ("applied: ...", "rejected: <reason>", "refused: ...", or the
+ * status as key=value lines).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CTRL_MAX_CONFIG (16u << 20)      /* largest config a push may carry */
+#define CTRL_MAX_REPLY (1u << 20)
+#define CTRL_REQ_TIMEOUT_MS 5000         /* agent: a whole request must arrive in this */
+#define CTRL_REPLY_TIMEOUT_MS 300000     /* client: an apply may wait for VFs */
+
+enum ctrl_type {
+	CTRL_PUSH = 'P',
+	CTRL_STATUS = 'S',
+	CTRL_OK = 'O',
+	CTRL_FAIL = 'F',
+};
+
+/* Send one frame; timeout_ms bounds the whole write. 0 or -errno
+ * (-ETIMEDOUT, -EPIPE, ...). Never raises SIGPIPE. */
+int ctrl_send(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,
+	      struct sr_err *err);
+
+/* Receive one frame of at most max payload bytes; timeout_ms bounds the
+ * whole read. *payload is malloc'd with a NUL after the data (text-safe).
+ * -ECONNRESET on EOF before a whole frame, -EMSGSIZE when too large,
+ * -ETIMEDOUT, or another -errno. */
+int ctrl_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **payload,
+	      size_t *len, struct sr_err *err);
+
+/* Listening socket at path, mode 0600. A stale socket file (no listener)
+ * is replaced; a live one is -EADDRINUSE. Returns the fd or -errno. */
+int ctrl_listen(const char *path, struct sr_err *err);
+
+/* Connected client socket, or -errno with a message. */
+int ctrl_connect(const char *path, struct sr_err *err);
+
+/* Client: connect, send one request, read the reply. *text is malloc'd
+ * (NUL-terminated). 0 or -errno with a message. */
+int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len,
+		 uint8_t *rtype, char **text, struct sr_err *err);

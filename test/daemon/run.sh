@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# sriov-agent run on a fake sysfs (PF driver emulated by fake-sysfs run):
+# pushes, garbage, non-root clients, a torn-read check, reconcile of drift,
+# --config watch, SIGHUP, SIGTERM (also mid-apply) and restarts.
+# Usage: run.sh BUILD_DIR
+set -uo pipefail
+B=${1:?build dir}
+. "$(dirname "$0")/lib.sh"
+
+MAP_A="1111=0000:03:00.0/0 2222=0000:03:00.0/1 3333=0000:03:00.0/3 4444=0000:04:00.0/0 5555=0000:04:00.0/1"
+MAP_B="1111=0000:03:00.0/0 3333=0000:03:00.0/3 4444=0000:04:00.0/0 7777=0000:03:00.0/1 8888=0000:04:00.0/1"
+
+fake_node "$SYS" 0 || { echo "not ok - fake sysfs"; exit 1; }
+check_start "agent starts (kvm passthrough, no netlink, reconcile every 2s)" --interval 2
+check "socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
+check "status before any config: no config in force" test "$(status_field config_in_force)" = no
+check "status text has the pid" sh -c "'$CTL' --socket '$SOCK' status | grep -q '^pid  *$agent_pid\$'"
+
+# 1. A good config.
+out=$(ctl push "$CFG_A" 2>&1); rc=$?
+check "push two_pfs: exit 0, applied" test "$rc" = 0 -a "${out#applied: 5 reservation(s)}" != "$out"
+check "list shows the five reservations" test "$(mapping)" = "$MAP_A"
+check "config.pb is the pushed config" cmp "$STATE/config.pb" "$CFG_A"
+check "no pending config left" test ! -e "$STATE/config.pending.pb"
+check "status: source push, 5 reservations" \
+	test "$(status_field config_source) $(status_field reservations)" = "push 5"
+check "push --json" sh -c "'$CTL' --json --socket '$SOCK' push '$CFG_A' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is True and d[\"result\"].startswith(\"applied\")'"
+cp "$STATE/state.pb" "$T/state.A"
+
+# 2. Garbage and invalid configs: rejected with a reason, agent running,
+#    previous config in force, state untouched.
+head -c 300 /dev/urandom >"$T/garbage.pb"
+out=$(ctl push "$T/garbage.pb" 2>&1); rc=$?
+check "garbage push: exit 1" test "$rc" = 1
+check "garbage push: rejected with a reason" grep -q "^rejected: config: .*not a valid EdgeDevConfig" <<<"$out"
+check "garbage push: agent still running" kill -0 "$agent_pid"
+check "garbage push: state untouched" cmp "$STATE/state.pb" "$T/state.A"
+check "garbage push: config.pb still the previous one" cmp "$STATE/config.pb" "$CFG_A"
+check "garbage push: no pending config left" test ! -e "$STATE/config.pending.pb"
+check "garbage push: status shows the rejection" grep -q '^rejected: config' <<<"$(status_field config_result)"
+out=$(ctl push "$FIX/bad_vlan.pb" 2>&1); rc=$?
+check "bad VLAN push: exit 1, reason names vlan_id" test "$rc" = 1 -a "${out#*vlan_id}" != "$out"
+check "bad VLAN push: list unchanged" test "$(mapping)" = "$MAP_A"
+: >"$T/empty.pb"
+check "sriovctl push of a missing file: exit 1" sh -c "! '$CTL' --socket '$SOCK' push '$T/nope.pb'"
+check "sriovctl push without FILE: exit 2" sh -c "'$CTL' --socket '$SOCK' push; test \$? = 2"
+
+# 3. Garbage on the wire and a silent client do not wedge the agent.
+raw() { python3 - "$SOCK" "$1" <<'PY'
+import socket, sys, struct, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+what = sys.argv[2]
+if what == "huge": s.sendall(b"\xff\xff\xff\xffP")
+elif what == "type": s.sendall(b"\x00\x00\x00\x01X")
+elif what == "silent": time.sleep(8); sys.exit(0)
+hdr = s.recv(5); n = struct.unpack(">I", hdr[:4])[0]
+body = b""
+while len(body) < n - 1:
+    c = s.recv(65536)
+    if not c: break
+    body += c
+print(chr(hdr[4]), body.decode())
+PY
+}
+check "4 GiB frame header: refused with the limit" grep -q "^F rejected: control: message of 4294967294 bytes: allowed 0..16777216" <<<"$(raw huge)"
+check "unknown request type: refused" grep -q "^F rejected: unknown request type 0x58" <<<"$(raw type)"
+raw silent &
+silent=$!
+sleep 0.3
+t0=$(date +%s)
+check "status answered while a silent client holds a connection" timeout 10 "$CTL" --socket "$SOCK" status
+check "... within the 5 s request timeout" test $(($(date +%s) - t0)) -le 7
+kill "$silent" 2>/dev/null; wait "$silent" 2>/dev/null
+
+# 4. Non-root clients.
+if command -v setpriv >/dev/null; then
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	out=$(nobody "$CTL" --socket "$SOCK" push "$CFG_B" 2>&1); rc=$?
+	check "non-root push (socket 0600): exit 1, permission denied" \
+		test "$rc" = 1 -a "${out#*Permission denied}" != "$out"
+	chmod 666 "$SOCK"
+	out=$(nobody "$CTL" --socket "$SOCK" push "$CFG_B" 2>&1); rc=$?
+	check "non-root push (socket opened up): refused by SO_PEERCRED" \
+		test "$rc" = 1 -a "${out#*refused: sriov-agent takes requests from root (uid 0) only; you are uid 65534}" != "$out"
+	out=$(nobody "$CTL" --socket "$SOCK" status 2>&1); rc=$?
+	check "non-root status: refused" test "$rc" = 1 -a "${out#*refused}" != "$out"
+	chmod 600 "$SOCK"
+	check "non-root: nothing changed" test "$(mapping)" = "$MAP_A"
+	check "non-root: state untouched" cmp "$STATE/state.pb" "$T/state.A"
+else
+	nok "setpriv (util-linux) is not installed"
+fi
+
+# 5. sriovctl never sees a torn state file while the agent rewrites it.
+"$READER" "$STATE" 6 >"$T/reader.out" 2>&1 &
+reader=$!
+pushes_ok=0
+for i in $(seq 10); do
+	ctl push "$CFG_B" >/dev/null 2>&1 && pushes_ok=$((pushes_ok + 1))
+	ctl push "$CFG_A" >/dev/null 2>&1 && pushes_ok=$((pushes_ok + 1))
+done
+wait "$reader"; rc=$?
+check "20 alternating pushes applied" test "$pushes_ok" = 20
+check "state reader: no load error during rewrites ($(cat "$T/reader.out"))" test "$rc" = 0
+check "state reader saw the rewrites" test "$(sed -n 's/.*versions=//p' "$T/reader.out")" -ge 10
+
+# 6. Config B: one app removed on each PF, two added, uplink1 4 -> 5 VFs.
+check "push B" ctl push "$CFG_B"
+check "B: list" test "$(mapping)" = "$MAP_B"
+check "B: uplink1 has 5 VFs" test "$(numvfs 0000:03:00.0)" = 5
+check "B: reserved VFs on vfio-pci" test "$(vfdrv 0000:03:10.0)$(vfdrv 0000:03:10.2)$(vfdrv 0000:04:10.2)" = vfio-pcivfio-pcivfio-pci
+check "B: domain configs of exactly the five apps" \
+	test "$(ls "$STATE/domains" | cut -c1-4 | sort | tr '\n' ' ')" = "1111 3333 4444 7777 8888 "
+
+# 7. Reconcile: drift is repaired, vanished VFs are marked, nothing crashes.
+echo 0000:03:10.0 >"$SYS/sys/bus/pci/drivers/vfio-pci/unbind"
+check "drift: VF 0000:03:10.0 unbound by someone" wait_for 3 drv_not 0000:03:10.0 vfio-pci
+check "reconcile binds it back to vfio-pci" wait_for 6 drv_is 0000:03:10.0 vfio-pci
+echo 0 >"$SYS/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs"
+check "PF driver reload: VFs of 0000:04:00.0 gone" wait_for 3 test ! -e "$SYS/sys/bus/pci/devices/0000:04:00.0/virtfn0"
+check "reconcile re-creates them" wait_for 6 test -e "$SYS/sys/bus/pci/devices/0000:04:00.0/virtfn1"
+check "... 2 of them" numvfs_is 0000:04:00.0 2
+check "... and binds them to vfio-pci again" wait_for 6 drv_is 0000:04:10.2 vfio-pci
+check "... both" wait_for 6 drv_is 0000:04:10.0 vfio-pci
+check "... same VFs for the same apps" test "$(mapping)" = "$MAP_B"
+link=$(readlink "$SYS/sys/bus/pci/devices/0000:03:00.0/virtfn3")
+rm "$SYS/sys/bus/pci/devices/0000:03:00.0/virtfn3"
+check "vanished VF: reservation marked in error" wait_for 6 field_is reservations_in_error 1
+check "vanished VF: sriovctl show names the error" sh -c "'$CTL' --state-dir '$STATE' --json show 33333333-3333-4333-8333-333333333333 | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"vfs\"]; assert len(d) == 1 and \"missing\" in d[0][\"error\"], d'"
+check "vanished VF: agent still running" kill -0 "$agent_pid"
+ln -s "$link" "$SYS/sys/bus/pci/devices/0000:03:00.0/virtfn3"
+check "VF back: error cleared" wait_for 6 field_is reservations_in_error 0
+check "status: last reconcile applied" grep -q '^applied' <<<"$(status_field reconcile_result)"
+
+# 8. SIGTERM: exit 0, state intact, socket removed; restart keeps the VFs.
+cp "$STATE/state.pb" "$T/state.B"
+stop_agent TERM
+check "SIGTERM: exit 0" test "$agent_rc" = 0
+check "SIGTERM: socket removed" test ! -e "$SOCK"
+check "SIGTERM: state intact" sh -c "'$CTL' --state-dir '$STATE' list >/dev/null && test \"\$('$CTL' --state-dir '$STATE' list --json | python3 -c 'import json,sys; print(sum(1 for v in json.load(sys.stdin) if v[\"app\"]))')\" = 5"
+mkdir -p "$T/cfg" "$T/other"
+cp "$CFG_B" "$T/cfg/desired.pb"
+check_start "restart with --config (same config as in force)" --interval 30 --config "$T/cfg/desired.pb"
+check "restart: same VF for every app" test "$(mapping)" = "$MAP_B"
+check "restart: reconciled from the saved config" test "$(status_field config_source)" = startup
+
+# 9. --config is watched (rename and in-place write), SIGHUP re-reads it.
+cp "$CFG_A" "$T/cfg/.desired.tmp" && mv "$T/cfg/.desired.tmp" "$T/cfg/desired.pb"
+check "--config replaced by rename: A applied" wait_for 10 map_is "$MAP_A"
+check "--config: status source file" test "$(status_field config_source)" = file
+check "--config: config.pb follows" cmp "$STATE/config.pb" "$CFG_A"
+cp "$T/garbage.pb" "$T/cfg/desired.pb"
+check "--config garbage: rejected" wait_for 10 sh -c "'$CTL' --socket '$SOCK' status | grep -q '^last config  *rejected: config'"
+check "--config garbage: A still in force" test "$(mapping)" = "$MAP_A"
+check "--config garbage: config.pb unchanged" cmp "$STATE/config.pb" "$CFG_A"
+check "--config garbage: agent running" kill -0 "$agent_pid"
+ln "$T/cfg/desired.pb" "$T/other/desired.pb"   # same inode, unwatched directory
+cat "$CFG_B" >"$T/other/desired.pb"
+sleep 0.5
+check "in-place write outside the watched directory: not noticed" test "$(mapping)" = "$MAP_A"
+kill -HUP "$agent_pid"
+check "SIGHUP: --config re-read, B applied" wait_for 10 map_is "$MAP_B"
+check "SIGHUP: agent running" kill -0 "$agent_pid"
+
+# 10. SIGTERM during an apply: the apply finishes, then exit 0.
+kill "$drv_pid"; wait "$drv_pid" 2>/dev/null
+"$FAKE" run "$SYS" --delay-ms 700 </dev/null >/dev/null 2>>"$T/driver.log" &
+drv_pid=$!
+sleep 0.3
+ctl push "$CFG_A" >"$T/slow.out" 2>&1 &
+slow=$!
+sleep 0.4
+stop_agent TERM
+check "SIGTERM mid-apply: exit 0" test "$agent_rc" = 0
+wait "$slow"; rc=$?
+check "SIGTERM mid-apply: the push was applied ($(cat "$T/slow.out"))" test "$rc" = 0
+check "SIGTERM mid-apply: log shows apply then stop" sh -c "grep -n 'config from push applied\|Terminated: stopping' '$LOG' | tail -2 | tr '\n' ' ' | grep -q 'applied.*stopping'"
+check "SIGTERM mid-apply: uplink1 back at 4 VFs" test "$(numvfs 0000:03:00.0)" = 4
+check "SIGTERM mid-apply: state is A" test "$(mapping)" = "$MAP_A"
+check_start "restart without --config: A in force"
+check "restart: same VFs" test "$(mapping)" = "$MAP_A"
+out=$("$AGENT" run --socket "$SOCK" --sysfs-root "$SYS" --state-dir "$T/state2" --no-netlink 2>&1); rc=$?
+check "second agent: exit 1, names the reason" test "$rc" = 1 -a "${out#*another agent is listening}" != "$out"
+stop_agent INT
+check "final SIGINT: exit 0" test "$agent_rc" = 0
+check "status with no agent: exit 1" sh -c "'$CTL' --socket '$SOCK' status; test \$? = 1"
+
+[ "$fail" -eq 0 ] || { echo "# agent log:"; tail -40 "$LOG" | sed 's/^/#   /'; }
+done_tests
