@@ -444,7 +444,6 @@ int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *p
 {
 	bool has_if = ifname && ifname[0], has_pci = pci && pci[0];
 	char found[SR_PCI_LEN];
-	struct pci_access *pacc;
 	int rc;
 
 	if (!has_if && !has_pci)
@@ -463,9 +462,9 @@ int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *p
 	} else {
 		strcpy(found, pci);
 	}
-	pacc = names_open(s);
-	rc = fill_pf(s, pacc, found, has_if ? ifname : NULL, out, err);
-	names_close(pacc);
+	/* No pci.ids lookup here: it costs milliseconds and megabytes per call
+	 * and the apply path never shows names (sr_sysfs_list_pfs does). */
+	rc = fill_pf(s, NULL, found, has_if ? ifname : NULL, out, err);
 	return rc;
 }
 

@@ -39,7 +39,8 @@ int sr_sysfs_link_base(const char *path, char *out, size_t size);
 /* Locate a PF by ifname (/sys/class/net/IF/device) or by PCI address
  * (/sys/bus/pci/devices/ADDR); either may be NULL/"" but not both. When both
  * are given they must name the same device. Fills pci, ifname (if it has a
- * netdev), driver, ids, name, totalvfs, numvfs; not vfs.
+ * netdev), driver, ids, totalvfs, numvfs, autoprobe; not vfs, nor the
+ * display name (sr_sysfs_list_pfs looks names up).
  * -ENODEV: no such device; -EOPNOTSUPP: the device has no SR-IOV
  * (no sriov_totalvfs). */
 int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *pci,

@@ -11,11 +11,12 @@ BASE_PKGS=(build-essential cmake pkg-config
 	valgrind clang libclang-rt-14-dev python3)
 VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd jq)
 GRUB_PKGS=(grub-pc-bin grub-common xorriso mtools libxen-dev)
+BENCH_PKGS=(strace) # bench/run.sh: syscall counts
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 missing=()
-for p in "${BASE_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}"; do
+for p in "${BASE_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 

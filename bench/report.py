@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Turn bench/run.sh's per-run rows (raw.csv) into latest.csv and latest.md.
+
+Medians over the repetitions for times and CPU, the largest peak RSS seen,
+the write counts (equal in every run, else shown as a range), syscalls from
+the separate strace run; growth ratios between consecutive sizes; the VM
+rows (agent vs iproute2 / echo) with their ratios; the targets, met or not.
+"""
+import argparse
+import csv
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+
+TARGET_WALL_MS = 1000.0   # 4096 VFs under 1 s
+TARGET_RSS_KIB = 8 * 1024  # peak RSS under 8 MiB
+
+
+def num(s):
+    return float(s) if s not in ("", None) else None
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def span(vals):
+    vals = sorted({int(v) for v in vals if v is not None})
+    if not vals:
+        return ""
+    return str(vals[0]) if len(vals) == 1 else "%d..%d" % (vals[0], vals[-1])
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return ("%." + str(nd) + "f") % v
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--csv", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--reps", default="")
+    ap.add_argument("--vm-reps", default="")
+    ap.add_argument("--build", default="")
+    a = ap.parse_args()
+
+    with open(a.raw, newline="") as f:
+        rows = list(csv.DictReader(f))
+
+    groups = {}
+    for r in rows:
+        key = (r["bench"], r["case"], int(r["pfs"]), int(r["vfs_per_pf"]))
+        groups.setdefault(key, []).append(r)
+
+    out = []
+    for key, rs in groups.items():
+        bench, case, pfs, vfs = key
+        timed = [r for r in rs if r["rep"] != "strace"]
+        traced = [r for r in rs if r["rep"] == "strace"]
+        walls = [num(r["wall_ms"]) for r in timed]
+        cpus = [None if num(r["user_ms"]) is None else num(r["user_ms"]) + num(r["sys_ms"])
+                for r in timed]
+        rss = [num(r["maxrss_kib"]) for r in timed if num(r["maxrss_kib"]) is not None]
+        out.append({
+            "bench": bench, "case": case, "pfs": pfs, "vfs_per_pf": vfs, "vfs": pfs * vfs,
+            "runs": len(timed),
+            "wall_ms": med(walls),
+            "wall_min_ms": min([w for w in walls if w is not None], default=None),
+            "wall_max_ms": max([w for w in walls if w is not None], default=None),
+            "cpu_ms": med(cpus),
+            "peak_rss_kib": max(rss) if rss else None,
+            "sysfs_writes": span([num(r["sysfs_writes"]) for r in timed]),
+            "netlink_writes": span([num(r["netlink_writes"]) for r in timed]),
+            "syscalls": span([num(r["syscalls"]) for r in traced]),
+            "driver_cpu_ms": med([num(r["driver_cpu_ms"]) for r in timed]),
+            "failed": sum(1 for r in timed if r["status"] not in ("", "0")),
+        })
+    order = {"fake": 0, "fake-kvm": 1, "vm": 2}
+    out.sort(key=lambda o: (order.get(o["bench"], 9), o["case"] != "apply", o["case"], o["vfs"]))
+
+    # Growth between consecutive sizes of the same bench/case.
+    prev = {}
+    for o in out:
+        k = (o["bench"], o["case"])
+        p = prev.get(k)
+        o["growth"] = ""
+        if p and o["bench"] != "vm" and p["wall_ms"] and p["vfs"] and o["wall_ms"]:
+            vr = o["vfs"] / p["vfs"]
+            wr = o["wall_ms"] / p["wall_ms"]
+            cr = o["cpu_ms"] / p["cpu_ms"] if p["cpu_ms"] else None
+            o["growth"] = "VFs x%g: wall x%.1f, CPU x%s" % (vr, wr, fmt(cr))
+        prev[k] = o
+
+    cols = ["bench", "case", "pfs", "vfs_per_pf", "vfs", "runs", "wall_ms", "wall_min_ms",
+            "wall_max_ms", "cpu_ms", "peak_rss_kib", "sysfs_writes", "netlink_writes",
+            "syscalls", "driver_cpu_ms", "failed", "growth"]
+    with open(a.csv, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for o in out:
+            w.writerow({c: (fmt(o[c], 3) if isinstance(o[c], float) else o[c]) for c in cols})
+
+    try:
+        rev = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)),
+                              "describe", "--always", "--dirty"], capture_output=True,
+                             text=True).stdout.strip()
+    except OSError:
+        rev = ""
+    L = []
+    L.append("# sriov-agent benchmarks")
+    L.append("")
+    L.append("%s, %s, %d CPUs, commit %s; build %s (Release). Medians of %s runs "
+             "(VM: %s); peak RSS is the largest seen."
+             % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), platform.node() or "?",
+                os.cpu_count() or 0, rev or "?", a.build, a.reps, a.vm_reps))
+    L.append("")
+    fake = [o for o in out if o["bench"] != "vm"]
+    if fake:
+        L.append("## Fake sysfs: `sriov-agent apply --no-netlink` while `fake-sysfs run --delay-ms 0` emulates the driver")
+        L.append("")
+        L.append("Cases, in order on one fake tree: **apply** from 0 VFs (one app per VF); "
+                 "**reapply** of the unchanged config; **release**: same PFs, no apps, every VF "
+                 "released. `fake-kvm`: the same with `--hypervisor kvm` (VFs bound to vfio-pci). "
+                 "Wall time min..max in parentheses; growth is against the next smaller size.")
+        L.append("")
+        L.append("| bench | case | PFs×VFs | VFs | wall ms | CPU ms (user+sys) | peak RSS KiB | sysfs writes | syscalls | fake driver CPU ms | growth |")
+        L.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for o in fake:
+            L.append("| %s | %s | %d×%d | %d | %s (%s..%s) | %s | %s | %s | %s | %s | %s |" % (
+                o["bench"], o["case"], o["pfs"], o["vfs_per_pf"], o["vfs"], fmt(o["wall_ms"]),
+                fmt(o["wall_min_ms"]), fmt(o["wall_max_ms"]), fmt(o["cpu_ms"]),
+                fmt(o["peak_rss_kib"], 0), o["sysfs_writes"], o["syscalls"],
+                fmt(o["driver_cpu_ms"]), o["growth"]))
+        L.append("")
+    vm = {o["case"]: o for o in out if o["bench"] == "vm"}
+    if vm:
+        L.append("## Real kernel (QEMU TCG, igb PF, 7 VFs): agent vs iproute2 / bare sysfs")
+        L.append("")
+        L.append("| case | what | wall ms (median) | min..max | sysfs writes | netlink writes |")
+        L.append("|---|---|---:|---|---:|---:|")
+        what = {
+            "settings_agent": "sriov-agent apply: MAC+VLAN+spoofchk+trust on 7 existing VFs",
+            "settings_iplink": "`ip link set PF vf N mac .. vlan .. spoofchk on trust on` ×7",
+            "create_agent": "sriov-agent apply from 0 VFs to 7 VFs ready",
+            "create_echo": "`echo 7 > sriov_numvfs` + wait for virtfn0..6",
+        }
+        for c in ("settings_agent", "settings_iplink", "create_agent", "create_echo"):
+            if c in vm:
+                o = vm[c]
+                L.append("| %s | %s | %s | %s..%s | %s | %s |" % (
+                    c, what[c], fmt(o["wall_ms"]), fmt(o["wall_min_ms"]), fmt(o["wall_max_ms"]),
+                    o["sysfs_writes"], o["netlink_writes"]))
+        L.append("")
+        for x, y, name in (("settings_agent", "settings_iplink", "VF settings, agent / ip link"),
+                           ("create_agent", "create_echo", "VF creation, agent / echo")):
+            if x in vm and y in vm and vm[y]["wall_ms"]:
+                L.append("- %s: **%.2f×**" % (name, vm[x]["wall_ms"] / vm[y]["wall_ms"]))
+        L.append("")
+
+    # Targets.
+    L.append("## Targets")
+    L.append("")
+    big = [o for o in out if o["bench"] == "fake" and o["case"] == "apply" and o["vfs"] >= 4096]
+    for o in big:
+        ok = o["wall_ms"] is not None and o["wall_ms"] < TARGET_WALL_MS
+        L.append("- %d VFs applied under 1 s: %s (median %s ms)"
+                 % (o["vfs"], "met" if ok else "**missed**", fmt(o["wall_ms"])))
+    rss = [o for o in out if o["bench"] == "fake"]
+    if rss:
+        worst = max(rss, key=lambda o: o["peak_rss_kib"] or 0)
+        ok = (worst["peak_rss_kib"] or 0) < TARGET_RSS_KIB
+        L.append("- peak RSS under 8 MiB: %s (largest %s KiB, %s %d VFs)"
+                 % ("met" if ok else "**missed**", fmt(worst["peak_rss_kib"], 0), worst["case"],
+                    worst["vfs"]))
+    re = [o for o in out if o["case"] == "reapply"]
+    if re:
+        bad = [o for o in re if o["sysfs_writes"] != "0" or o["netlink_writes"] not in ("0", "")]
+        L.append("- re-apply of an unchanged config writes nothing: %s"
+                 % ("met (0 kernel writes in every run)" if not bad else
+                    "**missed** (" + ", ".join("%s %d VFs: %s sysfs" % (o["bench"], o["vfs"],
+                                                                         o["sysfs_writes"])
+                                               for o in bad) + ")"))
+    for case in ("apply", "reapply", "release"):
+        rows_ = [o for o in out if o["bench"] == "fake" and o["case"] == case]
+        if len(rows_) >= 2 and rows_[-2]["wall_ms"] and rows_[-2]["cpu_ms"]:
+            a0, a1 = rows_[-2], rows_[-1]
+            vr = a1["vfs"] / a0["vfs"]
+            cr = a1["cpu_ms"] / a0["cpu_ms"]
+            L.append("- %s, %d -> %d VFs (x%g): wall x%.1f, CPU x%.1f: %s; %.0f µs CPU per VF"
+                     % (case, a0["vfs"], a1["vfs"], vr, a1["wall_ms"] / a0["wall_ms"], cr,
+                        "linear" if cr <= vr * 1.25 else "**worse than linear**",
+                        1000 * a1["cpu_ms"] / a1["vfs"]))
+    failed = sum(o["failed"] for o in out)
+    if failed:
+        L.append("- **%d run(s) exited non-zero**" % failed)
+    L.append("")
+    with open(a.md, "w") as f:
+        f.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# VM scenario for bench/run.sh (real kernel, QEMU igb PF with 7 VFs):
+#   SR_BUILD_DIR=build-bench test/vm/run.sh bench/vm_bench.sh [sr.env.SR_BENCH_VM_REPS=N]
+# Each case SR_BENCH_VM_REPS times (default 5), from the same starting point:
+#   settings_agent   VFs exist, config A (7 VFs, no settings) applied; time
+#                    sriov-agent apply of config B: MAC + VLAN + spoofchk on +
+#                    trust on for all 7 VFs (netlink only)
+#   settings_iplink  the same settings, `ip link set PF vf N mac .. vlan ..
+#                    spoofchk on trust on` for N in 0..6
+#   create_agent     0 VFs, no state; time sriov-agent apply of config A
+#                    (returns once the 7 VFs are there; it also gives each VF
+#                    its derived MAC: 7 netlink writes)
+#   create_echo      0 VFs; time `echo 7 > sriov_numvfs` and the wait until
+#                    virtfn0..6 exist
+# Prints one "SR-BENCH: vm,CASE,1,7,REP,WALL_MS,USER_MS,SYS_MS,MAXRSS_KIB,
+# SYSFS_WRITES,NETLINK_WRITES,,,STATUS" row per run; bench/report.py reads
+# them from the console and takes the medians.
+. "$SR_SOURCE_DIR/test/vm/lib.sh"
+
+reps=${SR_BENCH_VM_REPS:-5}
+agent=$SR_BUILD_DIR/agent/sriov-agent
+measure=$SR_BUILD_DIR/bench/measure
+work=$SR_VM_WORKDIR
+n=7
+
+if ! read -r pf pfaddr < <(sr_find_netdev igb); then
+	sr_not_ok "igb PF found" "no interface with driver igb: $(ls /sys/class/net)"
+	sr_done
+fi
+sr_ok "igb PF found: $pf at $pfaddr"
+dev=/sys/bus/pci/devices/$pfaddr
+ip link set "$pf" up
+if [ ! -x "$measure" ]; then # bench/run.sh builds it; by hand, build it here
+	measure=$work/measure
+	cc -O2 -o "$measure" "$SR_SOURCE_DIR/bench/measure.c"
+fi
+
+encode() { # SETTINGS OUT
+	python3 "$SR_SOURCE_DIR/bench/gen_config.py" --pf "$pfaddr,$pf" --vfs $n --settings "$1" \
+		--vlan-base 200 >"$2.txt" &&
+		protoc --proto_path="$SR_SOURCE_DIR/proto" \
+			--encode=org.lfedge.eve.config.EdgeDevConfig eveconfig.proto <"$2.txt" >"$2"
+}
+sr_check "config A (7 VFs, no settings) encodes" encode none "$work/a.pb"
+sr_check "config B (MAC, VLAN, spoofchk, trust) encodes" encode full "$work/b.pb"
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+ms_since() { awk -v a="$1" -v b="$(now_us)" 'BEGIN { printf "%.3f", (b - a) / 1000 }'; }
+
+# "applied: N action(s), X sysfs and Y netlink writes" -> "X,Y"
+writes() {
+	sed -n 's/.*applied: [0-9]* action(s), \([0-9]*\) sysfs and \([0-9]*\) netlink writes.*/\1,\2/p' "$1" | tail -n1
+}
+field() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" "$2" | tail -n1; }
+
+row() { # CASE REP WALL MEASURE_FILE|'' LOG|'' STATUS
+	local u='' y='' rss='' wr=','
+	if [ -n "$4" ]; then
+		u=$(field user_ms "$4")
+		y=$(field sys_ms "$4")
+		rss=$(field maxrss_kib "$4")
+		wr=$(writes "$5")
+		[ -n "$wr" ] || wr=','
+	fi
+	echo "SR-BENCH: vm,$1,1,$n,$2,$3,$u,$y,$rss,$wr,,,$6"
+}
+
+agent_apply() { # CONFIG LOG MEASURE_FILE
+	rm -f "$3"
+	"$measure" -o "$3" "$agent" apply --config "$1" --hypervisor none \
+		--sysfs-root / --state-dir "$work/state" 2>"$2"
+}
+
+set_numvfs() { sr_write "$dev/sriov_numvfs" "$1" >/dev/null; }
+
+vfs_ready() {
+	local i
+	for ((i = 0; i < n; i++)); do
+		[ -e "$dev/virtfn$i" ] || return 1
+	done
+	return 0
+}
+
+# Untimed: VF i back to a known MAC, no VLAN, spoofchk and trust off.
+reset_settings() {
+	local i
+	for ((i = 0; i < n; i++)); do
+		ip link set "$pf" vf $i mac "02:00:00:00:01:0$i" vlan 0 spoofchk off trust off || return 1
+	done
+}
+
+failed_runs=0
+agent_vf6=
+for ((rep = 1; rep <= reps; rep++)); do
+	# VF creation through the agent.
+	set_numvfs 0
+	rm -rf "$work/state"
+	t=$(now_us)
+	agent_apply "$work/a.pb" "$work/ca.log" "$work/ca.m"
+	st=$?
+	w=$(ms_since "$t")
+	vfs_ready || st=99
+	if [ $st -ne 0 ]; then
+		failed_runs=$((failed_runs + 1))
+		sr_note "create_agent rep $rep: $(tail -n 3 "$work/ca.log")"
+	fi
+	row create_agent $rep "$w" "$work/ca.m" "$work/ca.log" $st
+
+	# VF creation, bare sysfs.
+	set_numvfs 0
+	t=$(now_us)
+	set_numvfs $n
+	st=$?
+	until vfs_ready || [ "$(now_us)" -gt $((t + 10000000)) ]; do :; done
+	w=$(ms_since "$t")
+	vfs_ready || st=99
+	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+	row create_echo $rep "$w" '' '' $st
+
+	# VF settings through the agent: VFs exist, config A applied, kernel reset.
+	reset_settings
+	rm -rf "$work/state"
+	agent_apply "$work/a.pb" "$work/sa0.log" "$work/sa0.m" ||
+		sr_note "settings_agent rep $rep: config A: $(tail -n 3 "$work/sa0.log")"
+	t=$(now_us)
+	agent_apply "$work/b.pb" "$work/sa.log" "$work/sa.m"
+	st=$?
+	w=$(ms_since "$t")
+	if [ $st -ne 0 ]; then
+		failed_runs=$((failed_runs + 1))
+		sr_note "settings_agent rep $rep: $(tail -n 3 "$work/sa.log")"
+	fi
+	row settings_agent $rep "$w" "$work/sa.m" "$work/sa.log" $st
+	agent_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+
+	# The same settings with iproute2.
+	reset_settings
+	st=0
+	t=$(now_us)
+	for ((i = 0; i < n; i++)); do
+		ip link set "$pf" vf $i mac "02:be:00:00:00:0$i" vlan $((200 + i)) spoofchk on trust on || st=1
+	done
+	w=$(ms_since "$t")
+	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+	row settings_iplink $rep "$w" '' '' $st
+done
+
+sr_check_eq "every timed run succeeded" 0 "$failed_runs"
+sr_check_eq "config B: 0 sysfs and 28 netlink writes (4 attributes x 7 VFs)" "0,28" \
+	"$(writes "$work/sa.log")"
+sr_check_match "vf 6 after the agent: its MAC, vlan 206, spoof checking on, trust on" \
+	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$agent_vf6"
+vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+sr_check_match "vf 6 after the ip loop: the same" \
+	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$vf6"
+sr_note "measured: after the agent: $agent_vf6"
+sr_note "measured: after the ip loop: $vf6"
+sr_done
