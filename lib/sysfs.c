@@ -117,8 +117,7 @@ static int dev_dir(const struct sr_sysfs *s, const char *pci, char buf[PATH_MAX]
 	return sys_path(s, buf, "bus/pci/devices/%s", pci);
 }
 
-/* Reads a small file; trailing whitespace removed. */
-static int read_value(const char *path, char *buf, size_t size)
+int sr_sysfs_read_value(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
 	int fd, rc = 0;
@@ -158,7 +157,7 @@ static int read_u32(const char *path, int base, uint32_t *out)
 	char buf[SYSFS_VALUE_MAX];
 	int rc;
 
-	rc = read_value(path, buf, sizeof(buf));
+	rc = sr_sysfs_read_value(path, buf, sizeof(buf));
 	if (rc)
 		return rc;
 	return parse_u32(buf, base, out) ? -EIO : 0;
@@ -324,6 +323,9 @@ static int device_exists(const struct sr_sysfs *s, const char *who, const char *
 	struct stat st;
 	int rc;
 
+	rc = check_pci(strcmp(who, "VF") ? "pf_pci" : "vf_pci", pci, err);
+	if (rc)
+		return rc;
 	rc = dev_dir(s, pci, dir);
 	if (rc)
 		return sr_err_set(err, rc, "%s %s: path too long", who, pci);
@@ -611,9 +613,6 @@ int sr_sysfs_set_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n
 	uint32_t total, cur;
 	int rc;
 
-	rc = check_pci("pf_pci", pf_pci, err);
-	if (rc)
-		return rc;
 	rc = device_exists(s, "PF", pf_pci, dir, err);
 	if (rc)
 		return rc;
@@ -723,9 +722,6 @@ int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err 
 	size_t n = 0;
 	int rc;
 
-	rc = check_pci("pf_pci", pf->pci, err);
-	if (rc)
-		return rc;
 	rc = device_exists(s, "PF", pf->pci, dir, err);
 	if (rc)
 		return rc;
@@ -889,9 +885,6 @@ int sr_sysfs_set_autoprobe(const struct sr_sysfs *s, const char *pf_pci, bool on
 	char dir[PATH_MAX], path[PATH_MAX], who[SR_PCI_LEN + 4];
 	int rc;
 
-	rc = check_pci("pf_pci", pf_pci, err);
-	if (rc)
-		return rc;
 	rc = device_exists(s, "PF", pf_pci, dir, err);
 	if (rc)
 		return rc;
@@ -959,9 +952,6 @@ int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const cha
 	struct stat st;
 	int rc;
 
-	rc = check_pci("vf_pci", vf_pci, err);
-	if (rc)
-		return rc;
 	rc = check_driver(driver, err);
 	if (rc)
 		return rc;
@@ -1004,9 +994,6 @@ int sr_sysfs_unbind_driver(const struct sr_sysfs *s, const char *vf_pci, struct 
 	char cur[SR_DRIVER_LEN], now[SR_DRIVER_LEN], override[SR_DRIVER_LEN];
 	int rc;
 
-	rc = check_pci("vf_pci", vf_pci, err);
-	if (rc)
-		return rc;
 	rc = device_exists(s, "VF", vf_pci, dir, err);
 	if (rc)
 		return rc;
@@ -1017,7 +1004,7 @@ int sr_sysfs_unbind_driver(const struct sr_sysfs *s, const char *vf_pci, struct 
 	if (rc)
 		return sr_err_set(err, rc, "VF %s: path too long", vf_pci);
 	/* The kernel shows an unset override as "(null)". */
-	if (read_value(path, override, sizeof(override)) || strcmp(override, "(null)") == 0)
+	if (sr_sysfs_read_value(path, override, sizeof(override)) || strcmp(override, "(null)") == 0)
 		override[0] = '\0';
 	/* A lone newline clears the override (an empty write never reaches it). */
 	rc = write_attr(s, who, path, "\n", err);

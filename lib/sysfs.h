@@ -32,6 +32,9 @@ void sr_sysfs_init(struct sr_sysfs *s, const char *root);
  * message naming the field. The default writer: */
 int sr_sysfs_write_file(void *ctx, const char *path, const char *value);
 
+/* A small file's content, trailing whitespace removed: 0 or -errno. */
+int sr_sysfs_read_value(const char *path, char *buf, size_t size);
+
 /* Basename of a symlink's target (a driver, an IOMMU group, a VF address):
  * 0, -errno, or -ENAMETOOLONG when it does not fit in size bytes. */
 int sr_sysfs_link_base(const char *path, char *out, size_t size);

@@ -101,32 +101,13 @@ static void trim(char *s)
 		s[--n] = '\0';
 }
 
-static int get_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		rc = -errno;
-	close(fd);
-	if (rc)
-		return rc;
-	buf[n] = '\0';
-	trim(buf);
-	return 0;
-}
-
 static int get_u32(const char *path, int base, uint32_t *out)
 {
 	char buf[VALUE_MAX], *end;
 	unsigned long v;
 	int rc;
 
-	rc = get_file(path, buf, sizeof(buf));
+	rc = sr_sysfs_read_value(path, buf, sizeof(buf));
 	if (rc)
 		return rc;
 	errno = 0;
@@ -192,7 +173,7 @@ static void info_get(const char *devdir, const char *key, char *out, size_t size
 	size_t klen = strlen(key);
 
 	out[0] = '\0';
-	if (pathf(path, "%s/%s", devdir, INFO_FILE) || get_file(path, buf, sizeof(buf)))
+	if (pathf(path, "%s/%s", devdir, INFO_FILE) || sr_sysfs_read_value(path, buf, sizeof(buf)))
 		return;
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
@@ -440,7 +421,7 @@ static int probe_device(const char *root, const char *pci)
 		return -ENODEV;
 	if (is_bound(devdir))
 		return 0;
-	if (pathf(path, "%s/driver_override", devdir) || get_file(path, cand, sizeof(cand)) ||
+	if (pathf(path, "%s/driver_override", devdir) || sr_sysfs_read_value(path, cand, sizeof(cand)) ||
 	    strcmp(cand, "(null)") == 0)
 		cand[0] = '\0';
 	if (!cand[0])
@@ -668,7 +649,7 @@ static int create_vf(const char *root, const char *pf_pci, uint32_t index)
 	if (rc)
 		return rc;
 	if (pathf(path, "%s/sriov_drivers_autoprobe", pf_dir) == 0 &&
-	    get_file(path, autoprobe, sizeof(autoprobe)) == 0 && strcmp(autoprobe, "1") == 0) {
+	    sr_sysfs_read_value(path, autoprobe, sizeof(autoprobe)) == 0 && strcmp(autoprobe, "1") == 0) {
 		rc = probe_device(root, vf);
 		if (rc)
 			return rc;
@@ -1099,7 +1080,7 @@ int sr_fake_driver_react(struct sr_fake_driver *drv, const char *path)
 	int rc;
 
 	__atomic_add_fetch(&drv->writes, 1, __ATOMIC_SEQ_CST);
-	rc = get_file(path, value, sizeof(value));
+	rc = sr_sysfs_read_value(path, value, sizeof(value));
 	if (rc)
 		return rc;
 	return handle_write(drv, path, value, true);
