@@ -6,6 +6,8 @@
  * (review the diff before committing them).
  */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -513,11 +515,5 @@ static Suite *hypervisor_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hypervisor_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sr_check_run(hypervisor_suite());
 }

@@ -7,6 +7,8 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
@@ -898,11 +900,5 @@ static Suite *netlink_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(netlink_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY, default normal */
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sr_check_run(netlink_suite());
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Reservation table: which app adapter gets which VF. */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,8 +171,6 @@ int main(void)
 {
 	Suite *s = suite_create("reserve");
 	TCase *tc = tcase_create("reserve");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_fresh);
@@ -179,9 +179,5 @@ int main(void)
 	tcase_add_test(tc, test_shrunk_count);
 	tcase_add_test(tc, test_find);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sr_check_run(s);
 }

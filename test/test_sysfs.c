@@ -2,6 +2,8 @@
 /* lib/sysfs.c against a fake sysfs tree with the in-process PF driver
  * emulator, and fake-sysfs (create + run) as a separate process. */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -698,11 +700,5 @@ static Suite *sysfs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sysfs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return sr_check_run(sysfs_suite());
 }
