@@ -13,7 +13,7 @@
 #include "sysfs.h"
 
 #define SR_DEFAULT_STATE_DIR "/var/lib/sriov-agent"
-#define SR_DEFAULT_SOCKET "/run/sriov-agent.sock"
+#define SR_DEFAULT_SOCKET "/run/sriov-agent/sriov-agent.sock"
 
 struct agent_opts {
 	const char *config;

@@ -18,6 +18,7 @@
 #include "domains.h"
 #include "log.h"
 #include "netlink.h"
+#include "notify.h"
 #include "state.h"
 #include "sysfs.h"
 
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: sriov-agent apply --config FILE [OPTIONS]\n"
 		"       sriov-agent run [--socket PATH] [--config FILE] [OPTIONS]\n"
+		"       sriov-agent --version\n"
 		"\n"
 		"apply: validate the EdgeDevConfig in FILE (binary protobuf), apply it, save\n"
 		"       state and write domain configs, then exit.\n"
@@ -255,6 +257,10 @@ int main(int argc, char **argv)
 	};
 	const char *cmd;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("sriov-agent %s\nsd_notify: %s\n", SR_VERSION, agent_notify_backend());
+		return 0;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -32,6 +32,7 @@
 #include "agent.h"
 #include "control.h"
 #include "log.h"
+#include "notify.h"
 #include "state.h"
 
 #define PENDING_FILE "config.pending.pb"
@@ -189,6 +190,7 @@ out_result:
 		log_warn("config from %s %s", source, result);
 	else
 		log_info("config from %s %s", source, result);
+	agent_notify_status(result);
 	return r;
 }
 
@@ -211,6 +213,7 @@ static void reconcile(struct daemon *d, const char *why)
 	}
 	d->rec_at = now_s();
 	snprintf(d->rec_result, sizeof(d->rec_result), "%s", result);
+	agent_notify_status(result);
 }
 
 static int read_config_file(const char *path, uint8_t **buf, size_t *len)
@@ -380,9 +383,12 @@ static void on_signal(struct daemon *d)
 
 	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			agent_notify_reloading();
 			load_config_file(d, "SIGHUP");
+			agent_notify_ready(d->cfg_result);
 		} else {
 			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			agent_notify_stopping();
 			d->stop = true;
 		}
 	}
@@ -443,15 +449,39 @@ static int setup_watch(struct daemon *d)
 	return 0;
 }
 
+/* The socket's directory (/run/sriov-agent): systemd makes it from
+ * RuntimeDirectory=; elsewhere (EVE, a shell) the agent does. */
+static int make_parent_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		int r = -errno;
+
+		log_err("socket directory %s: %s", dir, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 static int setup(struct daemon *d, sigset_t *mask)
 {
 	struct itimerspec its = { 0 };
 	struct sr_err err = { "" };
+	int r;
 
 	if (mkdir(d->o->state_dir, 0755) && errno != EEXIST) {
 		log_err("state dir %s: %s", d->o->state_dir, strerror(errno));
 		return -errno;
 	}
+	if ((r = make_parent_dir(d->o->socket)))
+		return r;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(mask);
 	sigaddset(mask, SIGTERM);
@@ -522,6 +552,9 @@ int agent_run(const struct agent_opts *o)
 			free(buf);
 		}
 	}
+	/* Ready only now: units ordered after this one (the guests) start on
+	 * a node that has been reconciled. */
+	agent_notify_ready(d.cfg_result[0] ? d.cfg_result : "no config in force");
 	while (!d.stop) {
 		struct pollfd p[4] = {
 			{ .fd = d.sfd, .events = POLLIN },

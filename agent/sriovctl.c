@@ -34,7 +34,8 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: sriovctl [--state-dir DIR] [--sysfs-root DIR] [--socket PATH] [--json]\n"
-		   "                [--hypervisor kvm|xen] COMMAND [ARGS]\n\nCommands:\n");
+		   "                [--hypervisor kvm|xen] COMMAND [ARGS]\n"
+		   "       sriovctl [--json] --version\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-14s %-9s %s\n", commands[i].name, commands[i].args, commands[i].help);
 	fprintf(f, "\nExit status: 0 ok, 1 not found or failed, 2 usage.\n");
@@ -237,8 +238,10 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	bool version = false;
 	struct ctl c = {
 		.state_dir = SR_DEFAULT_STATE_DIR,
 		.sysfs_root = "/",
@@ -270,10 +273,21 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return CTL_OK;
+		case 'V':
+			version = true;
+			break;
 		default:
 			usage(stderr);
 			return CTL_USAGE;
 		}
+	}
+	if (version) {
+		pr_init(stdout, c.json);
+		pr_obj_open(NULL);
+		pr_str(PR_ANY, "version", "sriovctl %s\n", SR_VERSION);
+		pr_obj_close();
+		pr_finish();
+		return CTL_OK;
 	}
 	if (optind >= argc) {
 		usage(stderr);

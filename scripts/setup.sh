@@ -9,6 +9,10 @@ BASE_PKGS=(build-essential cmake pkg-config
 	libnl-3-dev libnl-route-3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libpci-dev pci.ids uuid-dev check libsubunit-dev
 	valgrind clang libclang-rt-14-dev python3)
+# The Debian way: sd_notify (optional at build time), the unit checked by
+# systemd-analyze and booted under systemd in the VM, man page lint, bash
+# completion's directory, the .deb (CPack + dpkg-shlibdeps) and lintian.
+DIST_PKGS=(systemd libsystemd-dev mandoc bash-completion dpkg-dev fakeroot lintian init-system-helpers)
 VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd jq)
 GRUB_PKGS=(grub-pc-bin grub-common xorriso mtools libxen-dev)
 BENCH_PKGS=(strace) # bench/run.sh: syscall counts
@@ -16,7 +20,7 @@ BENCH_PKGS=(strace) # bench/run.sh: syscall counts
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 missing=()
-for p in "${BASE_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}"; do
+for p in "${BASE_PKGS[@]}" "${DIST_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 

@@ -92,8 +92,16 @@ check "domain-config kvm: vfio-pci host 0000:03:10.6" grep -q 'host = "0000:03:1
 ctl domain-config 33333333-3333-4333-8333-333333333333 --hypervisor xen >"$T/xen.cfg"
 check "domain-config xen: pci = [ '0000:03:10.6' ]" grep -q "pci = \[ '0000:03:10.6' \]" "$T/xen.cfg"
 check "domain-config xen: PV from VmConfig" grep -q 'type = "pv"' "$T/xen.cfg"
+ctl --json domain-config 33333333-3333-4333-8333-333333333333 --hypervisor xen >"$T/xen.json"
+check "domain-config --json: app, hypervisor and the same xl.cfg as text" json \
+	'assert d["app"] == "33333333-3333-4333-8333-333333333333" and d["hypervisor"] == "xen" and d["config"] == open(sys.argv[1][:-5] + ".cfg").read(), d' "$T/xen.json"
 ctl domain-config 66666666-6666-4666-8666-666666666666 >/dev/null 2>&1
 check "domain-config for an app without VF: exit 1" test $? -eq 1
+ctl --json domain-config 66666666-6666-4666-8666-666666666666 >"$T/none.json" 2>/dev/null
+check "domain-config --json for an app without VF: exit 1, nothing on stdout" test $? -eq 1 -a ! -s "$T/none.json"
+ctl --version | grep -Eq '^sriovctl [0-9]+\.[0-9]+\.[0-9]+$'
+check "sriovctl --version" test $? -eq 0
+check "sriovctl --json --version" sh -c "'$CTL' --json --version | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"version\"]'"
 check "apply wrote the KVM domain configs" test -f "$T/state/domains/11111111-1111-4111-8111-111111111111.kvm.cfg"
 check "no domain config for the app without VF" test ! -e "$T/state/domains/66666666-6666-4666-8666-666666666666.kvm.cfg"
 
