@@ -22,6 +22,7 @@ struct agent_opts {
 	const char *domain_dir;
 	char domain_dir_buf[PATH_MAX];
 	const char *socket;
+	const char *info_file;   /* run: ZiDevice ZInfoMsg rewritten on change */
 	unsigned long interval;
 	enum sr_hypervisor hv;
 	bool passthrough;       /* bind VFs + write domain configs (--hypervisor != none) */

@@ -225,12 +225,12 @@ out_close:
 	return r;
 }
 
-int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len,
-		 uint8_t *rtype, char **text, struct sr_err *err)
+int ctrl_request_buf(const char *path, uint8_t type, const void *payload, size_t len,
+		     uint8_t *rtype, uint8_t **reply, size_t *rlen, struct sr_err *err)
 {
 	struct sr_err serr = { "" };
 	uint8_t *buf;
-	size_t rlen;
+	size_t n;
 	int fd, sr, r;
 
 	fd = ctrl_connect(path, err);
@@ -239,13 +239,26 @@ int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len
 	/* The agent may answer (refuse) before it reads everything: read its
 	 * reply even when the send broke off. */
 	sr = ctrl_send(fd, type, payload, len, CTRL_REPLY_TIMEOUT_MS, &serr);
-	r = ctrl_recv(fd, CTRL_MAX_REPLY, CTRL_REPLY_TIMEOUT_MS, rtype, &buf, &rlen, err);
+	r = ctrl_recv(fd, CTRL_MAX_REPLY, CTRL_REPLY_TIMEOUT_MS, rtype, &buf, &n, err);
 	close(fd);
 	if (r) {
 		if (sr)
 			*err = serr;
 		return sr_err_prefix(err, r, "%s", path);
 	}
-	*text = (char *)buf;
+	*reply = buf;
+	*rlen = n;
 	return 0;
+}
+
+int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len,
+		 uint8_t *rtype, char **text, struct sr_err *err)
+{
+	uint8_t *buf;
+	size_t n;
+	int r = ctrl_request_buf(path, type, payload, len, rtype, &buf, &n, err);
+
+	if (!r)
+		*text = (char *)buf;
+	return r;
 }

@@ -6,8 +6,10 @@
  *   frame = u32 big-endian N | type (1 byte) | payload (N - 1 bytes)
  *
  * Requests: 'P' push (payload: binary EdgeDevConfig), 'S' status (no
- * payload). Replies: 'O' ok, 'F' failed / rejected / refused; the payload
- * is text ("applied: ...", "rejected: <reason>", "refused: ...", or the
+ * payload), 'I' info (payload: an app UUID, or empty for the device; the
+ * 'O' reply carries one binary org.lfedge.eve.info.ZInfoMsg). Replies:
+ * 'O' ok, 'F' failed / rejected / refused; the payload (but for info) is
+ * text ("applied: ...", "rejected: <reason>", "refused: ...", or the
  * status as key=value lines).
  */
 #pragma once
@@ -25,6 +27,7 @@
 enum ctrl_type {
 	CTRL_PUSH = 'P',
 	CTRL_STATUS = 'S',
+	CTRL_INFO = 'I',
 	CTRL_OK = 'O',
 	CTRL_FAIL = 'F',
 };
@@ -52,3 +55,8 @@ int ctrl_connect(const char *path, struct sr_err *err);
  * (NUL-terminated). 0 or -errno with a message. */
 int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len,
 		 uint8_t *rtype, char **text, struct sr_err *err);
+
+/* The same, for a binary reply: *reply malloc'd (NUL after the data),
+ * *rlen its length. */
+int ctrl_request_buf(const char *path, uint8_t type, const void *payload, size_t len,
+		     uint8_t *rtype, uint8_t **reply, size_t *rlen, struct sr_err *err);

@@ -16,6 +16,9 @@ struct ctl {
 	const char *socket;
 	bool json;
 	enum sr_hypervisor hv;
+	const char *app;        /* info --app */
+	const char *format;     /* info --format */
+	bool from_agent;        /* info --from-agent */
 	struct sr_state st;
 	bool live;              /* kernel view refreshed through netlink */
 };
@@ -44,3 +47,4 @@ int ctl_show(struct ctl *c, int argc, char **argv);
 int ctl_domain(struct ctl *c, int argc, char **argv);
 int ctl_status(struct ctl *c, int argc, char **argv);
 int ctl_push(struct ctl *c, int argc, char **argv);
+int ctl_info(struct ctl *c, int argc, char **argv);

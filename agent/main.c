@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"  --dry-run             print the plan, change nothing (apply)\n"
 		"  --socket PATH         control socket (run; default " SR_DEFAULT_SOCKET ")\n"
 		"  --interval SEC        reconcile period (run; default 30)\n"
+		"  --info-file PATH      run: keep PATH holding the device's ZInfoMsg (EVE's\n"
+		"                        info format), rewritten atomically when it changes\n"
 		"  --log stderr|syslog   where logs go (default stderr)\n"
 		"  --log-level LEVEL     error, warning, notice, info (default) or debug\n"
 		"  -h, --help            this text\n");
@@ -64,6 +66,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_LOG,
 	OPT_LEVEL,
+	OPT_INFO_FILE,
 };
 
 static int parse_opts(int argc, char **argv, struct agent_opts *o)
@@ -80,6 +83,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "log-level", required_argument, NULL, OPT_LEVEL },
+		{ "info-file", required_argument, NULL, OPT_INFO_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -135,6 +139,9 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 			break;
 		case OPT_LEVEL:
 			log_level = optarg;
+			break;
+		case OPT_INFO_FILE:
+			o->info_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -240,6 +247,10 @@ static int cmd_apply(struct agent_opts *o)
 	r = agent_apply_bytes(o, &env, buf, len, &err);
 	if (r)
 		log_err("config %s rejected: %s", o->config, err.msg);
+	/* The config in force, for sriovctl info (devId, labels) and for a
+	 * later sriov-agent run. */
+	else if (!o->dry_run && (r = sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
+		log_err("applied, but cannot save the config: %s", err.msg);
 	agent_env_close(o, &env);
 	free(buf);
 	return r ? 1 : 0;

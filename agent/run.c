@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_info.h"
 #include "control.h"
 #include "log.h"
 #include "notify.h"
@@ -57,6 +58,9 @@ struct daemon {
 	int64_t rec_at;
 	size_t n_res, n_res_err;
 	unsigned long n_applies;
+	/* --info-file: content of the last message written (no timestamp) */
+	uint8_t *info_last;
+	size_t info_last_len;
 };
 
 static int64_t now_s(void)
@@ -125,6 +129,22 @@ static void mark_missing_pfs(struct daemon *d)
 	sr_state_free(&st);
 }
 
+/* --info-file: rewrite it when the device's info changed. */
+static void update_info_file(struct daemon *d)
+{
+	struct sr_err err = { "" };
+	int r;
+
+	if (!d->o->info_file)
+		return;
+	r = agent_info_file_update(d->o->info_file, d->o->state_dir, d->cfg, d->cfg_len,
+				   &d->info_last, &d->info_last_len, &err);
+	if (r < 0)
+		log_warn("--info-file %s: %s", d->o->info_file, err.msg);
+	else if (r > 0)
+		log_debug("--info-file %s: rewritten", d->o->info_file);
+}
+
 /* Apply buf; result text ("applied: ..." / "rejected: ...") into out. */
 static int apply(struct daemon *d, const uint8_t *buf, size_t len, char *out, size_t cap)
 {
@@ -177,6 +197,7 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	free(d->cfg);
 	d->cfg = copy;
 	d->cfg_len = len;
+	update_info_file(d);
 out_result:
 	d->cfg_source = source;
 	d->cfg_at = now_s();
@@ -211,6 +232,7 @@ static void reconcile(struct daemon *d, const char *why)
 		if (r == -ENODEV)
 			mark_missing_pfs(d);
 	}
+	update_info_file(d);
 	d->rec_at = now_s();
 	snprintf(d->rec_result, sizeof(d->rec_result), "%s", result);
 	agent_notify_status(result);
@@ -313,6 +335,30 @@ static void reply(int fd, uint8_t type, const char *text)
 		log_debug("reply: %s", err.msg);
 }
 
+/* 'I': one binary ZInfoMsg built from the saved state and the config in
+ * force; app NULL for the device. */
+static void serve_info(struct daemon *d, int fd, const char *app)
+{
+	struct sr_state st = { 0 };
+	struct sr_err err = { "" };
+	uint8_t *msg = NULL;
+	size_t n = 0;
+	int r;
+
+	r = sr_state_load(d->o->state_dir, &st, &err);
+	if (!r)
+		r = agent_info_build(d->o->state_dir, &st, d->cfg, d->cfg_len, app,
+				     now_s(), &msg, &n, &err);
+	sr_state_free(&st);
+	if (r) {
+		reply(fd, CTRL_FAIL, err.msg);
+		return;
+	}
+	if (ctrl_send(fd, CTRL_OK, msg, n, CTRL_REQ_TIMEOUT_MS, &err))
+		log_debug("reply: %s", err.msg);
+	free(msg);
+}
+
 static void serve_client(struct daemon *d)
 {
 	struct ucred cred;
@@ -366,9 +412,13 @@ static void serve_client(struct daemon *d)
 		free(text);
 		break;
 	}
+	case CTRL_INFO:
+		serve_info(d, fd, len ? (const char *)buf : NULL);
+		break;
 	default:
 		snprintf(result, sizeof(result),
-			 "rejected: unknown request type 0x%02x: allowed 'P' (push), 'S' (status)", type);
+			 "rejected: unknown request type 0x%02x: allowed 'P' (push), 'S' (status), 'I' (info)",
+			 type);
 		log_warn("client pid %ld: %s", (long)cred.pid, result);
 		reply(fd, CTRL_FAIL, result);
 	}
@@ -597,5 +647,6 @@ out:
 	if (d.env_open)
 		agent_env_close(o, &d.env);
 	free(d.cfg);
+	free(d.info_last);
 	return rc;
 }

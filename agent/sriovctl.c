@@ -29,6 +29,9 @@ static const struct {
 	{ "domain-config", ctl_domain, "APP-UUID", "print the app's KVM or Xen domain config" },
 	{ "status", ctl_status, "", "the running agent's health and last config result" },
 	{ "push", ctl_push, "FILE", "send an EdgeDevConfig to the running agent" },
+	{ "info", ctl_info, "",
+	  "the VFs as EVE's ZInfoMsg: ZiDevice, or ZiApp with --app UUID;\n"
+	  "                           --format pb|json|text, --from-agent: ask the running agent" },
 };
 
 static void usage(FILE *f)
@@ -237,6 +240,9 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "hypervisor", required_argument, NULL, 'H' },
+		{ "app", required_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "from-agent", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -269,6 +275,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "sriovctl: --hypervisor \"%s\": allowed kvm or xen\n", optarg);
 				return CTL_USAGE;
 			}
+			break;
+		case 'A':
+			c.app = optarg;
+			break;
+		case 'F':
+			c.format = optarg;
+			break;
+		case 'G':
+			c.from_agent = true;
 			break;
 		case 'h':
 			usage(stdout);

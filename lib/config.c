@@ -398,6 +398,22 @@ static int check_macs(const struct sr_config *c, struct sr_err *err)
 	return 0;
 }
 
+/* EdgeDevConfig.id.uuid: absent or a UUID (reported as ZInfoMsg.devId). */
+static int decode_device_id(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
+{
+	const char *u = pb->id ? pb->id->uuid : NULL;
+	uuid_t id;
+
+	if (!u || !*u)
+		return 0;
+	if (strnlen(u, SR_UUID_LEN) != SR_UUID_LEN - 1 || uuid_parse(u, id))
+		return sr_err_set(err, -EINVAL,
+				  "id.uuid \"%.64s\": allowed a UUID like 3f2a1c2e-8d4b-4c1a-9f0e-1b2c3d4e5f60",
+				  u);
+	uuid_unparse_lower(id, c->dev_uuid);
+	return 0;
+}
+
 static int build(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
 {
 	size_t n_vf_adapters = 0;
@@ -410,6 +426,8 @@ static int build(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
 	c->adapters = calloc(n_vf_adapters ? n_vf_adapters : 1, sizeof(*c->adapters));
 	if (!c->pfs || !c->apps || !c->adapters)
 		return sr_err_set(err, -ENOMEM, "config: out of memory");
+	if ((r = decode_device_id(pb, c, err)))
+		return r;
 
 	for (size_t i = 0; i < pb->n_deviceiolist; i++) {
 		if (pb->deviceiolist[i]->ptype != PHYIO_NET_ETH_PF)

@@ -35,6 +35,7 @@ struct sr_adapter_cfg {
 };
 
 struct sr_config {
+	char dev_uuid[SR_UUID_LEN];       /* EdgeDevConfig.id.uuid, "" if absent */
 	struct sr_pf_cfg *pfs;
 	size_t n_pfs;
 	struct sr_app *apps;

@@ -8,7 +8,8 @@ set -euo pipefail
 BASE_PKGS=(build-essential cmake pkg-config
 	libnl-3-dev libnl-route-3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libpci-dev pci.ids uuid-dev check libsubunit-dev
-	valgrind clang libclang-rt-14-dev python3)
+	valgrind clang libclang-rt-14-dev python3
+	libprotobuf-dev python3-protobuf) # well-known protos (Timestamp); protobuf JSON mapping in tests
 # The Debian way: sd_notify (optional at build time), the unit checked by
 # systemd-analyze and booted under systemd in the VM, man page lint, bash
 # completion's directory, the .deb (CPack + dpkg-shlibdeps) and lintian.

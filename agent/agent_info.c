@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent_info.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "info.h"
+
+#define CONFIG_MAX (16u << 20)
+
+int agent_info_build(const char *state_dir, const struct sr_state *st, const uint8_t *cfg,
+		     size_t cfg_len, const char *app, int64_t now_s, uint8_t **buf, size_t *len,
+		     struct sr_err *err)
+{
+	struct sr_config c = { 0 };
+	struct sr_err cerr;
+	uint8_t *own = NULL;
+	bool have_cfg = false;
+	int r;
+
+	if (!cfg) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", state_dir, SR_CONFIG_FILE);
+		if (!sr_read_file(path, CONFIG_MAX, &own, &cfg_len, &cerr))
+			cfg = own;
+	}
+	if (cfg)
+		have_cfg = !sr_config_decode(cfg, cfg_len, &c, &cerr);
+	r = sr_info_build(st, have_cfg ? &c : NULL, app, now_s, buf, len, err);
+	if (have_cfg)
+		sr_config_free(&c);
+	free(own);
+	return r;
+}
+
+int agent_info_file_update(const char *path, const char *state_dir, const uint8_t *cfg,
+			   size_t cfg_len, uint8_t **last, size_t *last_len, struct sr_err *err)
+{
+	struct sr_state st = { 0 };
+	uint8_t *plain = NULL, *stamped = NULL;
+	size_t plain_len, stamped_len;
+	char dir[PATH_MAX];
+	const char *name;
+	char *slash;
+	int r;
+
+	if ((r = sr_state_load(state_dir, &st, err)))
+		return r;
+	r = agent_info_build(state_dir, &st, cfg, cfg_len, NULL, SR_INFO_NO_TIME, &plain,
+			     &plain_len, err);
+	if (!r)
+		r = agent_info_build(state_dir, &st, cfg, cfg_len, NULL, (int64_t)time(NULL),
+				     &stamped, &stamped_len, err);
+	sr_state_free(&st);
+	if (r)
+		goto out_free;
+	if (*last && *last_len == plain_len && !memcmp(*last, plain, plain_len)) {
+		r = 0;
+		goto out_free;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		strcpy(dir, ".");
+		name = path;
+	} else {
+		name = path + (slash - dir) + 1;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if ((r = sr_write_atomic(dir, name, stamped, stamped_len, err)))
+		goto out_free;
+	free(*last);
+	*last = plain;
+	*last_len = plain_len;
+	plain = NULL;
+	r = 1;
+out_free:
+	free(plain);
+	free(stamped);
+	return r;
+}
