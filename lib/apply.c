@@ -500,7 +500,8 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	/* 1. Decode and validate everything that needs no kernel. */
 	if ((r = sr_config_decode(buf, len, &cfg, err)))
 		return r;
-	if ((r = sr_state_load(ctx->state_dir, &old, err)))
+	if ((r = sr_state_load(ctx->state_dir, &old, err)) ||
+	    (r = sr_config_check_release(&cfg, len, old.n_res, err)))
 		goto out;
 
 	/* 2. Read the node (no writes) and check the config against it. */

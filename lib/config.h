@@ -15,6 +15,16 @@
 
 #define SR_VF_COUNT_CBATTR "sriov-vf-count"
 
+/* Bounds on what one config may ask, checked on the wire before protobuf-c
+ * allocates (README "Limits"). A config or push over them is refused with
+ * a message naming the limit. */
+#define SR_CONFIG_MAX_BYTES (16u << 20)     /* file, push and pending copy */
+#define SR_CONFIG_MAX_APPS 131072u          /* apps */
+#define SR_CONFIG_MAX_IO 65536u             /* deviceIoList entries */
+#define SR_CONFIG_MAX_ADAPTERS 262144u      /* adapters over all apps */
+#define SR_CONFIG_MAX_MESSAGES (1u << 20)   /* nested messages, map entries too */
+#define SR_CONFIG_MAX_FIELDS (1u << 22)     /* every field, unknown ones too */
+
 struct sr_pf_cfg {
 	char logicallabel[SR_LABEL_LEN];
 	char phylabel[SR_LABEL_LEN];
@@ -31,7 +41,8 @@ struct sr_adapter_cfg {
 	int64_t vf_index;             /* SR_UNSET: lowest free VF */
 	uint32_t position;            /* among the app's VF adapters, from 0 */
 	uint32_t adapter_index;       /* position in the app's adapters list */
-	struct sr_vf_settings settings; /* has_mac false: derived at plan time */
+	struct sr_vf_settings settings; /* has_mac false: derived_mac is used */
+	uint8_t derived_mac[6];       /* when !settings.has_mac: unique in the config */
 };
 
 struct sr_config {
@@ -49,6 +60,14 @@ struct sr_config {
 int sr_config_decode(const uint8_t *buf, size_t len, struct sr_config *out,
 		     struct sr_err *err);
 void sr_config_free(struct sr_config *c);
+
+/* Refuse a config that would release every reservation by accident: 0
+ * bytes, or no PhyIoNetEthPF and no device id (id.uuid) while n_reserved
+ * VFs are held. To release every VF on purpose, apply a config with the
+ * device id, or one that lists the PFs with no app adapters. 0 or -EINVAL
+ * with a message saying that. */
+int sr_config_check_release(const struct sr_config *c, size_t len, size_t n_reserved,
+			    struct sr_err *err);
 
 /* Best label of a PF for messages: logicallabel, else phylabel, else ifname. */
 const char *sr_pf_cfg_label(const struct sr_pf_cfg *pf);

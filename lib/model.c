@@ -68,18 +68,26 @@ void sr_reservation_init(struct sr_reservation *r)
 		r->attr_result[i] = SR_ATTR_NOT_TRIED;
 }
 
-void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6])
+void sr_derive_mac_try(const uuid_t app, uint32_t adapter, uint32_t attempt, uint8_t mac[6])
 {
-	/* FNV-1a over the 16 UUID bytes and the adapter position. */
+	/* FNV-1a over the 16 UUID bytes and the adapter position; a retry
+	 * after a collision also hashes the attempt number. */
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ app[i]) * 0x100000001b3ULL;
 	for (int i = 0; i < 4; i++)
 		h = (h ^ ((adapter >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	for (int i = 0; attempt && i < 4; i++)
+		h = (h ^ ((attempt >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
 	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02); /* unicast, locally administered */
+}
+
+void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6])
+{
+	sr_derive_mac_try(app, adapter, 0, mac);
 }
 
 void sr_mac_format(const uint8_t mac[6], char buf[18])

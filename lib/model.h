@@ -125,6 +125,10 @@ bool sr_vf_attr_is_set(enum sr_vf_attr a, const struct sr_vf_settings *want);
 /* A stable locally administered unicast MAC for an app's adapter: the same
  * UUID and position give the same MAC on every node and every boot. */
 void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6]);
+/* The same with a retry number: attempt 0 is sr_derive_mac(); the config
+ * validator takes the next attempt when a derived MAC collides with
+ * another adapter's, so the result is still a function of the config. */
+void sr_derive_mac_try(const uuid_t app, uint32_t adapter, uint32_t attempt, uint8_t mac[6]);
 
 /* "02:00:5e:..": buf must hold 18 bytes. */
 void sr_mac_format(const uint8_t mac[6], char buf[18]);

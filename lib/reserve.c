@@ -39,7 +39,7 @@ static void fill(struct sr_reservation *r, const struct sr_config *cfg,
 	r->adapter = a->position;
 	r->desired = a->settings;
 	if (!r->desired.has_mac) {
-		sr_derive_mac(app->uuid, a->position, r->desired.mac);
+		memcpy(r->desired.mac, a->derived_mac, 6);
 		r->desired.has_mac = true;
 	}
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "eveconfig.pb-c.h"
 #include "state.h"
 
 static int load(const char *name, uint8_t **buf, size_t *len)
@@ -239,6 +240,145 @@ START_TEST(test_derive_mac)
 }
 END_TEST
 
+/* A config built in memory: one PF "uplink1" (4 VFs) and apps with one VF
+ * adapter each, the MAC of app i is vmacs[i] (NULL: derived). */
+static size_t pack_apps(const char *const *uuids, const char *const *vmacs, size_t n,
+			const char *assigngrp2, const char *name0, uint8_t **out)
+{
+	Org__Lfedge__Eve__Config__PhysicalIO io[2];
+	Org__Lfedge__Eve__Config__PhysicalIO__PhyaddrsEntry addr[2], *addrp[2][1];
+	Org__Lfedge__Eve__Config__VfList vfl;
+	Org__Lfedge__Eve__Config__PhysicalIO *iop[2] = { &io[0], &io[1] };
+	Org__Lfedge__Eve__Config__AppInstanceConfig apps[8], *appp[8];
+	Org__Lfedge__Eve__Config__UUIDandVersion uv[8];
+	Org__Lfedge__Eve__Config__Adapter ads[8], *adp[8];
+	Org__Lfedge__Eve__Config__EthVF ev[8];
+	Org__Lfedge__Eve__Config__EdgeDevConfig cfg;
+	static const char *const label[2] = { "uplink1", "uplink2" }, *const ifn[2] = { "eth1", "eth2" };
+	size_t len;
+
+	org__lfedge__eve__config__edge_dev_config__init(&cfg);
+	org__lfedge__eve__config__vf_list__init(&vfl);
+	vfl.vf_count = 4;
+	for (int i = 0; i < 2; i++) {
+		org__lfedge__eve__config__physical_io__init(&io[i]);
+		org__lfedge__eve__config__physical_io__phyaddrs_entry__init(&addr[i]);
+		io[i].ptype = ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoNetEthPF;
+		io[i].logicallabel = (char *)label[i];
+		io[i].assigngrp = assigngrp2 ? (char *)assigngrp2 : (char *)"";
+		addr[i].key = (char *)"ifname";
+		addr[i].value = (char *)ifn[i];
+		addrp[i][0] = &addr[i];
+		io[i].phyaddrs = addrp[i];
+		io[i].n_phyaddrs = 1;
+		io[i].vflist = &vfl;
+	}
+	for (size_t i = 0; i < n; i++) {
+		org__lfedge__eve__config__app_instance_config__init(&apps[i]);
+		org__lfedge__eve__config__uuidand_version__init(&uv[i]);
+		org__lfedge__eve__config__adapter__init(&ads[i]);
+		org__lfedge__eve__config__eth_vf__init(&ev[i]);
+		uv[i].uuid = (char *)uuids[i];
+		apps[i].uuidandversion = &uv[i];
+		ads[i].type = ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoNetEthVF;
+		ads[i].name = (char *)(i == 0 && name0 ? name0 : "uplink1");
+		if (vmacs[i]) {
+			ev[i].mac = (char *)vmacs[i];
+			ads[i].eth_vf = &ev[i];
+		}
+		adp[i] = &ads[i];
+		apps[i].adapters = &adp[i];
+		apps[i].n_adapters = 1;
+		appp[i] = &apps[i];
+	}
+	cfg.deviceiolist = iop;
+	cfg.n_deviceiolist = 2;
+	cfg.apps = appp;
+	cfg.n_apps = n;
+	len = org__lfedge__eve__config__edge_dev_config__get_packed_size(&cfg);
+	*out = malloc(len);
+	org__lfedge__eve__config__edge_dev_config__pack(&cfg, *out);
+	return len;
+}
+
+/* An explicit MAC equal to another app's derived MAC: accepted, and the
+ * derived one is derived again (attempt 1), so no MAC is used twice. */
+START_TEST(test_derived_mac_collision)
+{
+	static const char *const uuids[2] = { "11111111-1111-4111-8111-111111111111",
+					      "22222222-2222-4222-8222-222222222222" };
+	const char *vmacs[2] = { NULL, NULL };
+	uint8_t want0[6], want1[6], *buf;
+	char mac_text[18];
+	struct sr_config c;
+	struct sr_err err = { "" };
+	uuid_t u;
+	size_t len;
+
+	uuid_parse(uuids[0], u);
+	sr_derive_mac(u, 0, want0);
+	sr_mac_format(want0, mac_text);
+	vmacs[1] = mac_text;
+	len = pack_apps(uuids, vmacs, 2, NULL, NULL, &buf);
+	ck_assert_msg(sr_config_decode(buf, len, &c, &err) == 0, "%s", err.msg);
+	ck_assert(!c.adapters[0].settings.has_mac);
+	ck_assert_mem_eq(c.adapters[1].settings.mac, want0, 6);
+	sr_derive_mac_try(u, 0, 1, want1);
+	ck_assert_mem_eq(c.adapters[0].derived_mac, want1, 6);
+	ck_assert(memcmp(c.adapters[0].derived_mac, want0, 6));
+	sr_config_free(&c);
+	free(buf);
+
+	/* Without the collision, attempt 0: what the VM tests compute. */
+	vmacs[1] = NULL;
+	len = pack_apps(uuids, vmacs, 2, NULL, NULL, &buf);
+	ck_assert_msg(sr_config_decode(buf, len, &c, &err) == 0, "%s", err.msg);
+	ck_assert_mem_eq(c.adapters[0].derived_mac, want0, 6);
+	sr_config_free(&c);
+	free(buf);
+}
+END_TEST
+
+/* A shared assigngrp is fine until an adapter names it. */
+START_TEST(test_shared_assigngrp)
+{
+	static const char *const uuids[1] = { "11111111-1111-4111-8111-111111111111" };
+	static const char *const vmacs[1] = { NULL };
+	struct sr_config c;
+	struct sr_err err = { "" };
+	uint8_t *buf;
+	size_t len;
+
+	len = pack_apps(uuids, vmacs, 1, "grp", NULL, &buf);
+	ck_assert_msg(sr_config_decode(buf, len, &c, &err) == 0, "%s", err.msg);
+	sr_config_free(&c);
+	free(buf);
+	len = pack_apps(uuids, vmacs, 1, "grp", "grp", &buf);
+	ck_assert_int_eq(sr_config_decode(buf, len, &c, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "\"grp\": the assigngrp of deviceIoList[0] and deviceIoList[1]: ambiguous"),
+		      "%s", err.msg);
+	free(buf);
+}
+END_TEST
+
+/* Releasing every VF takes a config that says so. */
+START_TEST(test_check_release)
+{
+	struct sr_config none = { 0 }, one = { .n_pfs = 1 }, with_id = { .dev_uuid = "6ba7b810-9dad-11d1-80b4-00c04fd430c8" };
+	struct sr_err err = { "" };
+
+	ck_assert_int_eq(sr_config_check_release(&none, 0, 0, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "0 bytes (an empty file)"));
+	ck_assert_int_eq(sr_config_check_release(&none, 2, 3, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "release all 3 reserved VF(s) by accident"));
+	ck_assert_int_eq(sr_config_check_release(&none, 2, 0, &err), 0);
+	ck_assert_int_eq(sr_config_check_release(&one, 20, 3, &err), 0);
+	/* The device id says the controller means it. */
+	ck_assert_int_eq(sr_config_check_release(&with_id, 40, 3, &err), 0);
+	ck_assert_int_eq(sr_config_check_release(&with_id, 0, 3, &err), -EINVAL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
@@ -249,6 +389,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_truncated_message);
 	tcase_add_test(tc, test_empty_config);
+	tcase_add_test(tc, test_derived_mac_collision);
+	tcase_add_test(tc, test_shared_assigngrp);
+	tcase_add_test(tc, test_check_release);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("primitives");
 	tcase_add_loop_test(tc, test_parse_mac, 0, sizeof(macs) / sizeof(macs[0]));
