@@ -222,7 +222,7 @@ case("link_state_forged", with_pfs(app(1, [ad(ethvf=opts('link_state: "a\\nb"'))
 case("empty_file", b"", "config: 0 bytes (an empty file): refused")
 case("no_pf_releases_all", with_pfs(app(1), pfs=()), "no PhyIoNetEthPF in deviceIoList and no device id (id.uuid): refused, it would release all 5 reserved VF(s)")
 case("only_mgmt_nic", 'deviceIoList { ptype: PhyIoNetEth phylabel: "eth0" phyaddrs { key: "ifname" value: "eth0" } }',
-     "no PhyIoNetEthPF in deviceIoList: refused")
+     "no PhyIoNetEthPF in deviceIoList and no device id (id.uuid): refused")
 case("truncated", "TRUNC", "not a valid EdgeDevConfig protobuf")
 case("garbage", bytes(range(256)) * 4, "not a valid")
 case("bad_wire_type", b"\x27\x00", "not a valid")
