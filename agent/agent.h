@@ -35,12 +35,19 @@ struct agent_env {
 	struct sr_nl nl;
 	size_t last_sysfs_writes;
 	size_t last_netlink_writes;
+	size_t last_apps_failed;  /* apps of the last apply left without a VF */
 };
 
 int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err);
 void agent_env_close(const struct agent_opts *o, struct agent_env *env);
 
-/* Validate + apply config bytes, then write domain configs. */
+/* Exit status of `sriovctl push` and `sriov-agent apply` when the config
+ * was applied but some app could not be given its VF (VF missing, bind
+ * refused, no IOMMU group: no domain config for it). */
+#define AGENT_EXIT_APP_ERRORS 3
+
+/* Validate + apply config bytes, then write domain configs. 0 also when
+ * some apps got no VF: env->last_apps_failed counts them. */
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err);
 

@@ -32,6 +32,10 @@ enum ctrl_type {
 	CTRL_FAIL = 'F',
 };
 
+/* A CTRL_OK reply to a push starts with "applied: " or, when some app
+ * could not be given its VF, with this (sriovctl push then exits 3). */
+#define CTRL_APPLIED_WITH_ERRORS "applied with errors"
+
 /* Send one frame; timeout_ms bounds the whole write. 0 or -errno
  * (-ETIMEDOUT, -EPIPE, ...). Never raises SIGPIPE. */
 int ctrl_send(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,

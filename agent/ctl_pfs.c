@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* sriovctl pfs: SR-IOV capable PFs found in sysfs, and the IOMMU. */
+/* sriovctl pfs: SR-IOV capable PFs found in sysfs, the IOMMU, and Xen's
+ * (under Xen dom0 has no IOMMU groups: Xen's physinfo says; lib/xen.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "ctl.h"
 #include "print.h"
 #include "sysfs.h"
+#include "xen.h"
 
 int ctl_pfs(struct ctl *c, int argc, char **argv)
 {
@@ -15,6 +17,7 @@ int ctl_pfs(struct ctl *c, int argc, char **argv)
 	struct sr_pf *pfs = NULL;
 	size_t n = 0;
 	bool iommu;
+	struct sr_xen_info xen;
 
 	if (argc) {
 		fprintf(stderr, "sriovctl: pfs takes no arguments\n");
@@ -28,7 +31,25 @@ int ctl_pfs(struct ctl *c, int argc, char **argv)
 	iommu = sr_sysfs_iommu_enabled(&s);
 	pr_obj_open(NULL);
 	pr_bool(PR_ANY, "iommu", "IOMMU: %s", iommu);
-	pr_text("%s\n", iommu ? "" : " (no IOMMU groups: VF passthrough is refused; boot with intel_iommu=on)");
+	sr_xen_probe(&s, NULL, &xen);
+	pr_text("%s\n", iommu || xen.xen ? "" : " (no IOMMU groups: VF passthrough is refused; boot with intel_iommu=on)");
+	if (xen.xen) {
+		pr_obj_open("xen");
+		pr_bool(PR_JSON, "dom0", NULL, xen.dom0);
+		if (xen.dom0)
+			pr_bool(PR_ANY, "iommu", "Xen: dom0, Xen's IOMMU %s", xen.directio);
+		else
+			pr_null(PR_JSON, "iommu", NULL);
+		if (!xen.dom0)
+			pr_text("Xen: not dom0 (physinfo: %s): passthrough to Xen is refused\n",
+				strerror(-xen.physinfo_error));
+		else
+			pr_text("%s\n", xen.directio ? " (physinfo: directio)" :
+				" (physinfo has no directio: passthrough to Xen is refused; boot Xen without iommu=0)");
+		pr_obj_close();
+	} else {
+		pr_null(PR_JSON, "xen", NULL);
+	}
 	pr_text("%-10s %-13s %-8s %-9s %-9s %s\n", "PF", "PCI", "DRIVER", "TOTALVFS", "NUMVFS", "DEVICE");
 	pr_arr_open("pfs");
 	for (size_t i = 0; i < n; i++) {

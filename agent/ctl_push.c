@@ -15,7 +15,8 @@ int ctl_push(struct ctl *c, int argc, char **argv)
 	uint8_t *cfg, rtype;
 	size_t len;
 	char *text;
-	bool ok;
+	bool ok, app_errors;
+	int rc;
 
 	if (argc != 1) {
 		fprintf(stderr, "sriovctl: push takes one FILE (a binary EdgeDevConfig)\n");
@@ -32,13 +33,18 @@ int ctl_push(struct ctl *c, int argc, char **argv)
 	}
 	free(cfg);
 	ok = rtype == CTRL_OK;
+	app_errors = ok && !strncmp(text, CTRL_APPLIED_WITH_ERRORS ":",
+				    strlen(CTRL_APPLIED_WITH_ERRORS ":"));
 	pr_obj_open(NULL);
 	pr_bool(PR_JSON, "ok", NULL, ok);
+	pr_bool(PR_JSON, "app_errors", NULL, app_errors);
 	pr_str(PR_JSON, "result", NULL, text);
 	pr_obj_close();
 	pr_finish();
 	if (!pr_is_json())
 		fprintf(ok ? stdout : stderr, "%s\n", text);
 	free(text);
-	return ok ? 0 : 1;
+	/* 3: applied, but some app has no VF (as sriov-agent apply). */
+	rc = !ok ? 1 : app_errors ? 3 : 0;
+	return rc;
 }

@@ -34,6 +34,7 @@ static const struct {
 	{ "config_at", K_TIME, "last config at" },
 	{ "reservations", K_INT, "reservations" },
 	{ "reservations_in_error", K_INT, "in error" },
+	{ "apps_without_vf", K_INT, "apps without VF" },
 	{ "reconcile_result", K_STR, "last reconcile" },
 	{ "reconcile_at", K_TIME, "last reconcile at" },
 	{ "interval_s", K_INT, "interval (s)" },

@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "state.h"
 #include "sysfs.h"
+#include "xen.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
 
@@ -42,7 +43,7 @@ static void usage(FILE *f)
 		"  --state-dir DIR       state directory (default " SR_DEFAULT_STATE_DIR ")\n"
 		"  --domain-dir DIR      domain configs (default STATE-DIR/domains)\n"
 		"  --hypervisor H        kvm, xen or none (default kvm): passthrough driver\n"
-		"                        binding (vfio-pci / xen-pciback) and domain configs\n"
+		"                        binding (vfio-pci / pciback) and domain configs\n"
 		"  --no-netlink          reserve VFs and record settings, write none with netlink\n"
 		"  --dry-run             print the plan, change nothing (apply)\n"
 		"  --socket PATH         control socket (run; default " SR_DEFAULT_SOCKET ")\n"
@@ -51,7 +52,11 @@ static void usage(FILE *f)
 		"                        info format), rewritten atomically when it changes\n"
 		"  --log stderr|syslog   where logs go (default stderr)\n"
 		"  --log-level LEVEL     error, warning, notice, info (default) or debug\n"
-		"  -h, --help            this text\n");
+		"  -h, --help            this text\n"
+		"\n"
+		"Exit status (apply): 0 applied; 1 rejected (nothing changed) or failed;\n"
+		"2 usage; 3 applied, but some app could not be given its VF (bind refused,\n"
+		"VF missing, no IOMMU group: no domain config for it; the warnings say which).\n");
 }
 
 enum {
@@ -168,6 +173,20 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 	return 0;
 }
 
+/* Apps holding a reservation in error: they did not get their VF. */
+static size_t apps_failed(const struct sr_state *st)
+{
+	size_t n = 0;
+
+	for (size_t a = 0; a < st->n_apps; a++)
+		for (size_t i = 0; i < st->n_res; i++)
+			if (!strcmp(st->res[i].app_uuid, st->apps[a].uuid_str) && st->res[i].error[0]) {
+				n++;
+				break;
+			}
+	return n;
+}
+
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err)
 {
@@ -175,7 +194,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		.sysfs = &env->sysfs,
 		.nl = o->no_netlink ? NULL : &env->nl,
 		.state_dir = o->state_dir,
-		.bind_driver = o->passthrough ? (o->hv == SR_HV_XEN ? "xen-pciback" : "vfio-pci")
+		.bind_driver = o->passthrough ? (o->hv == SR_HV_XEN ? SR_XEN_PCIBACK_DRIVER : "vfio-pci")
 					      : NULL,
 		.dry_run = o->dry_run,
 		.log = sr_log,
@@ -184,6 +203,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	unsigned warnings = 0;
 	int r;
 
+	env->last_apps_failed = 0;
 	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
 	if (r)
 		return r;
@@ -198,6 +218,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		 ctx.n_warnings + warnings);
 	env->last_sysfs_writes = ctx.sysfs_writes;
 	env->last_netlink_writes = ctx.netlink_writes;
+	env->last_apps_failed = apps_failed(&st);
 	sr_state_free(&st);
 	return r;
 }
@@ -251,9 +272,14 @@ static int cmd_apply(struct agent_opts *o)
 	 * later sriov-agent run. */
 	else if (!o->dry_run && (r = sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
 		log_err("applied, but cannot save the config: %s", err.msg);
+	else if (env.last_apps_failed)
+		log_err("config %s applied, but %zu app(s) could not be given their VF (see the warnings above; exit %d)",
+			o->config, env.last_apps_failed, AGENT_EXIT_APP_ERRORS);
 	agent_env_close(o, &env);
 	free(buf);
-	return r ? 1 : 0;
+	if (r)
+		return 1;
+	return env.last_apps_failed ? AGENT_EXIT_APP_ERRORS : 0;
 }
 
 int main(int argc, char **argv)

@@ -159,8 +159,11 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, char *out, si
 		return r;
 	}
 	count_reservations(d, note, sizeof(note));
-	snprintf(out, cap, "applied: %zu reservation(s), %zu in error, %zu sysfs and %zu netlink write(s)%s",
-		 d->n_res, d->n_res_err, d->env.last_sysfs_writes, d->env.last_netlink_writes, note);
+	/* "applied with errors": the same distinction as sriov-agent apply's
+	 * exit status 3 (sriovctl push exits 3 on it). */
+	snprintf(out, cap, "%s: %zu reservation(s), %zu in error, %zu app(s) without their VF, %zu sysfs and %zu netlink write(s)%s",
+		 d->env.last_apps_failed ? CTRL_APPLIED_WITH_ERRORS : "applied", d->n_res, d->n_res_err,
+		 d->env.last_apps_failed, d->env.last_sysfs_writes, d->env.last_netlink_writes, note);
 	return 0;
 }
 
@@ -320,6 +323,7 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	fprintf(f, "config_at=%" PRId64 "\n", d->cfg_at);
 	fprintf(f, "reservations=%zu\n", d->n_res);
 	fprintf(f, "reservations_in_error=%zu\n", d->n_res_err);
+	fprintf(f, "apps_without_vf=%zu\n", d->env.last_apps_failed);
 	fprintf(f, "reconcile_result=%s\n", d->rec_result);
 	fprintf(f, "reconcile_at=%" PRId64 "\n", d->rec_at);
 	fprintf(f, "interval_s=%lu\n", d->o->interval);

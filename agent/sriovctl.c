@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		   "       sriovctl [--json] --version\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-14s %-9s %s\n", commands[i].name, commands[i].args, commands[i].help);
-	fprintf(f, "\nExit status: 0 ok, 1 not found or failed, 2 usage.\n");
+	fprintf(f, "\nExit status: 0 ok, 1 not found or failed, 2 usage, 3 (push) applied, but some\n"
+		   "app could not be given its VF.\n");
 }
 
 int ctl_load_state(struct ctl *c)

@@ -13,6 +13,7 @@
 #include "netlink.h"
 #include "reserve.h"
 #include "sysfs.h"
+#include "xen.h"
 
 #define LOG(ctx, level, ...)                                          \
 	do {                                                          \
@@ -542,7 +543,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 		read_kernel(&run, i);
 	}
 	/* vfio-pci needs Linux's IOMMU groups. Under Xen the hypervisor owns
-	 * the IOMMU and dom0 has no groups: xen-pciback is not checked here. */
+	 * the IOMMU and dom0 has no groups: Xen itself is asked (xen.h). */
 	if (ctx->bind_driver && !strcmp(ctx->bind_driver, "vfio-pci") &&
 	    !sr_sysfs_iommu_enabled(ctx->sysfs)) {
 		r = sr_err_set(err, -ENODEV,
@@ -550,6 +551,9 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 			       ctx->bind_driver, ctx->sysfs->root);
 		goto out;
 	}
+	if (ctx->bind_driver && !strcmp(ctx->bind_driver, SR_XEN_PCIBACK_DRIVER) &&
+	    (r = sr_xen_check_passthrough(ctx->sysfs, ctx->xen, err)))
+		goto out;
 
 	/* 3. Reserve and plan: pure. */
 	if ((r = sr_reserve(&cfg, run.pfs, old.res, old.n_res, &res, &n_res, err)))

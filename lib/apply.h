@@ -19,6 +19,7 @@
 
 struct sr_sysfs;
 struct sr_nl;
+struct sr_xen_ops;
 
 /* Log sink; level is a syslog LOG_* value. */
 typedef void (*sr_log_fn)(void *ctx, int level, const char *fmt, ...)
@@ -68,6 +69,8 @@ struct sr_apply_ctx {
 	struct sr_nl *nl;            /* NULL: VF settings are reserved, not written */
 	const char *state_dir;
 	const char *bind_driver;     /* NULL: no passthrough binding */
+	const struct sr_xen_ops *xen; /* bind_driver "pciback": how Xen's IOMMU
+				       * is asked (NULL: libxenctrl) */
 	bool dry_run;                /* compute and log the plan; write nothing */
 	sr_log_fn log;               /* may be NULL */
 	void *log_ctx;

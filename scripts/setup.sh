@@ -17,11 +17,15 @@ DIST_PKGS=(systemd libsystemd-dev mandoc bash-completion dpkg-dev fakeroot linti
 VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd jq)
 GRUB_PKGS=(grub-pc-bin grub-common xorriso mtools libxen-dev)
 BENCH_PKGS=(strace) # bench/run.sh: syscall counts
+# The Xen test bed (test/xen): dom0's root is this machine's /, so its
+# toolstack (xl, xenstored, xenconsoled, xen-init-dom0) is installed here;
+# the hypervisor itself is downloaded into the cache by test/xen/prepare.sh.
+XEN_PKGS=(xen-utils-4.17)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 missing=()
-for p in "${BASE_PKGS[@]}" "${DIST_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}"; do
+for p in "${BASE_PKGS[@]}" "${DIST_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}" "${XEN_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 

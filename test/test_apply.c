@@ -18,6 +18,7 @@
 #include "reserve.h"
 #include "state.h"
 #include "sysfs.h"
+#include "xen.h"
 
 static char *root;
 static char state_dir[600];
@@ -357,6 +358,83 @@ START_TEST(test_bind_without_iommu)
 }
 END_TEST
 
+/* Passthrough to Xen: reserved VFs go to the Xen PCI backend's driver,
+ * "pciback" (module xen-pciback), when the node is a Xen dom0 whose
+ * hypervisor has its IOMMU on; else refused before any write. A Xen dom0
+ * has no Linux IOMMU groups, so the fake tree has none either. */
+struct fake_xen {
+	int r;
+	uint32_t caps;
+};
+
+static int fake_physinfo(void *ctx, uint32_t *caps)
+{
+	const struct fake_xen *f = ctx;
+
+	if (!f->r)
+		*caps = f->caps;
+	return f->r;
+}
+
+static const struct {
+	const char *what;
+	const char *hv_type;     /* /sys/hypervisor/type; NULL: absent */
+	struct fake_xen xen;
+	int expect;
+	const char *msg;
+} xen_cases[] = {
+	{ "Xen dom0, IOMMU on", "xen", { 0, SR_XEN_CAP_DIRECTIO | 3 }, 0, NULL },
+	{ "Xen dom0, iommu=0", "xen", { 0, 3 }, -ENODEV, "Xen's IOMMU is off" },
+	{ "Xen domU (physinfo EPERM)", "xen", { -EPERM, 0 }, -ENODEV, "not the control domain" },
+	{ "no /sys/hypervisor/type", NULL, { 0, SR_XEN_CAP_DIRECTIO }, -ENODEV, "not a Xen dom0" },
+	{ "another hypervisor", "kvm", { 0, SR_XEN_CAP_DIRECTIO }, -ENODEV, "not a Xen dom0" },
+};
+
+START_TEST(test_bind_xen)
+{
+	char path[700], cmd[800];
+	uint8_t *buf;
+	size_t len;
+	struct fake_xen fx = xen_cases[_i].xen;
+	struct sr_xen_ops ops = { .physinfo_caps = fake_physinfo, .ctx = &fx };
+	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir,
+				    .bind_driver = SR_XEN_PCIBACK_DRIVER, .xen = &ops };
+	struct sr_err err = { "" };
+	struct stat sb;
+	struct sr_state st;
+	FILE *f;
+
+	ck_assert_str_eq(SR_XEN_PCIBACK_DRIVER, "pciback");
+	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "pciback", false), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/sys/kernel/iommu_groups/*", root);
+	ck_assert_int_eq(system(cmd), 0);
+	if (xen_cases[_i].hv_type) {
+		snprintf(path, sizeof(path), "%s/sys/hypervisor", root);
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+		snprintf(path, sizeof(path), "%s/sys/hypervisor/type", root);
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fprintf(f, "%s\n", xen_cases[_i].hv_type);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/two_pfs.pb", SR_FIXTURE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ck_assert_int_eq(sr_apply(&ctx, buf, len, NULL, &err), xen_cases[_i].expect);
+	free(buf);
+	if (xen_cases[_i].expect) {
+		ck_assert_msg(strstr(err.msg, xen_cases[_i].msg), "%s: %s", xen_cases[_i].what, err.msg);
+		ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+		ck_assert_int_ne(stat(state_dir, &sb), 0);
+		return;
+	}
+	load_state(&st);
+	ck_assert_str_eq(st.res[0].bound_driver, "pciback");
+	ck_assert_str_eq(st.res[0].error, "");
+	ck_assert_str_eq(st.pfs[0].vfs[0].driver, "pciback");
+	ck_assert_str_eq(st.pfs[0].vfs[2].driver, ""); /* not reserved */
+	sr_state_free(&st);
+}
+END_TEST
+
 /* State round trip and corrupt state. */
 START_TEST(test_state_roundtrip)
 {
@@ -419,6 +497,7 @@ int main(void)
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_bind);
 	tcase_add_test(tc, test_bind_without_iommu);
+	tcase_add_loop_test(tc, test_bind_xen, 0, sizeof(xen_cases) / sizeof(xen_cases[0]));
 	tcase_add_test(tc, test_state_roundtrip);
 	tcase_add_test(tc, test_state_corrupt_file);
 	suite_add_tcase(s, tc);

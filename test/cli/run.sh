@@ -105,6 +105,23 @@ check "sriovctl --json --version" sh -c "'$CTL' --json --version | python3 -c 'i
 check "apply wrote the KVM domain configs" test -f "$T/state/domains/11111111-1111-4111-8111-111111111111.kvm.cfg"
 check "no domain config for the app without VF" test ! -e "$T/state/domains/66666666-6666-4666-8666-666666666666.kvm.cfg"
 
+# Exit status 3: applied, but an app could not be given its VF (here: its
+# VF lost its IOMMU group, so vfio-pci is refused and no domain config is
+# written for it).
+rm -rf "$T/sys/sys/bus/pci/devices/0000:03:10.6/iommu_group"
+ctl list --json >"$T/list3.json"
+app3=$(json 'print([v["app"] for v in d if v["pci"] == "0000:03:10.6"][0])' "$T/list3.json")
+"$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state3" --no-netlink --config "$FIX/two_pfs.pb" 2>"$T/exit3.log"
+check "app whose VF has no IOMMU group: apply exits 3" test $? -eq 3
+check "exit 3: the log names the count" grep -q "applied, but 1 app(s) could not be given their VF" "$T/exit3.log"
+check "exit 3: no domain config for $app3" test ! -e "$T/state3/domains/$app3.kvm.cfg"
+check "exit 3: the other apps got theirs" test -e "$T/state3/domains/11111111-1111-4111-8111-111111111111.kvm.cfg"
+"$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state3" --no-netlink --hypervisor none --config "$FIX/two_pfs.pb" 2>/dev/null
+check "the same config without passthrough: exit 0" test $? -eq 0
+"$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state3" --no-netlink --hypervisor xen --config "$FIX/two_pfs.pb" 2>"$T/xen.log"
+check "--hypervisor xen on a node that is not a Xen dom0: exit 1" test $? -eq 1
+check "--hypervisor xen refused: the reason" grep -q "not a Xen dom0" "$T/xen.log"
+
 # 6. Six requests fit; the previous five keep their VFs; then back to five.
 check "apply six_requests" apply --config "$FIX/six_requests.pb"
 ctl list --json >"$T/list6.json"

@@ -10,6 +10,7 @@
 #   SR_VM_CACHE     prepare.sh's cache (default test/vm/cache)
 #   SR_VM_LOGDIR    where console logs go (default $SR_VM_CACHE/logs)
 #   SR_VM_QEMU_ARGS extra QEMU arguments, split on spaces (e.g. a second NIC)
+#   SR_VM_MEM       guest RAM in MiB (default 1024; the Xen test bed uses 2048)
 #   SR_VM_IOMMU     intel-iommu properties (default intremap=on,caching-mode=on;
 #                   caching mode is what lets vfio work in the guest, and it
 #                   makes Linux use strict "DMA" domains instead of "DMA-FQ")
@@ -50,7 +51,7 @@ sr_vm_machine_args() {
 	local extra=(${SR_VM_QEMU_ARGS:-})
 	printf '%s\n' \
 		-accel "${SR_VM_ACCEL:-tcg}" \
-		-machine q35,kernel-irqchip=split -cpu max -m 1024 -smp 2 \
+		-machine q35,kernel-irqchip=split -cpu max -m "${SR_VM_MEM:-1024}" -smp 2 \
 		-nographic -no-reboot \
 		-device "intel-iommu,${SR_VM_IOMMU:-intremap=on,caching-mode=on}" \
 		-device pcie-root-port,id=rp1,slot=1 \

@@ -16,6 +16,10 @@
 #   SR_VM_CACHE       cache directory (default: test/vm/cache)
 #   SR_VM_KERNEL_DEB  use this linux-image-*.deb instead of asking apt
 #   SR_VM_MODULES     extra module names to put in the initramfs and load
+#   SR_VM_INITRD      build cache/NAME.gz (+ NAME.stamp) instead of initrd.gz
+#                     (test/xen/prepare.sh: the PV guest's image)
+#   SR_VM_INIT        its /init (default test/vm/init)
+#   SR_VM_BASE_MODULES  replaces the first module group below
 #
 # Exit: 0 ready; 77 the kernel cannot be had (ctest SKIP); other: failure.
 set -euo pipefail
@@ -26,8 +30,10 @@ cache=${SR_VM_CACHE:-$here/cache}
 # Loaded by /init in this order (dependencies are added in front). The first
 # group is needed to reach the host; the second is what the scenarios test.
 read -ra extra_modules <<<"${SR_VM_MODULES:-}"
-MODULES=(virtio_pci 9pnet_virtio 9p overlay
-	igb igbvf vfio vfio_iommu_type1 vfio-pci "${extra_modules[@]}")
+read -ra base_modules <<<"${SR_VM_BASE_MODULES:-virtio_pci 9pnet_virtio 9p overlay igb igbvf vfio vfio_iommu_type1 vfio-pci}"
+MODULES=("${base_modules[@]}" "${extra_modules[@]}")
+initrd_name=${SR_VM_INITRD:-initrd}
+init=${SR_VM_INIT:-$here/init}
 
 log() { printf 'vm-prepare: %s\n' "$*" >&2; }
 skip() { printf 'SKIP: vm-prepare: %s\n' "$*" >&2; exit 77; }
@@ -97,10 +103,10 @@ moddir=$root/lib/modules/$kver
 # 3. The initramfs, rebuilt when any of its inputs changed.
 stamp=$( {
 	echo "$deb" "${MODULES[*]}"
-	sha256sum "$busybox" "$here/init" "${BASH_SOURCE[0]}"
+	sha256sum "$busybox" "$init" "${BASH_SOURCE[0]}"
 } | sha256sum | cut -d' ' -f1)
-if [ -r "$cache/initrd.gz" ] && [ "$(cat "$cache/initrd.stamp" 2>/dev/null)" = "$stamp" ]; then
-	log "ready: kernel $kver, $cache/vmlinuz, $cache/initrd.gz"
+if [ -r "$cache/$initrd_name.gz" ] && [ "$(cat "$cache/$initrd_name.stamp" 2>/dev/null)" = "$stamp" ]; then
+	log "ready: kernel $kver, $cache/vmlinuz, $cache/$initrd_name.gz"
 	exit 0
 fi
 
@@ -113,7 +119,7 @@ cp "$busybox" "$ir/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$ir/bin/$applet"
 done
-cp "$here/init" "$ir/init"
+cp "$init" "$ir/init"
 chmod 0755 "$ir/init"
 
 # Dependency order from modprobe on the extracted tree; first occurrence wins.
@@ -136,6 +142,6 @@ log "modules: $(tr '\n' ' ' <"$ir/etc/sr-modules" | sed 's|[^ ]*/||g')"
 
 (cd "$ir" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --quiet --owner=0:0) | gzip -9 >"$work/initrd.gz"
-mv "$work/initrd.gz" "$cache/initrd.gz"
-echo "$stamp" >"$cache/initrd.stamp"
-log "ready: kernel $kver, $cache/vmlinuz, $cache/initrd.gz ($(du -h "$cache/initrd.gz" | cut -f1))"
+mv "$work/initrd.gz" "$cache/$initrd_name.gz"
+echo "$stamp" >"$cache/$initrd_name.stamp"
+log "ready: kernel $kver, $cache/vmlinuz, $cache/$initrd_name.gz ($(du -h "$cache/$initrd_name.gz" | cut -f1))"

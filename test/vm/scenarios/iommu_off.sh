@@ -87,8 +87,11 @@ sr_apply "fake: apply --hypervisor none (makes the VFs) exits 0" \
 vf1=$root/sys/bus/pci/devices/0000:01:10.2
 sr_check "fake: VF 1 (alpha's) is in an IOMMU group" test -L "$vf1/iommu_group"
 rm -f "$vf1/iommu_group"
-sr_apply "fake: apply --hypervisor kvm, VF 1 without iommu_group, exits 0 (a warning)" \
-	--config "$cfg" --sysfs-root "$root" --state-dir "$fstate" --no-netlink --hypervisor kvm
+sr_run_agent --config "$cfg" --sysfs-root "$root" --state-dir "$fstate" --no-netlink --hypervisor kvm
+sr_check_eq "fake: apply --hypervisor kvm, VF 1 without iommu_group, exits 3 (applied, one app without its VF)" \
+	3 "$sr_rc"
+sr_check_match "fake: the agent says 1 app could not be given its VF" \
+	"applied, but 1 app\\(s\\) could not be given their VF" "$sr_log"
 sr_check_match "fake: the agent warns that VF 1 has no IOMMU group" \
 	"warning: PF $pfaddr VF 1 app $alpha: VF 0000:01:10.2 has no IOMMU group" "$sr_log"
 sr_check_eq "fake: VF 1 left on igbvf, no driver_override write" "igbvf|0" \
