@@ -17,6 +17,8 @@
 #define SR_HV_DEFAULT_VCPUS 1u        /* app->vcpus == 0 */
 #define SR_HV_KVM_VCPUS_MAX 255u      /* q35 without an IOMMU: xAPIC ids 0..254 */
 #define SR_HV_XEN_VCPUS_MAX 128u      /* Xen's HVM vCPU limit */
+#define SR_HV_KVM_FIRST_SLOT 0x10u    /* pcie.0 slot of the first VF root port */
+#define SR_HV_KVM_VFS_MAX 120u        /* root ports on slots 0x10..0x1e, 8 functions each */
 
 /* EVE VmMode values (app->virt_mode). */
 #define SR_VM_MODE_PV 0u
@@ -31,7 +33,9 @@ enum sr_hypervisor {
 int sr_hypervisor_parse(const char *name, enum sr_hypervisor *out);
 const char *sr_hypervisor_name(enum sr_hypervisor hv);
 
-/* QEMU -readconfig file for the app with one vfio-pci device per VF. */
+/* QEMU -readconfig file for the app with one vfio-pci device per VF, each
+ * behind its own pcie-root-port (layout in kvm.c); vf_pci[i] is the VF of
+ * the app's i-th VF adapter. */
 int sr_emit_kvm(const struct sr_app *app, const char *const *vf_pci, size_t n_vf,
 		FILE *out, struct sr_err *err);
 

@@ -8,6 +8,20 @@
  * No accelerator is written: a group here and -accel on the command line
  * conflict ("-machine accel=") or both get tried ([accel]), so the launcher
  * chooses (-accel kvm in production, -accel tcg in the tests).
+ *
+ * Each VF sits behind its own pcie-root-port, as QEMU's docs/pcie.txt asks
+ * for PCI Express endpoints on q35 (and as EVE's kvm.go does): the guest
+ * sees a real PCIe link (extended config space, AER, hotplug slot) instead
+ * of an integrated endpoint on pcie.0. The layout is a function of the
+ * VF's position among the app's VF adapters only, so it is the same on
+ * every re-apply:
+ *
+ *   VF i:  root port "vfport<i>" on pcie.0 at slot 0x10 + i / 8, function
+ *          i % 8 (function 0 multifunction), chassis i + 1, port i;
+ *          vfio-pci "vf<i>" on bus "vfport<i>", addr 0.
+ *
+ * Slots 0x10..0x1e leave the low slots to the launcher's own devices and
+ * 0x1f to q35's ICH9 functions: at most SR_HV_KVM_VFS_MAX VFs per app.
  */
 #include "hypervisor.h"
 
@@ -22,6 +36,10 @@ int sr_emit_kvm(const struct sr_app *app, const char *const *vf_pci, size_t n_vf
 	r = sr_hv_check(app, vf_pci, n_vf, SR_HV_KVM_VCPUS_MAX, out, err);
 	if (r)
 		return r;
+	if (n_vf > SR_HV_KVM_VFS_MAX)
+		return sr_err_set(err, -E2BIG, "app %s: %zu VFs: allowed at most %u per app (one root port each on pcie.0 slots 0x%02x..0x%02x)",
+				  app->uuid_str, n_vf, SR_HV_KVM_VFS_MAX, SR_HV_KVM_FIRST_SLOT,
+				  SR_HV_KVM_FIRST_SLOT + SR_HV_KVM_VFS_MAX / 8 - 1);
 
 	sr_hv_comment_text(app->name, name, sizeof(name));
 	if (name[0])
@@ -33,9 +51,17 @@ int sr_emit_kvm(const struct sr_app *app, const char *const *vf_pci, size_t n_vf
 	fprintf(out, "\n[machine]\n  type = \"q35\"\n");
 	fprintf(out, "\n[memory]\n  size = \"%uM\"\n", sr_hv_memory_mib(app));
 	fprintf(out, "\n[smp-opts]\n  cpus = \"%u\"\n", sr_hv_vcpus(app));
-	for (size_t i = 0; i < n_vf; i++)
-		fprintf(out, "\n[device \"vf%zu\"]\n  driver = \"vfio-pci\"\n  host = \"%s\"\n",
-			i, vf_pci[i]);
+	for (size_t i = 0; i < n_vf; i++) {
+		fprintf(out, "\n[device \"vfport%zu\"]\n  driver = \"pcie-root-port\"\n"
+			     "  bus = \"pcie.0\"\n  addr = \"0x%02zx.%zu\"\n",
+			i, SR_HV_KVM_FIRST_SLOT + i / 8, i % 8);
+		if (i % 8 == 0)
+			fprintf(out, "  multifunction = \"on\"\n");
+		fprintf(out, "  chassis = \"%zu\"\n  port = \"%zu\"\n", i + 1, i);
+		fprintf(out, "\n[device \"vf%zu\"]\n  driver = \"vfio-pci\"\n  host = \"%s\"\n"
+			     "  bus = \"vfport%zu\"\n  addr = \"0x0\"\n",
+			i, vf_pci[i], i);
+	}
 	if (fflush(out) || ferror(out))
 		return sr_err_set(err, -EIO, "QEMU config for app %s: write failed",
 				  app->uuid_str);

@@ -302,6 +302,34 @@ static int check_vf_forms(const struct names *nm, const struct sr_pf_cfg *pfs, s
 	return 0;
 }
 
+/* The ifname is a VF name base too ("eth1" + "vf0"): no label may equal
+ * another PF's ifname (their VF names would be the same) or read as
+ * "<another PF's ifname>vf<N>". */
+static int check_ifname_forms(const struct names *nm, const struct sr_pf_cfg *pfs, size_t n_pfs,
+			      struct sr_err *err)
+{
+	for (size_t i = 0; i < n_pfs; i++) {
+		for (int f = 0; f < FORM__COUNT; f++) {
+			const char *l = pf_form(&pfs[i], f);
+			size_t len, j;
+			uint32_t vf;
+
+			if (!l[0])
+				continue;
+			if (sr_set_find(&nm->ifnames, l, strlen(l), &j) && j != i)
+				return sr_err_set(err, -EINVAL,
+						  "deviceIoList[%u].%s \"%s\": also the phyaddrs[ifname] of deviceIoList[%u]: VF names \"%svf<N>\" would be ambiguous; rename one",
+						  pfs[i].io_index, form_name[f], l, pfs[j].io_index, l);
+			if (!split_vf_name(l, &len, &vf) && sr_set_find(&nm->ifnames, l, len, &j))
+				return sr_err_set(err, -EINVAL,
+						  "deviceIoList[%u].%s \"%s\": reads as VF %u of the PF with phyaddrs[ifname] \"%.*s\" (deviceIoList[%u]): adapter names would be ambiguous; rename one",
+						  pfs[i].io_index, form_name[f], l, vf, (int)len, l,
+						  pfs[j].io_index);
+		}
+	}
+	return 0;
+}
+
 static int check_pf_unique(struct names *nm, const struct sr_pf_cfg *pfs, size_t n,
 			   struct sr_err *err)
 {
@@ -330,10 +358,13 @@ static int check_pf_unique(struct names *nm, const struct sr_pf_cfg *pfs, size_t
 			if ((r = add_label(nm, pfs, i, f, err)))
 				return r;
 	}
-	return check_vf_forms(nm, pfs, n, err);
+	if ((r = check_vf_forms(nm, pfs, n, err)))
+		return r;
+	return check_ifname_forms(nm, pfs, n, err);
 }
 
-/* Adapter.name -> PF, and VF index when it is "<label>vf<N>". -ENOENT:
+/* Adapter.name -> PF, and VF index when it is "<X>vf<N>" (EVE's
+ * GetVfIfaceName) for X a label or the PF's ifname. -ENOENT:
  * no such PF; -EEXIST: a shared assigngrp (*pf: one PF, *other: another). */
 static int resolve_adapter(const struct names *nm, const char *name, size_t *pf, int64_t *vf,
 			   size_t *other)
@@ -343,8 +374,16 @@ static int resolve_adapter(const struct names *nm, const char *name, size_t *pf,
 	bool indexed = false;
 
 	if (!sr_set_find(&nm->labels, name, len, &v)) {
-		if (split_vf_name(name, &len, &n) || !sr_set_find(&nm->labels, name, len, &v))
+		if (split_vf_name(name, &len, &n))
 			return -ENOENT;
+		if (!sr_set_find(&nm->labels, name, len, &v)) {
+			/* "<ifname>vf<N>" (the PF's phyaddrs[ifname]) */
+			if (!sr_set_find(&nm->ifnames, name, len, &v))
+				return -ENOENT;
+			*pf = v;
+			*vf = n;
+			return 0;
+		}
 		indexed = true;
 	}
 	*pf = v / FORM__COUNT;

@@ -5,10 +5,13 @@
 # that QEMU parsed completely fails exactly there, with vfio's host-device
 # error naming our address and located in our file. So, per golden:
 #   1. the file as it is: fails with the vfio error for its first device;
-#   2. the file with only device section k, for each k: vfio error for the
-#      k-th address (QEMU stops at the first device that fails);
-#   3. the file without device sections: QEMU starts (paused) and its
-#      monitor reports the machine type, memory size and vCPU count written.
+#   2. the file with only vfio-pci device k (every root port kept), for
+#      each k: vfio error for the k-th address (QEMU stops at the first
+#      device that fails);
+#   3. the file without vfio-pci devices: QEMU starts (paused) and its
+#      monitor reports the machine type, memory size and vCPU count written,
+#      and one pcie-root-port (1b36:000c) per VF with the id and the pcie.0
+#      slot.function the file gives it.
 # Two broken copies (unknown group, misspelt property) must fail otherwise,
 # so this test can fail. Exits 77 (skip) without qemu-system-x86_64.
 # usage: qemu_readconfig.sh GOLDEN_DIR       (QEMU=... to pick a binary)
@@ -52,9 +55,23 @@ is_vfio_error() {
 	return 1
 }
 
-# Print the config keeping device section k only (k = 0: no device section).
+# Print the config keeping vfio-pci device k only (k = 0: none); every
+# other section (machine, root ports) stays.
 only_device() {
-	awk -v k="$2" '/^\[/ { dev = /^\[device /; if (dev) i++ } !dev || i == k' "$1"
+	awk -v k="$2" '
+		function flush() { if (!vfio || i == k) printf "%s", buf; buf = ""; vfio = 0 }
+		/^\[/ { flush() }
+		/^  driver = "vfio-pci"$/ { vfio = 1; i++ }
+		{ buf = buf $0 "\n" }
+		END { flush() }' "$1"
+}
+
+# "id slot.function" of every device QEMU'"'"'s "info pci" lists with an id.
+pci_ids() {
+	tr -d '\r' | awk '
+		/^  Bus +[0-9]+, device +[0-9]+, function [0-9]+:/ {
+			gsub(/[,:]/, ""); dev = $4; fn = $6 }
+		/^      id "/ { id = $2; gsub(/"/, "", id); if (id != "") printf "%s 0x%02x.%d\n", id, dev, fn }'
 }
 
 # Expect a run of $1 to stop at vfio for address $2.
@@ -73,10 +90,10 @@ for f in "$golden"/kvm_*.cfg; do
 	n=$((n + 1))
 	name=$(basename "$f")
 	sed -n 's/^  host = "\(.*\)"$/\1/p' "$f" >"$tmp/hosts"
-	n_dev=$(grep -c '^\[device ' "$f")
+	n_dev=$(grep -c '^  driver = "vfio-pci"$' "$f")
 	n_host=$(wc -l <"$tmp/hosts")
 	if [ "$n_dev" -lt 1 ] || [ "$n_dev" -ne "$n_host" ]; then
-		bad "$name: $n_dev device sections, $n_host host lines"
+		bad "$name: $n_dev vfio-pci devices, $n_host host lines"
 		continue
 	fi
 
@@ -94,7 +111,7 @@ for f in "$golden"/kvm_*.cfg; do
 	type=$(sed -n 's/^  type = "\(.*\)"$/\1/p' "$f")
 	mib=$(sed -n 's/^  size = "\([0-9]*\)M"$/\1/p' "$f")
 	cpus=$(sed -n 's/^  cpus = "\([0-9]*\)"$/\1/p' "$f")
-	printf 'qom-get /machine type\ninfo memory_size_summary\ninfo cpus\nquit\n' |
+	printf 'qom-get /machine type\ninfo memory_size_summary\ninfo cpus\ninfo pci\nquit\n' |
 		run_qemu "$tmp/nodev.cfg" -monitor stdio >"$tmp/mon"
 	got_cpus=$(grep -c 'CPU #[0-9]*: thread_id' "$tmp/mon")
 	if [ -z "$type" ] || [ -z "$mib" ] || [ -z "$cpus" ]; then
@@ -107,6 +124,17 @@ for f in "$golden"/kvm_*.cfg; do
 		bad "$name: $got_cpus vCPUs, file says $cpus"
 	else
 		echo "ok: $name: QEMU runs machine $type, ${mib}M, $cpus vCPUs"
+	fi
+	# root ports: the file's id -> addr, as QEMU placed them on pcie.0
+	awk '/^\[device "/ { id = $2; gsub(/[]"]/, "", id) } /^  driver = "pcie-root-port"$/ { rp[id] = 1 }
+		/^  addr = / && (id in rp) { a = $3; gsub(/"/, "", a); print id, a }' "$f" | sort >"$tmp/rp_want"
+	pci_ids <"$tmp/mon" | grep '^vfport' | sort >"$tmp/rp_got"
+	if [ "$(wc -l <"$tmp/rp_want")" -ne "$n_host" ]; then
+		bad "$name: $(wc -l <"$tmp/rp_want") root ports for $n_host VFs"
+	elif ! cmp -s "$tmp/rp_want" "$tmp/rp_got"; then
+		bad "$name: root ports in the file: $(tr '\n' ' ' <"$tmp/rp_want"); QEMU has: $(tr '\n' ' ' <"$tmp/rp_got")"
+	else
+		echo "ok: $name: QEMU realized $n_host pcie-root-ports at $(cut -d' ' -f2 "$tmp/rp_got" | tr '\n' ' ')"
 	fi
 done
 [ $n -gt 0 ] || bad "no kvm_*.cfg under $golden"

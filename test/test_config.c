@@ -113,7 +113,34 @@ static const struct {
 	{ "bad_no_addr", -EINVAL, "neither \"ifname\" nor \"pcilong\"" },
 	{ "bad_adapter_no_name", -EINVAL, "adapters[1].name empty" },
 	{ "seven_requests", -ENOSPC, "PF uplink1 has 4 VFs, 5 asked" },
+	{ "bad_vf_name_collision", -EINVAL,
+	  "deviceIoList[1].logicallabel \"uplink1vf1\": reads as VF 1 of the PF labelled \"uplink1\" (deviceIoList[0].logicallabel)" },
+	{ "bad_vf_name_collision_ifname", -EINVAL,
+	  "deviceIoList[1].phylabel \"eth1vf0\": reads as VF 0 of the PF with phyaddrs[ifname] \"eth1\" (deviceIoList[0])" },
+	{ "bad_label_is_ifname", -EINVAL,
+	  "deviceIoList[1].phylabel \"eth1\": also the phyaddrs[ifname] of deviceIoList[0]: VF names \"eth1vf<N>\" would be ambiguous" },
 };
+
+/* "<X>vf<N>" for X = ifname, phylabel, logicallabel and assigngrp. */
+START_TEST(test_vf_name_forms)
+{
+	static const struct {
+		size_t pf;
+		int64_t vf;
+	} want[] = { { 0, 4 }, { 0, 3 }, { 0, 2 }, { 0, 1 }, { 1, 1 } };
+	struct sr_config c;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(decode_fixture("vf_names", &c, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(c.dev_uuid, "6ba7b811-9dad-11d1-80b4-00c04fd430c8");
+	ck_assert_uint_eq(c.n_adapters, 5);
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_uint_eq(c.adapters[i].pf, want[i].pf);
+		ck_assert_int_eq(c.adapters[i].vf_index, want[i].vf);
+	}
+	sr_config_free(&c);
+}
+END_TEST
 
 START_TEST(test_bad)
 {
@@ -385,6 +412,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("decode");
 
 	tcase_add_test(tc, test_two_pfs);
+	tcase_add_test(tc, test_vf_name_forms);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_truncated_message);

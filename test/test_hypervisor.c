@@ -21,6 +21,7 @@
 #define UUID_A "3f2a6c1e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"
 #define UUID_B "9c0e7d52-41aa-4b3e-8f6d-2e5b7a1c0d93"
 #define UUID_C "b7e1f0a4-6d2c-4a8e-9b35-7c4d1e2f3a60"
+#define UUID_D "d4d4d4d4-0009-4a8e-9b35-7c4d1e2f3a60"
 
 struct captured {
 	char *buf;
@@ -123,11 +124,13 @@ static const struct {
 	{ UUID_B, "My Router/v2", 0, 0, SR_VM_MODE_FML },
 	/* PV, memory not a whole MiB (rounds up to 293), no name -> UUID */
 	{ UUID_C, "", 300001, 4, SR_VM_MODE_PV },
+	/* nine VFs: root ports on two pcie.0 slots (0x10.0-7, 0x11.0) */
+	{ UUID_D, "nine", 0, 0, SR_VM_MODE_HVM },
 };
 
 /* A node's reservations, deliberately out of adapter order and mixed
  * between apps; vf_index never matches the PCI function. */
-static struct sr_reservation node_res[8];
+static struct sr_reservation node_res[16];
 static size_t n_node_res;
 
 static void node_setup(void)
@@ -138,6 +141,13 @@ static void node_setup(void)
 	node_res[n_node_res++] = res_make(UUID_C, "0000:01:00.0", 0, "0000:01:10.0", 0);
 	node_res[n_node_res++] = res_make(UUID_B, "0000:01:00.0", 3, "0000:01:10.6", 0);
 	node_res[n_node_res++] = res_make(UUID_A, "0000:03:00.0", 2, "0000:03:10.4", 1);
+	/* app D: adapters 8..0 on VFs 0..8 of one PF (reverse order) */
+	for (uint32_t i = 0; i < 9; i++) {
+		char pci[SR_PCI_LEN];
+
+		snprintf(pci, sizeof(pci), "0000:05:1%u.%u", i / 8, i % 8);
+		node_res[n_node_res++] = res_make(UUID_D, "0000:05:00.0", i, pci, 8 - i);
+	}
 }
 
 static const struct {
@@ -148,6 +158,7 @@ static const struct {
 } goldens[] = {
 	{ "kvm_one_vf.cfg", SR_HV_KVM, 0, true },
 	{ "kvm_two_vfs.cfg", SR_HV_KVM, 1, false },
+	{ "kvm_nine_vfs.cfg", SR_HV_KVM, 3, false },
 	{ "xen_hvm.cfg", SR_HV_XEN, 0, false },
 	{ "xen_fml.cfg", SR_HV_XEN, 1, false },
 	{ "xen_pv.cfg", SR_HV_XEN, 2, false },
@@ -185,6 +196,73 @@ START_TEST(test_golden)
 		      "%s differs from the emitted config:\n--- golden\n%s--- emitted\n%s",
 		      goldens[_i].file, want, c.buf);
 	free(want);
+	free(c.buf);
+}
+END_TEST
+
+/* ---- KVM root ports ------------------------------------------------- */
+
+/* Only the text from "[device" on: the part that depends on the VFs. */
+static const char *devices(const char *cfg)
+{
+	const char *d = strstr(cfg, "[device");
+
+	return d ? d : "";
+}
+
+/* The root-port layout depends on adapter positions only: re-applying (the
+ * same input twice) and handing the same adapters other VFs (a VF replaced
+ * after a PF reset) give the same ids, buses and addresses. */
+START_TEST(test_kvm_layout_stable)
+{
+	struct sr_app a = app_make(UUID_A, "stable", 0, 0, SR_VM_MODE_HVM);
+	const char *pci1[] = { "0000:01:10.0", "0000:01:10.2", "0000:01:10.4" };
+	const char *pci2[] = { "0000:02:10.1", "0000:02:10.3", "0000:02:10.5" };
+	struct captured c1 = emit_direct(SR_HV_KVM, &a, pci1, 3);
+	struct captured c1b = emit_direct(SR_HV_KVM, &a, pci1, 3);
+	struct captured c2 = emit_direct(SR_HV_KVM, &a, pci2, 3);
+	char *p;
+
+	ck_assert_int_eq(c1.rc, 0);
+	ck_assert_int_eq(c2.rc, 0);
+	ck_assert_str_eq(c1.buf, c1b.buf);
+	/* same text once the host lines are made equal */
+	for (p = c2.buf; (p = strstr(p, "host = \"0000:02:10.")); p += 8) {
+		p[14] = '1';            /* bus 02 -> 01 */
+		p[19] = (char)(p[19] - 1); /* function 1, 3, 5 -> 0, 2, 4 */
+	}
+	ck_assert_str_eq(devices(c1.buf), devices(c2.buf));
+	ck_assert_ptr_nonnull(strstr(c1.buf, "[device \"vfport2\"]\n  driver = \"pcie-root-port\"\n"
+					     "  bus = \"pcie.0\"\n  addr = \"0x10.2\"\n  chassis = \"3\"\n  port = \"2\"\n"));
+	ck_assert_ptr_nonnull(strstr(c1.buf, "[device \"vf2\"]\n  driver = \"vfio-pci\"\n"
+					     "  host = \"0000:01:10.4\"\n  bus = \"vfport2\"\n  addr = \"0x0\"\n"));
+	free(c1.buf);
+	free(c1b.buf);
+	free(c2.buf);
+}
+END_TEST
+
+/* 120 VFs fit (the last on slot 0x1e function 7); 121 are refused. */
+START_TEST(test_kvm_max_vfs)
+{
+	struct sr_app a = app_make(UUID_A, "many", 0, 0, SR_VM_MODE_HVM);
+	static char pcis[SR_HV_KVM_VFS_MAX + 1][SR_PCI_LEN];
+	const char *pci[SR_HV_KVM_VFS_MAX + 1];
+	struct captured c;
+
+	for (unsigned i = 0; i <= SR_HV_KVM_VFS_MAX; i++) {
+		snprintf(pcis[i], sizeof(pcis[i]), "0000:%02x:%02x.%u", 1 + i / 64, (i / 8) % 8 + 0x10, i % 8);
+		pci[i] = pcis[i];
+	}
+	c = emit_direct(SR_HV_KVM, &a, pci, SR_HV_KVM_VFS_MAX);
+	ck_assert_int_eq(c.rc, 0);
+	ck_assert_ptr_nonnull(strstr(c.buf, "[device \"vfport119\"]\n  driver = \"pcie-root-port\"\n"
+					    "  bus = \"pcie.0\"\n  addr = \"0x1e.7\"\n"));
+	ck_assert_ptr_null(strstr(c.buf, "0x1f."));
+	free(c.buf);
+	c = emit_direct(SR_HV_KVM, &a, pci, SR_HV_KVM_VFS_MAX + 1);
+	ck_assert_int_eq(c.rc, -E2BIG);
+	ck_assert_ptr_nonnull(strstr(c.err.msg, "121 VFs: allowed at most 120 per app"));
 	free(c.buf);
 }
 END_TEST
@@ -489,6 +567,11 @@ static Suite *hypervisor_suite(void)
 
 	tc = tcase_create("golden");
 	tcase_add_loop_test(tc, test_golden, 0, N(goldens));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("kvm_root_ports");
+	tcase_add_test(tc, test_kvm_layout_stable);
+	tcase_add_test(tc, test_kvm_max_vfs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("select");

@@ -84,8 +84,9 @@ qemu_rc=$?
 # needs nothing beyond scripts/setup.sh's packages.
 replies=$(printf '%s\n' "$qemu_out" | tr -d '\r' | grep '^{"return"' |
 	sed 's/^{"return": //; s/}$//; s/^"//; s/"$//; s/\\"/"/g')
-echo "(qemu) info pci"
-printf '%s\n' "$replies" | sed -n 2p | sed 's/\\r//g; s/\\n/\n/g' | sed -n '/8086:10ca/,/id "vf0"/p'
+echo "(qemu) info qtree: vf0, behind its own PCIe root port"
+printf '%s\n' "$replies" | sed -n 10p | sed 's/\\r//g; s/\\n/\n/g' | sr_qtree_dev vf0 |
+	sed 's/^bus: main-system-bus > dev: q35-pcihost, id "" > //'
 qemu_vf0=$(printf '%s\n' "$replies" | sed -n '3,5p' | tr '\n' ' ' | sed 's/ $//')
 echo "(qemu) qom-get vf0 type / realized / host: $qemu_vf0"
 

@@ -106,7 +106,10 @@ sr_vf_driver() {
 # realized (vfio-pci opens the VF's group, resets the VF and maps the guest's
 # memory), no guest code runs. QMP on stdio; prints the replies, one JSON
 # line each, in this order: the greeting, qmp_capabilities, `info pci`
-# (text), vf0's type, realized and host, quit. Exit status: QEMU's (0 after
+# (text), vf0's type, realized, host and parent_bus, then its root port
+# vfport0's type, parent_bus and addr (devfn), `info qtree` (text), quit.
+# (Paused before the firmware numbers the buses, `info pci` lists only bus
+# 0: the root ports, not the VFs behind them; `info qtree` has the tree.) Exit status: QEMU's (0 after
 # quit); 124 when it has not ended after 60 s (a normal run takes 2-4 s),
 # with what it waits on in the kernel, so a hang fails the check at once
 # instead of the whole VM timing out.
@@ -120,6 +123,11 @@ sr_qemu_probe() {
 {"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vf0", "property": "type"}}
 {"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vf0", "property": "realized"}}
 {"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vf0", "property": "host"}}
+{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vf0", "property": "parent_bus"}}
+{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vfport0", "property": "type"}}
+{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vfport0", "property": "parent_bus"}}
+{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/vfport0", "property": "addr"}}
+{"execute": "human-monitor-command", "arguments": {"command-line": "info qtree"}}
 {"execute": "quit"}
 EOF
 	pid=$!
@@ -145,6 +153,24 @@ EOF
 	cat "$out"
 	rm -f "$out"
 	return $rc
+}
+
+# sr_qtree_dev ID < QTREE: for the device with that id in `info qtree`
+# text, its path of buses and devices from the root ("bus: pcie.0 > dev:
+# pcie-root-port, id "vfport0" > bus: vfport0 > dev: vfio-pci, id "vf0""),
+# then its own "class ..." and "host = ..." lines.
+sr_qtree_dev() {
+	tr -d '\r' | awk -v id="$1" '
+		{ match($0, /^ */); ind = RLENGTH; line = substr($0, ind + 1)
+		  while (n > 0 && st_ind[n] >= ind) n--
+		  n++; st_ind[n] = ind; st[n] = line }
+		line ~ /^dev: / && index(line, ", id \"" id "\"") == length(line) - length(id) - 6 {
+			p = ""
+			for (i = 1; i <= n; i++)
+				if (st[i] ~ /^(bus|dev): /) p = p (p == "" ? "" : " > ") st[i]
+			print p; dev = ind; next }
+		dev != "" && ind == dev + 2 && line ~ /^(class |host = )/ { print line; next }
+		dev != "" && ind <= dev { dev = "" }'
 }
 
 # sr_jq FILTER JSON: jq -r FILTER on JSON; "jq-error" when it is not JSON.

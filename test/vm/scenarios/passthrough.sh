@@ -73,12 +73,31 @@ for app in "$alpha" "$beta"; do
 	info_pci=$(printf '%s\n' "$replies" | sed -n 2p | jq -r '.return' 2>/dev/null | tr -d '\r')
 	sr_note "info pci:"
 	printf '%s\n' "$info_pci" | sed 's/^/#   /'
-	sr_check_match "$name: info pci has 8086:10ca with id \"vf0\"" \
-		'Ethernet controller: PCI device 8086:10ca +PCI subsystem [0-9a-f:]+ +(BAR[^)]*\) +)*id "vf0"' \
-		"$(printf '%s' "$info_pci" | tr '\n' ' ')"
+	qtree=$(printf '%s\n' "$replies" | sed -n 10p | jq -r '.return' 2>/dev/null | sr_qtree_dev vf0)
+	sr_note "info qtree, vf0:"
+	printf '%s\n' "$qtree" | sed 's/^/#   /'
+	sr_check_eq "$name: info qtree: vf0 (vfio-pci) on bus vfport0 of root port vfport0 on pcie.0" \
+		'bus: main-system-bus > dev: q35-pcihost, id "" > bus: pcie.0 > dev: pcie-root-port, id "vfport0" > bus: vfport0 > dev: vfio-pci, id "vf0"' \
+		"$(printf '%s\n' "$qtree" | sed -n 1p)"
+	sr_check_match "$name: info qtree: vf0 is the 82576 VF (8086:10ca) at 00.0 of that bus" \
+		'^class Ethernet controller, addr 00:00.0, pci id 8086:10ca ' "$(printf '%s\n' "$qtree" | sed -n 2p)"
+	sr_check_eq "$name: info qtree: vf0's host is $want" "host = \"$want\"" \
+		"$(printf '%s\n' "$qtree" | grep '^host = ')"
 	sr_check_eq "$name: vf0 is a realized vfio-pci device on host $want" \
 		"vfio-pci true $want" \
 		"$(printf '%s\n' "$replies" | sed -n '3,5p' | jq -r '.return' 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+	# Behind its own PCIe root port: vf0 on vfport0's bus, vfport0 a
+	# pcie-root-port on pcie.0 at 00:10.0 (devfn 0x80), as the file says.
+	sr_check_eq "$name: vf0 is on the secondary bus of root port vfport0" \
+		"/machine/peripheral/vfport0/vfport0" \
+		"$(printf '%s\n' "$replies" | sed -n 6p | jq -r '.return' 2>/dev/null)"
+	sr_check_eq "$name: vfport0 is a pcie-root-port on pcie.0 at 00:10.0 (devfn 128)" \
+		"pcie-root-port /machine/q35/pcie.0 128" \
+		"$(printf '%s\n' "$replies" | sed -n '7,9p' | jq -r '.return' 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+	sr_check_match "$name: info pci lists the root port (1b36:000c) with id \"vfport0\" at device 16" \
+		'Bus +0, device +16, function 0: +PCI bridge: PCI device 1b36:000c .*id "vfport0"' \
+		"$(printf '%s' "$info_pci" | tr '\n' ' ')"
+	sr_check_match "$name: the file puts vf0 on bus vfport0" '^  bus = "vfport0"$' "$(cat "$f")"
 	[ $sr_failed -eq 0 ] || printf '%s\n' "$out" | grep -v '^{"return"' | sed 's/^/#   qemu: /'
 done
 sr_check_eq "the VFs are still on vfio-pci after QEMU quit" "vfio-pci vfio-pci" \
