@@ -189,7 +189,7 @@ void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
 		pr_int(PR_ANY, "iommu_group", "%-5" PRId64 " ", vf->iommu_group);
 	else
 		pr_null(PR_ANY, "iommu_group", "%-5s ");
-	pr_str(PR_ANY, "app", "%-36s ", res ? res->app_uuid : NULL);
+	pr_str(PR_ANY, "app", "%-36s ", res && res->app_uuid[0] ? res->app_uuid : NULL);
 	pr_str(PR_JSON, "app_name", NULL, res && res->app_name[0] ? res->app_name : NULL);
 	if (res && res->desired.has_mac)
 		sr_mac_format(res->desired.mac, mac);

@@ -154,7 +154,8 @@ int sr_plan_compute(const struct sr_config *cfg, const struct sr_pf *pfs,
 		/* The record is not enough: after a crash between a VF count change
 		 * and the state save, or a driver reload, the VF may be back on its
 		 * host driver while the record still says bound. */
-		if (bind_driver && (fresh || strcmp(res[i].bound_driver, bind_driver) ||
+		if (bind_driver && !sr_reservation_is_vf_config(&res[i]) &&
+		    (fresh || strcmp(res[i].bound_driver, bind_driver) ||
 				    vf_off_driver(&pfs[pf], res[i].vf_index, bind_driver)) &&
 		    (r = plan_add(&p, (struct sr_action){ .type = SR_ACT_BIND, .pf = (size_t)pf,
 							 .res = i }, err)))

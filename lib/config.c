@@ -42,6 +42,7 @@ void sr_config_free(struct sr_config *c)
 	free(c->pfs);
 	free(c->apps);
 	free(c->adapters);
+	free(c->vfdata);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -457,8 +458,10 @@ static int decode_options(const SriovAgent__VfOptions *o, struct sr_vf_settings 
 	return 0;
 }
 
+/* An EthVF: an adapter's eth_vf (sub "eth_vf.") or a vflist.data entry
+ * (sub ""); messages name where + sub + the field. */
 static int decode_ethvf(const PbEthVF *e, struct sr_vf_settings *s, const char *where,
-			struct sr_err *err)
+			const char *sub, struct sr_err *err)
 {
 	char q[SR_QUOTE_CAP(SHOW)];
 
@@ -468,18 +471,18 @@ static int decode_ethvf(const PbEthVF *e, struct sr_vf_settings *s, const char *
 	if (e->mac && e->mac[0]) {
 		if (sr_parse_mac(e->mac, s->mac))
 			return sr_err_set(err, -EINVAL,
-					  "%s.eth_vf.mac \"%s\": allowed six hex octets aa:bb:cc:dd:ee:ff",
-					  where, Q(q, e->mac));
+					  "%s.%smac \"%s\": allowed six hex octets aa:bb:cc:dd:ee:ff",
+					  where, sub, Q(q, e->mac));
 		if (!sr_mac_is_unicast(s->mac))
 			return sr_err_set(err, -EINVAL,
-					  "%s.eth_vf.mac \"%s\": %s; allowed a unicast, non-zero MAC",
-					  where, Q(q, e->mac), (s->mac[0] & 1) ? "multicast" : "all-zero");
+					  "%s.%smac \"%s\": %s; allowed a unicast, non-zero MAC",
+					  where, sub, Q(q, e->mac), (s->mac[0] & 1) ? "multicast" : "all-zero");
 		s->has_mac = true;
 	}
 	if (e->vlan_id) {
 		if (e->vlan_id < SR_VLAN_MIN || e->vlan_id > SR_VLAN_MAX)
-			return sr_err_set(err, -EINVAL, "%s.eth_vf.vlan_id %u: allowed %d..%d (0 = none)",
-					  where, e->vlan_id, SR_VLAN_MIN, SR_VLAN_MAX);
+			return sr_err_set(err, -EINVAL, "%s.%svlan_id %u: allowed %d..%d (0 = none)",
+					  where, sub, e->vlan_id, SR_VLAN_MIN, SR_VLAN_MAX);
 		s->vlan = (int32_t)e->vlan_id;
 	}
 	if (e->sriov_options)
@@ -577,6 +580,67 @@ static int check_capacity(const struct sr_config *c, struct sr_err *err)
 
 #define DERIVE_TRIES 64
 
+/* An adapter naming its VF ("<pf>vf<N>") and that VF's vflist.data entry
+ * must agree; adapters given the lowest free VF are checked when reserved. */
+static int check_explicit_vfdata(const struct sr_config *c, struct sr_err *err)
+{
+	struct sr_vf_settings m;
+	int r;
+
+	for (size_t i = 0; i < c->n_adapters; i++)
+		if (c->adapters[i].vf_index != SR_UNSET &&
+		    (r = sr_config_vf_settings(c, &c->adapters[i], (uint32_t)c->adapters[i].vf_index,
+					       &m, err)))
+			return r;
+	return 0;
+}
+
+/* Set values above this mark are vflist.data entries, below it adapters. */
+#define MAC_VFDATA ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+/* vflist.data MACs go into seen first: unique among themselves. */
+static int add_vfdata_macs(const struct sr_config *c, struct sr_set *seen, struct sr_err *err)
+{
+	char mac[18];
+	size_t j;
+	int r;
+
+	for (size_t k = 0; k < c->n_vfdata; k++) {
+		const struct sr_vfdata_cfg *d = &c->vfdata[k], *o;
+
+		if (!d->settings.has_mac)
+			continue;
+		r = sr_set_add(seen, d->settings.mac, 6, MAC_VFDATA | k, &j);
+		if (r < 0)
+			return oom(err);
+		if (!r)
+			continue;
+		o = &c->vfdata[j & ~MAC_VFDATA];
+		sr_mac_format(d->settings.mac, mac);
+		return sr_err_set(err, -EINVAL,
+				  "deviceIoList[%u].vflist.data[%u].mac %s: already used by deviceIoList[%u].vflist.data[%u]: MACs must be unique",
+				  c->pfs[d->pf].io_index, d->entry, mac, c->pfs[o->pf].io_index, o->entry);
+	}
+	return 0;
+}
+
+/* An adapter MAC equal to a vflist.data MAC: fine on that very VF (an
+ * adapter naming it), else a duplicate. */
+static int adapter_vs_vfdata_mac(const struct sr_config *c, const struct sr_adapter_cfg *a,
+				 size_t k, struct sr_err *err)
+{
+	const struct sr_vfdata_cfg *d = &c->vfdata[k];
+	char mac[18];
+
+	if (a->pf == d->pf && a->vf_index == (int64_t)d->index)
+		return 0;
+	sr_mac_format(a->settings.mac, mac);
+	return sr_err_set(err, -EINVAL,
+			  "apps[%zu] (%s).adapters[%u].eth_vf.mac %s: already the MAC of VF %u in deviceIoList[%u].vflist.data[%u]: MACs must be unique (name that VF, \"<pf-label>vf%u\", to give the app this MAC)",
+			  a->app, c->apps[a->app].uuid_str, a->adapter_index, mac, d->index,
+			  c->pfs[d->pf].io_index, d->entry, d->index);
+}
+
 /* MACs are unique over the config: explicit ones must differ; a derived
  * one that meets an explicit or an earlier derived one is derived again
  * (next attempt), so it stays a function of the config. */
@@ -587,8 +651,9 @@ static int check_macs(struct sr_config *c, struct sr_err *err)
 	size_t j;
 	int r = 0;
 
-	if (sr_set_init(&seen, c->n_adapters))
+	if (sr_set_init(&seen, c->n_adapters + c->n_vfdata))
 		return oom(err);
+	r = add_vfdata_macs(c, &seen, err);
 	for (size_t i = 0; i < c->n_adapters && !r; i++) {
 		const struct sr_adapter_cfg *a = &c->adapters[i], *b;
 
@@ -601,6 +666,10 @@ static int check_macs(struct sr_config *c, struct sr_err *err)
 		}
 		if (!r)
 			continue;
+		if (j & MAC_VFDATA) {
+			r = adapter_vs_vfdata_mac(c, a, j & ~MAC_VFDATA, err);
+			continue;
+		}
 		b = &c->adapters[j];
 		sr_mac_format(a->settings.mac, mac);
 		r = sr_err_set(err, -EINVAL,
@@ -656,7 +725,7 @@ static int decode_adapter(const struct sr_config *c, const struct names *nm, con
 	}
 	a->app = app;
 	a->adapter_index = (uint32_t)k;
-	return decode_ethvf(ad->eth_vf, &a->settings, where, err);
+	return decode_ethvf(ad->eth_vf, &a->settings, where, "eth_vf.", err);
 }
 
 static int decode_apps(const PbConfig *pb, struct sr_config *c, const struct names *nm,
@@ -701,6 +770,82 @@ static int decode_apps(const PbConfig *pb, struct sr_config *c, const struct nam
 	return r;
 }
 
+/* ---- vflist.data: settings that belong to a VF ---- */
+
+static int vfdata_cmp(const void *x, const void *y)
+{
+	const struct sr_vfdata_cfg *a = x, *b = y;
+
+	if (a->pf != b->pf)
+		return a->pf < b->pf ? -1 : 1;
+	if (a->index != b->index)
+		return a->index < b->index ? -1 : 1;
+	return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+/* Entries of one PF: at most one per VF, each index < vf_count. */
+static int decode_vfdata_pf(const PbPhysicalIO *io, size_t pf, struct sr_config *c,
+			    struct sr_err *err)
+{
+	const struct sr_pf_cfg *p = &c->pfs[pf];
+	const Org__Lfedge__Eve__Config__VfList *l = io->vflist;
+	char where[128];
+	int r;
+
+	if (!l || !l->n_data)
+		return 0;
+	if (l->n_data > p->vf_count)
+		return sr_err_set(err, -EINVAL,
+				  "deviceIoList[%u] (%s).vflist.data: %zu entries for %u VFs: at most one per VF",
+				  p->io_index, sr_pf_cfg_label(p), l->n_data, p->vf_count);
+	for (size_t j = 0; j < l->n_data; j++) {
+		struct sr_vfdata_cfg *d = &c->vfdata[c->n_vfdata];
+
+		snprintf(where, sizeof(where), "deviceIoList[%u] (%s).vflist.data[%zu]", p->io_index,
+			 sr_pf_cfg_label(p), j);
+		if (l->data[j]->index >= p->vf_count)
+			return sr_err_set(err, -EINVAL, "%s.index %u: the PF has %u VFs, allowed 0..%u",
+					  where, l->data[j]->index, p->vf_count, p->vf_count - 1);
+		d->pf = pf;
+		d->index = l->data[j]->index;
+		d->entry = (uint32_t)j;
+		if ((r = decode_ethvf(l->data[j], &d->settings, where, "", err)))
+			return r;
+		c->n_vfdata++;
+	}
+	return 0;
+}
+
+static int decode_vfdata(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
+{
+	size_t n = 0, pf = 0;
+	int r;
+
+	for (size_t i = 0; i < pb->n_deviceiolist; i++)
+		if (pb->deviceiolist[i]->ptype == PHYIO_NET_ETH_PF && pb->deviceiolist[i]->vflist)
+			n += pb->deviceiolist[i]->vflist->n_data;
+	c->vfdata = calloc(n ? n : 1, sizeof(*c->vfdata));
+	if (!c->vfdata)
+		return oom(err);
+	for (size_t i = 0; i < pb->n_deviceiolist; i++) {
+		if (pb->deviceiolist[i]->ptype != PHYIO_NET_ETH_PF)
+			continue;
+		if ((r = decode_vfdata_pf(pb->deviceiolist[i], pf++, c, err)))
+			return r;
+	}
+	qsort(c->vfdata, c->n_vfdata, sizeof(*c->vfdata), vfdata_cmp);
+	for (size_t k = 1; k < c->n_vfdata; k++) {
+		const struct sr_vfdata_cfg *a = &c->vfdata[k - 1], *b = &c->vfdata[k];
+
+		if (a->pf == b->pf && a->index == b->index)
+			return sr_err_set(err, -EINVAL,
+					  "deviceIoList[%u] (%s).vflist.data[%u].index %u: already given by vflist.data[%u]: one entry per VF",
+					  c->pfs[b->pf].io_index, sr_pf_cfg_label(&c->pfs[b->pf]),
+					  b->entry, b->index, a->entry);
+	}
+	return 0;
+}
+
 /* EdgeDevConfig.id.uuid: absent or a UUID (reported as ZInfoMsg.devId). */
 static int decode_device_id(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
 {
@@ -742,7 +887,9 @@ static int build(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
 		c->n_pfs++;
 	}
 	if (!(r = check_pf_unique(&nm, c->pfs, c->n_pfs, err)) &&
+	    !(r = decode_vfdata(pb, c, err)) &&
 	    !(r = decode_apps(pb, c, &nm, err)) && !(r = check_explicit(c, err)) &&
+	    !(r = check_explicit_vfdata(c, err)) &&
 	    !(r = check_capacity(c, err)))
 		r = check_macs(c, err);
 	names_free(&nm);

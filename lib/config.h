@@ -45,8 +45,19 @@ struct sr_adapter_cfg {
 	uint8_t derived_mac[6];       /* when !settings.has_mac: unique in the config */
 };
 
+/* One PhysicalIO.vflist.data entry (EVE's EthVF): settings that belong to
+ * VF `index` of a PF, applied whether or not an app holds the VF. */
+struct sr_vfdata_cfg {
+	size_t pf;                    /* index into sr_config.pfs */
+	uint32_t index;               /* VF index, < the PF's vf_count */
+	uint32_t entry;               /* position in vflist.data, for messages */
+	struct sr_vf_settings settings;
+};
+
 struct sr_config {
 	char dev_uuid[SR_UUID_LEN];       /* EdgeDevConfig.id.uuid, "" if absent */
+	struct sr_vfdata_cfg *vfdata;     /* sorted by (pf, index) */
+	size_t n_vfdata;
 	struct sr_pf_cfg *pfs;
 	size_t n_pfs;
 	struct sr_app *apps;
@@ -54,6 +65,16 @@ struct sr_config {
 	struct sr_adapter_cfg *adapters;  /* grouped by app, in config order */
 	size_t n_adapters;
 };
+
+/* The vflist.data entry of VF vf of PF pf, or NULL. */
+const struct sr_vfdata_cfg *sr_config_vfdata(const struct sr_config *c, size_t pf, uint32_t vf);
+
+/* The settings adapter a gets on VF vf: its own, plus what the VF's
+ * vflist.data entry sets (the MAC, VLAN, ...). An attribute both set to
+ * different values is -EINVAL naming both fields; without any MAC the
+ * adapter's derived MAC. *out written on success only. */
+int sr_config_vf_settings(const struct sr_config *c, const struct sr_adapter_cfg *a, uint32_t vf,
+			  struct sr_vf_settings *out, struct sr_err *err);
 
 /* Decode and validate. On error returns -EINVAL (or -ENOMEM) with a
  * message naming the field, the value and what is allowed; *out untouched. */

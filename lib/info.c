@@ -180,7 +180,7 @@ static void add_vf(struct info *in, const struct sr_state *st, const struct sr_c
 	snprintf(name, sizeof(name), "%svf%u", pf_name(pc, pf), index);
 	snprintf(member, sizeof(member), "%svf%u", pf_member(pc, pf), index);
 	b = bundle_new(in, ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoNetEthVF, name, member);
-	if (r) {
+	if (r && !sr_reservation_is_vf_config(r)) {
 		snprintf(b->app, sizeof(b->app), "%s", r->app_uuid);
 		b->zb.usedbyappuuid = b->app;
 	}

@@ -114,6 +114,12 @@ const char *sr_vf_attr_name(enum sr_vf_attr a);
 void sr_pf_clear(struct sr_pf *pf);   /* frees vfs */
 const struct sr_vf *sr_pf_find_vf(const struct sr_pf *pf, uint32_t index);
 void sr_reservation_init(struct sr_reservation *r);
+/* A reservation with no app: a VF's own settings (vflist.data), kept on a
+ * VF no app holds. */
+static inline bool sr_reservation_is_vf_config(const struct sr_reservation *r)
+{
+	return r->app_uuid[0] == '\0';
+}
 
 /* True when have already carries what want asks for attribute a (want's
  * unset sub-fields take the kernel defaults: qos 0, proto 802.1Q, rate 0). */

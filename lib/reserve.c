@@ -25,8 +25,9 @@ static const struct sr_reservation *previous(const struct sr_reservation *old, s
 	return NULL;
 }
 
-static void fill(struct sr_reservation *r, const struct sr_config *cfg,
-		 const struct sr_adapter_cfg *a, const struct sr_pf *pf, uint32_t vf)
+static int fill(struct sr_reservation *r, const struct sr_config *cfg,
+		const struct sr_adapter_cfg *a, const struct sr_pf *pf, uint32_t vf,
+		struct sr_err *err)
 {
 	const struct sr_app *app = &cfg->apps[a->app];
 
@@ -37,11 +38,21 @@ static void fill(struct sr_reservation *r, const struct sr_config *cfg,
 	strcpy(r->pf_ifname, pf->ifname);
 	r->vf_index = vf;
 	r->adapter = a->position;
-	r->desired = a->settings;
-	if (!r->desired.has_mac) {
-		memcpy(r->desired.mac, a->derived_mac, 6);
-		r->desired.has_mac = true;
-	}
+	/* the adapter's settings with the VF's vflist.data entry, if any */
+	return sr_config_vf_settings(cfg, a, vf, &r->desired, err);
+}
+
+/* A VF no app holds that has a vflist.data entry: a reservation with no
+ * app (app_uuid "") carrying the entry's settings. */
+static void fill_vf_config(struct sr_reservation *r, const struct sr_vfdata_cfg *d,
+			   const struct sr_pf *pf)
+{
+	sr_reservation_init(r);
+	strcpy(r->pf_pci, pf->pci);
+	strcpy(r->pf_ifname, pf->ifname);
+	r->vf_index = d->index;
+	r->adapter = 0;
+	r->desired = d->settings;
 }
 
 /* Carry over what the node already has for this VF under this app. */
@@ -55,6 +66,13 @@ static void carry_over(struct sr_reservation *r, const struct sr_reservation *pr
 		memcpy(r->attr_result, prev->attr_result, sizeof(r->attr_result));
 }
 
+/* Only the settings the VF had before the agent changed it. */
+static void carry_original(struct sr_reservation *r, const struct sr_reservation *prev)
+{
+	r->has_original = prev->has_original;
+	r->original = prev->original;
+}
+
 int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
 	       const struct sr_reservation *old, size_t n_old,
 	       struct sr_reservation **out, size_t *n_out, struct sr_err *err)
@@ -62,9 +80,11 @@ int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
 	struct sr_reservation *res;
 	bool **taken;
 	bool *done;
+	size_t n;
 	int r = 0;
 
-	res = calloc(cfg->n_adapters ? cfg->n_adapters : 1, sizeof(*res));
+	res = calloc(cfg->n_adapters + cfg->n_vfdata ? cfg->n_adapters + cfg->n_vfdata : 1,
+		     sizeof(*res));
 	done = calloc(cfg->n_adapters ? cfg->n_adapters : 1, sizeof(*done));
 	taken = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*taken));
 	if (!res || !done || !taken) {
@@ -86,7 +106,8 @@ int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
 		if (a->vf_index == SR_UNSET)
 			continue;
 		taken[a->pf][a->vf_index] = true;
-		fill(&res[i], cfg, a, &pfs[a->pf], (uint32_t)a->vf_index);
+		if ((r = fill(&res[i], cfg, a, &pfs[a->pf], (uint32_t)a->vf_index, err)))
+			goto out_free;
 		done[i] = true;
 	}
 	/* 2: the same app adapter keeps the VF it held. */
@@ -102,7 +123,8 @@ int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
 		    taken[a->pf][prev->vf_index])
 			continue;
 		taken[a->pf][prev->vf_index] = true;
-		fill(&res[i], cfg, a, &pfs[a->pf], prev->vf_index);
+		if ((r = fill(&res[i], cfg, a, &pfs[a->pf], prev->vf_index, err)))
+			goto out_free;
 		done[i] = true;
 	}
 	/* 3: lowest free VF. */
@@ -122,20 +144,36 @@ int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
 			goto out_free;
 		}
 		taken[a->pf][vf] = true;
-		fill(&res[i], cfg, a, &pfs[a->pf], vf);
+		if ((r = fill(&res[i], cfg, a, &pfs[a->pf], vf, err)))
+			goto out_free;
 		done[i] = true;
 	}
-	/* Saved state follows the VF only when the same app keeps it. */
-	for (size_t i = 0; i < cfg->n_adapters; i++) {
+	/* 4: VFs no app holds, with a vflist.data entry. */
+	n = cfg->n_adapters;
+	for (size_t k = 0; k < cfg->n_vfdata; k++) {
+		const struct sr_vfdata_cfg *d = &cfg->vfdata[k];
+
+		if (taken[d->pf][d->index])
+			continue;
+		fill_vf_config(&res[n++], d, &pfs[d->pf]);
+	}
+	/* Saved state follows the VF only when the same app adapter (or the
+	 * VF config) keeps it. When a VF passes between its VF config and an
+	 * app, the settings it had before the agent stay its original ones. */
+	for (size_t i = 0; i < n; i++) {
 		const struct sr_reservation *prev =
 			sr_reservation_find(old, n_old, res[i].pf_pci, res[i].vf_index);
 
-		if (prev && !strcmp(prev->app_uuid, res[i].app_uuid) &&
+		if (!prev)
+			continue;
+		if (!strcmp(prev->app_uuid, res[i].app_uuid) &&
 		    prev->adapter == res[i].adapter)
 			carry_over(&res[i], prev);
+		else if (sr_reservation_is_vf_config(prev) || sr_reservation_is_vf_config(&res[i]))
+			carry_original(&res[i], prev);
 	}
 	*out = res;
-	*n_out = cfg->n_adapters;
+	*n_out = n;
 	res = NULL;
 
 out_free:

@@ -13,8 +13,10 @@
  * node's PF for cfg->pfs[i] (only pci and ifname are read). Rules, in
  * order: an adapter naming "<pf>vf<N>" gets VF N; an app adapter that held
  * a VF of the same PF before keeps it (same app UUID and adapter position);
- * the rest get the lowest free VF. Settings are the adapter's, with a MAC
- * derived from the app UUID when none is configured. A kept reservation
+ * the rest get the lowest free VF. Settings are the adapter's merged with
+ * the VF's vflist.data entry (-EINVAL naming both fields when they differ),
+ * with a MAC derived from the app UUID when neither gives one. After the
+ * adapters' come the VF-config reservations (app_uuid "", adapter 0): one per vflist.data entry whose VF no app holds. A kept reservation
  * carries over its saved original state and binding. vf_pci is left empty:
  * the VF table fills it once the VFs exist.
  * -ENOSPC with a message when a PF has fewer VFs than adapters ask. */

@@ -335,7 +335,8 @@ static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err
 	    (r = copy_str(rs->original_driver, sizeof(rs->original_driver), p->original_driver,
 			  "original driver", err)))
 		return r;
-	if (uuid_parse(rs->app_uuid, u))
+	/* "" is a VF's own settings (vflist.data) on a VF no app holds */
+	if (rs->app_uuid[0] && uuid_parse(rs->app_uuid, u))
 		return sr_err_set(err, -EINVAL, "state: reservation app UUID \"%s\" is malformed",
 				  rs->app_uuid);
 	if (!sr_valid_pci(rs->pf_pci) || (rs->vf_pci[0] && !sr_valid_pci(rs->vf_pci)))

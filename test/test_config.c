@@ -117,9 +117,71 @@ static const struct {
 	  "deviceIoList[1].logicallabel \"uplink1vf1\": reads as VF 1 of the PF labelled \"uplink1\" (deviceIoList[0].logicallabel)" },
 	{ "bad_vf_name_collision_ifname", -EINVAL,
 	  "deviceIoList[1].phylabel \"eth1vf0\": reads as VF 0 of the PF with phyaddrs[ifname] \"eth1\" (deviceIoList[0])" },
+	{ "bad_vfdata_index", -EINVAL, "deviceIoList[0] (uplink1).vflist.data[0].index 4: the PF has 4 VFs, allowed 0..3" },
+	{ "bad_vfdata_dup", -EINVAL, "deviceIoList[0] (uplink1).vflist.data[2].index 1: already given by vflist.data[0]: one entry per VF" },
+	{ "bad_vfdata_too_many", -EINVAL, "deviceIoList[0] (uplink1).vflist.data: 5 entries for 4 VFs: at most one per VF" },
+	{ "bad_vfdata_mac_multicast", -EINVAL, "deviceIoList[0] (uplink1).vflist.data[0].mac \"03:11:22:33:44:01\": multicast" },
+	{ "bad_vfdata_mac_zero", -EINVAL, "deviceIoList[0] (uplink1).vflist.data[0].mac \"00:00:00:00:00:00\": all-zero" },
+	{ "bad_vfdata_mac_malformed", -EINVAL, "deviceIoList[0] (uplink1).vflist.data[0].mac \"02:11:22:33:44\": allowed six hex octets" },
+	{ "bad_vfdata_vlan", -EINVAL, "deviceIoList[0] (uplink1).vflist.data[0].vlan_id 4095: allowed 1..4094" },
+	{ "bad_vfdata_conflict", -EINVAL,
+	  "deviceIoList[0] (uplink1).vflist.data[0].mac 02:11:22:33:44:01 vs apps[0] (d0000001-0000-4000-8000-000000000001).adapters[0].eth_vf.mac 02:11:22:33:44:99: both set VF 1" },
+	{ "bad_vfdata_dup_mac", -EINVAL,
+	  "apps[0] (d0000001-0000-4000-8000-000000000001).adapters[0].eth_vf.mac 02:11:22:33:44:01: already the MAC of VF 1 in deviceIoList[0].vflist.data[0]" },
 	{ "bad_label_is_ifname", -EINVAL,
 	  "deviceIoList[1].phylabel \"eth1\": also the phyaddrs[ifname] of deviceIoList[0]: VF names \"eth1vf<N>\" would be ambiguous" },
 };
+
+/* vflist.data: entries sorted by VF, settings per entry; an explicit
+ * adapter on an entry's VF gets the entry's settings merged in. */
+START_TEST(test_vfdata)
+{
+	struct sr_config c;
+	struct sr_err err = { "" };
+	struct sr_vf_settings m;
+	const struct sr_vfdata_cfg *d;
+
+	ck_assert_msg(decode_fixture("vfdata", &c, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(c.n_vfdata, 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		ck_assert_uint_eq(c.vfdata[i].pf, 0);
+		ck_assert_uint_eq(c.vfdata[i].index, i + 1);
+	}
+	ck_assert_uint_eq(c.vfdata[0].entry, 1);
+	ck_assert_uint_eq(c.vfdata[2].entry, 0);
+	d = sr_config_vfdata(&c, 0, 3);
+	ck_assert_ptr_nonnull(d);
+	ck_assert(d->settings.has_mac);
+	ck_assert_int_eq(memcmp(d->settings.mac, "\x02\x11\x22\x33\x44\x03", 6), 0);
+	ck_assert_int_eq(d->settings.vlan, 33);
+	ck_assert_int_eq(d->settings.spoofchk, 0);
+	ck_assert_int_eq(d->settings.trust, SR_UNSET);
+	d = sr_config_vfdata(&c, 0, 2);
+	ck_assert(!d->settings.has_mac);
+	ck_assert_int_eq(d->settings.vlan, 22);
+	ck_assert_ptr_null(sr_config_vfdata(&c, 0, 0));
+	ck_assert_ptr_null(sr_config_vfdata(&c, 1, 1));
+	/* app1 names VF 1: its MAC and VLAN */
+	ck_assert_int_eq(c.adapters[0].vf_index, 1);
+	ck_assert_int_eq(sr_config_vf_settings(&c, &c.adapters[0], 1, &m, &err), 0);
+	ck_assert_int_eq(memcmp(m.mac, "\x02\x11\x22\x33\x44\x01", 6), 0);
+	ck_assert_int_eq(m.vlan, 11);
+	/* app3 asks VLAN 22: on VF 2 (entry VLAN 22) fine, with a derived MAC */
+	ck_assert_int_eq(sr_config_vf_settings(&c, &c.adapters[2], 2, &m, &err), 0);
+	ck_assert_int_eq(m.vlan, 22);
+	ck_assert_int_eq(memcmp(m.mac, c.adapters[2].derived_mac, 6), 0);
+	/* ... on VF 1 (entry VLAN 11) it is refused, naming both fields */
+	ck_assert_int_eq(sr_config_vf_settings(&c, &c.adapters[2], 1, &m, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "deviceIoList[0] (uplink1).vflist.data[1].vlan_id 11 vs apps[2] (d0000003-0000-4000-8000-000000000003).adapters[0].eth_vf.vlan_id 22"),
+		      "%s", err.msg);
+	/* derived MACs avoid the entries' MACs */
+	for (size_t i = 0; i < c.n_adapters; i++)
+		for (size_t k = 0; k < c.n_vfdata; k++)
+			ck_assert(!c.vfdata[k].settings.has_mac ||
+				  memcmp(c.adapters[i].derived_mac, c.vfdata[k].settings.mac, 6));
+	sr_config_free(&c);
+}
+END_TEST
 
 /* "<X>vf<N>" for X = ifname, phylabel, logicallabel and assigngrp. */
 START_TEST(test_vf_name_forms)
@@ -413,6 +475,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, test_two_pfs);
 	tcase_add_test(tc, test_vf_name_forms);
+	tcase_add_test(tc, test_vfdata);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_truncated_message);

@@ -152,6 +152,72 @@ START_TEST(test_shrunk_count)
 }
 END_TEST
 
+/* vflist.data: app1 on VF 1 gets the entry's MAC and VLAN, app2 VF 0,
+ * app3 VF 2 (same VLAN as the entry); free VF 3 gets a VF-config
+ * reservation (no app) with its entry's settings. Re-reserving keeps the
+ * VF config's saved original settings; an app taking a VF from the VF
+ * config keeps them too. */
+START_TEST(test_vfdata)
+{
+	struct sr_reservation *res, *again;
+	struct sr_err err = { "" };
+	size_t n, n2;
+
+	setup_fixture("vfdata");
+	ck_assert_msg(sr_reserve(&cfg, pfs, NULL, 0, &res, &n, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(res[0].vf_index, 1);
+	ck_assert_int_eq(memcmp(res[0].desired.mac, "\x02\x11\x22\x33\x44\x01", 6), 0);
+	ck_assert_int_eq(res[0].desired.vlan, 11);
+	ck_assert_uint_eq(res[1].vf_index, 0);
+	ck_assert_int_eq(res[1].desired.vlan, SR_UNSET);
+	ck_assert_uint_eq(res[2].vf_index, 2);
+	ck_assert_int_eq(res[2].desired.vlan, 22);
+	ck_assert(sr_reservation_is_vf_config(&res[3]));
+	ck_assert(!sr_reservation_is_vf_config(&res[2]));
+	ck_assert_str_eq(res[3].pf_pci, "0000:03:00.0");
+	ck_assert_uint_eq(res[3].vf_index, 3);
+	ck_assert_int_eq(memcmp(res[3].desired.mac, "\x02\x11\x22\x33\x44\x03", 6), 0);
+	ck_assert_int_eq(res[3].desired.vlan, 33);
+	ck_assert_int_eq(res[3].desired.spoofchk, 0);
+
+	res[3].has_original = true;
+	res[3].original.vlan = 0;
+	res[3].attr_result[SR_ATTR_MAC] = 0;
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, res, n, &again, &n2, &err), 0);
+	ck_assert_uint_eq(n2, 4);
+	ck_assert(again[3].has_original);
+	ck_assert_int_eq(again[3].attr_result[SR_ATTR_MAC], 0);
+	free(again);
+	sr_config_free(&cfg);
+
+	/* two_pfs takes VF 3 for app 3333 (uplink1vf3): the original moves */
+	setup_fixture("two_pfs");
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, res, n, &again, &n2, &err), 0);
+	ck_assert_uint_eq(n2, 5);
+	ck_assert_uint_eq(again[2].vf_index, 3);
+	ck_assert(again[2].has_original);
+	ck_assert_int_eq(again[2].attr_result[SR_ATTR_MAC], SR_ATTR_NOT_TRIED);
+	free(again);
+	free(res);
+}
+END_TEST
+
+/* An adapter given the lowest free VF whose entry sets another VLAN. */
+START_TEST(test_vfdata_conflict_auto)
+{
+	struct sr_reservation *res = NULL;
+	struct sr_err err = { "" };
+	size_t n = 0;
+
+	setup_fixture("bad_vfdata_conflict_auto");
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, NULL, 0, &res, &n, &err), -EINVAL);
+	ck_assert_ptr_null(res);
+	ck_assert_msg(strstr(err.msg, "deviceIoList[0] (uplink1).vflist.data[0].vlan_id 10 vs apps[0] (d0000009-0000-4000-8000-000000000009).adapters[0].eth_vf.vlan_id 20: both set VF 0"),
+		      "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_find)
 {
 	struct sr_reservation r[2];
@@ -178,6 +244,8 @@ int main(void)
 	tcase_add_test(tc, test_release_and_add);
 	tcase_add_test(tc, test_shrunk_count);
 	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_vfdata);
+	tcase_add_test(tc, test_vfdata_conflict_auto);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }
