@@ -93,13 +93,15 @@ else
 fi
 
 # 5. sriovctl never sees a torn state file while the agent rewrites it.
-"$READER" "$STATE" 6 >"$T/reader.out" 2>&1 &
+rm -f "$T/reader.stop"
+"$READER" "$STATE" "$T/reader.stop" >"$T/reader.out" 2>&1 &
 reader=$!
 pushes_ok=0
 for i in $(seq 10); do
 	ctl push "$CFG_B" >/dev/null 2>&1 && pushes_ok=$((pushes_ok + 1))
 	ctl push "$CFG_A" >/dev/null 2>&1 && pushes_ok=$((pushes_ok + 1))
 done
+touch "$T/reader.stop"
 wait "$reader"; rc=$?
 check "20 alternating pushes applied" test "$pushes_ok" = 20
 check "state reader: no load error during rewrites ($(cat "$T/reader.out"))" test "$rc" = 0

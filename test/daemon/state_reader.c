@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * state-reader DIR SECONDS: load DIR/state.pb with sr_state_load (as
- * sriovctl does) in a tight loop while an agent rewrites it. Exit 1 on the
+ * state-reader DIR STOPFILE: load DIR/state.pb with sr_state_load (as
+ * sriovctl does) in a tight loop while an agent rewrites it, until STOPFILE
+ * exists (or 300 s, a safety net), so a slow machine only makes the run
+ * longer, never shorter than the writer. Exit 1 on the
  * first load error (a torn or half-written file), else print how many
  * loads and how many distinct versions (applied_at, last reservation's app) it saw.
  */
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "state.h"
 
@@ -18,13 +21,11 @@ int main(int argc, char **argv)
 	struct timespec t0, t;
 	unsigned long loads = 0, versions = 0;
 	char last[SR_UUID_LEN + 24] = "", now[sizeof(last)];
-	double secs;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: state-reader DIR SECONDS\n");
+		fprintf(stderr, "usage: state-reader DIR STOPFILE\n");
 		return 2;
 	}
-	secs = atof(argv[2]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		struct sr_state st = { 0 };
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 		}
 		sr_state_free(&st);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	} while (access(argv[2], F_OK) && t.tv_sec - t0.tv_sec < 300);
 	printf("loads=%lu versions=%lu\n", loads, versions);
 	return 0;
 }
