@@ -10,6 +10,8 @@
 #   3. Re-apply: zero kernel writes. A config whose labels collide with VF
 #      names is refused and the kernel is unchanged.
 #   4. The free VF's entry goes: VF 0 is given back as it was.
+#   5. With --hypervisor kvm the apps' VFs go to vfio-pci, the free VF
+#      stays on its host driver with its entry's settings.
 # Run with: test/vm/run.sh test/vm/scenarios/vfdata.sh
 . "$SR_SOURCE_DIR/test/vm/lib.sh"
 . "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
@@ -117,4 +119,16 @@ sr_apply "apply without VF 0's entry exits 0" --config "$cfg_less" --state-dir "
 sr_check_eq "kernel: VF 0 is as before the agent" "$pristine" "$(sr_vf_line 0)"
 sr_check_eq "kernel: VF 1 keeps its entry's MAC and VLAN" \
 	"link/ether 02:da:00:00:00:01 $bcast, vlan 41, spoof checking on, link-state auto, trust off" "$(sr_vf_line 1)"
+
+# ---- 5. Passthrough: the apps' VFs go to vfio-pci, a free VF does not ----
+sr_apply "apply vfdata with --hypervisor kvm exits 0" --config "$cfg" --state-dir "$state" --hypervisor kvm
+drv() { basename "$(readlink "/sys/bus/pci/devices/$(sr_virtfn "$1")/driver" 2>/dev/null)" 2>/dev/null || echo none; }
+sr_check_eq "VFs 1..4 (held by apps) are on vfio-pci" "vfio-pci vfio-pci vfio-pci vfio-pci" \
+	"$(drv 1) $(drv 2) $(drv 3) $(drv 4)"
+sr_check_eq "free VF 0 is not passed through (stays on igbvf)" igbvf "$(drv 0)"
+sr_check_eq "kernel: free VF 0 has its entry's MAC and VLAN again" \
+	"link/ether 02:da:00:00:00:00 $bcast, vlan 40, spoof checking on, link-state auto, trust off" "$(sr_vf_line 0)"
+sr_check_eq "kernel: VF 1 keeps its entry's MAC and VLAN on vfio-pci" \
+	"link/ether 02:da:00:00:00:01 $bcast, vlan 41, spoof checking on, link-state auto, trust off" "$(sr_vf_line 1)"
+sr_check_eq "domain configs for the 4 apps only" 4 "$(ls "$state/domains" | grep -c '\.kvm\.cfg$')"
 sr_done
