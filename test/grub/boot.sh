@@ -72,11 +72,11 @@ source "\${prefix}/01_sriov.cfg"
 echo "grub: enable_sriov='\${enable_sriov}' sriov_cmdline='\${sriov_cmdline}' default='\${default}'"
 
 menuentry 'Debian (sriov-agent test)' --id normal {
-	linux /boot/vmlinuz console=ttyS0 panic=-1 quiet \$sriov_cmdline $tail sr.env.SR_EXPECT=\$sr_expect
+	linux /boot/vmlinuz console=ttyS0 panic=-1 quiet no_timer_check \$sriov_cmdline $tail sr.env.SR_EXPECT=\$sr_expect
 	initrd /boot/initrd.gz
 }
 menuentry 'Debian, IOMMU off (sriov-agent test)' --id iommu-off {
-	linux /boot/vmlinuz console=ttyS0 panic=-1 quiet intel_iommu=off \$sriov_cmdline $tail sr.env.SR_EXPECT=\$sr_expect
+	linux /boot/vmlinuz console=ttyS0 panic=-1 quiet no_timer_check intel_iommu=off \$sriov_cmdline $tail sr.env.SR_EXPECT=\$sr_expect
 	initrd /boot/initrd.gz
 }
 CFG
