@@ -177,7 +177,7 @@ void sr_action_format(const struct sr_action *a, const struct sr_config *cfg,
 	switch (a->type) {
 	case SR_ACT_RELEASE:
 		snprintf(buf, cap, "release PF %s VF %u (app %s): restore its original settings",
-			 old[a->res].pf_pci, old[a->res].vf_index, old[a->res].app_uuid);
+			 old[a->res].pf_pci, old[a->res].vf_index, sr_reservation_owner(&old[a->res]));
 		break;
 	case SR_ACT_NO_AUTOPROBE:
 		snprintf(buf, cap, "set PF %s sriov_drivers_autoprobe to 0 (VFs go to passthrough)",
@@ -190,7 +190,7 @@ void sr_action_format(const struct sr_action *a, const struct sr_config *cfg,
 	case SR_ACT_CONFIGURE:
 		off = (size_t)snprintf(buf, cap, "configure PF %s VF %u (app %s):",
 				       res[a->res].pf_pci, res[a->res].vf_index,
-				       res[a->res].app_uuid);
+				       sr_reservation_owner(&res[a->res]));
 		for (int i = 0; i < SR_ATTR__COUNT && off < cap; i++)
 			if (a->attrs & (1u << i))
 				off += (size_t)snprintf(buf + off, cap - off, " %s", sr_vf_attr_name(i));
@@ -309,7 +309,7 @@ static void write_attrs(struct run *run, int ifindex, const char *pf, struct sr_
 			if (mask & (1u << a))
 				r->attr_result[a] = -ENODEV;
 		LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: PF has no netdev, VF settings not %s",
-		    pf, r->vf_index, r->app_uuid, why);
+		    pf, r->vf_index, sr_reservation_owner(r), why);
 		run->ctx->n_warnings++;
 		return;
 	}
@@ -322,7 +322,7 @@ static void write_attrs(struct run *run, int ifindex, const char *pf, struct sr_
 		    sr_vf_attr_name(a), why, result[a] ? strerror(-result[a]) : "ok");
 		if (result[a]) {
 			LOG(run->ctx, LOG_WARNING, "PF %s VF %u app %s: driver refused %s: %s", pf,
-			    r->vf_index, r->app_uuid, sr_vf_attr_name(a), strerror(-result[a]));
+			    r->vf_index, sr_reservation_owner(r), sr_vf_attr_name(a), strerror(-result[a]));
 			run->ctx->n_warnings++;
 		}
 	}

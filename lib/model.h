@@ -120,6 +120,12 @@ static inline bool sr_reservation_is_vf_config(const struct sr_reservation *r)
 {
 	return r->app_uuid[0] == '\0';
 }
+/* Who a reservation is for, in messages: the app UUID, or "none
+ * (vflist.data)" for a VF config. */
+static inline const char *sr_reservation_owner(const struct sr_reservation *r)
+{
+	return sr_reservation_is_vf_config(r) ? "none (vflist.data)" : r->app_uuid;
+}
 
 /* True when have already carries what want asks for attribute a (want's
  * unset sub-fields take the kernel defaults: qos 0, proto 802.1Q, rate 0). */
