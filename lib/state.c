@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,31 @@ typedef SriovAgent__State__AttrResult PbAttr;
 typedef SriovAgent__State__App PbApp;
 
 #define STATE_MAX_BYTES (64u << 20)
+/* The checksum trailer: field 15, wire type 5 (fixed32), then 4 bytes LE. */
+#define CHECKSUM_TAG ((15u << 3) | 5u)
+#define CHECKSUM_LEN 5
+
+uint32_t sr_crc32(const void *buf, size_t len)
+{
+	static uint32_t table[256];
+	static bool ready;
+	const uint8_t *p = buf;
+	uint32_t c = 0xffffffffu;
+
+	if (!ready) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t v = i;
+
+			for (int k = 0; k < 8; k++)
+				v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
+			table[i] = v;
+		}
+		ready = true;
+	}
+	for (size_t i = 0; i < len; i++)
+		c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
 
 void sr_state_free(struct sr_state *st)
 {
@@ -140,6 +167,8 @@ int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struc
 	size_t n_vfs = 0, v = 0, a = 0;
 	struct sr_vf_settings unset;
 	uint8_t *out;
+	size_t n;
+	uint32_t crc;
 
 	sr_vf_settings_init(&unset);
 	int r = 0;
@@ -253,13 +282,18 @@ int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struc
 	e.st.apps = e.appp;
 	e.st.n_apps = st->n_apps;
 
-	*len = sriov_agent__state__state__get_packed_size(&e.st);
-	out = malloc(*len ? *len : 1);
+	n = sriov_agent__state__state__get_packed_size(&e.st);
+	out = malloc(n + CHECKSUM_LEN);
 	if (!out) {
 		r = sr_err_set(err, -ENOMEM, "state: out of memory");
 		goto out;
 	}
 	sriov_agent__state__state__pack(&e.st, out);
+	crc = sr_crc32(out, n);
+	out[n] = CHECKSUM_TAG;
+	for (int k = 0; k < 4; k++)
+		out[n + 1 + k] = (uint8_t)(crc >> (8 * k));
+	*len = n + CHECKSUM_LEN;
 	*buf = out;
 out:
 	enc_free(&e);
@@ -379,7 +413,15 @@ int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct
 	PbState *pb;
 	int r = 0;
 
-	pb = sriov_agent__state__state__unpack(NULL, len, buf);
+	if (len < CHECKSUM_LEN || buf[len - CHECKSUM_LEN] != CHECKSUM_TAG)
+		return sr_err_set(err, -EINVAL,
+				  "state: %zu bytes without the closing checksum: truncated, or not written by this agent",
+				  len);
+	if (sr_crc32(buf, len - CHECKSUM_LEN) !=
+	    ((uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 | (uint32_t)buf[len - 2] << 16 |
+	     (uint32_t)buf[len - 1] << 24))
+		return sr_err_set(err, -EINVAL, "state: %zu bytes with a wrong checksum: corrupt", len);
+	pb = sriov_agent__state__state__unpack(NULL, len - CHECKSUM_LEN, buf);
 	if (!pb)
 		return sr_err_set(err, -EINVAL, "state: %zu bytes are not a valid state file", len);
 	if (pb->has_version && pb->version != SR_STATE_VERSION) {
@@ -558,4 +600,83 @@ int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err
 	r = sr_write_atomic(dir, SR_STATE_FILE, buf, len, err);
 	free(buf);
 	return r;
+}
+
+/* ---- one agent per state dir ---- */
+
+int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
+{
+	char path[PATH_MAX], pid[32] = "";
+	int fd, n;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return sr_err_set(err, -errno, "state dir %s: %s", dir, strerror(errno));
+	if (snprintf(path, sizeof(path), "%s/%s", dir, SR_LOCK_FILE) >= (int)sizeof(path))
+		return sr_err_set(err, -ENAMETOOLONG, "state dir %s: path too long", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+		ssize_t got = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return sr_err_set(err, -e, "%s: lock: %s", path, strerror(e));
+		pid[got > 0 ? got : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		return sr_err_set(err, -EWOULDBLOCK,
+				  "state dir %s is in use by another sriov-agent (pid %s): one agent (apply or run) per state dir at a time",
+				  dir, pid[0] ? pid : "unknown");
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n) {
+		int e = errno;
+
+		close(fd);
+		return sr_err_set(err, -e, "%s: %s", path, strerror(e));
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+void sr_state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ".NAME.XXXXXX" as mkostemp makes it in sr_write_atomic(), NAME ending
+ * in .pb or .cfg. */
+static bool is_temp_name(const char *n)
+{
+	size_t len = strlen(n);
+	const char *dot;
+
+	if (n[0] != '.' || len < 1 + 3 + 7)
+		return false;
+	dot = n + len - 7;
+	if (*dot != '.')
+		return false;
+	for (const char *p = dot + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return false;
+	return (dot - n >= 4 && !strncmp(dot - 3, ".pb", 3)) ||
+	       (dot - n >= 5 && !strncmp(dot - 4, ".cfg", 4));
+}
+
+int sr_clean_temp_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_REG && is_temp_name(de->d_name) &&
+		    !unlinkat(dirfd(d), de->d_name, 0))
+			n++;
+	closedir(d);
+	return n;
 }

@@ -40,6 +40,23 @@ int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struc
 int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err);
 
+/* One agent per state dir: an exclusive flock on dir/lock (made, with
+ * dir, when missing), holding the owner's pid. 0 and *fd (keep it open
+ * while working; sr_state_unlock() or exit releases it), or -EWOULDBLOCK
+ * with a message naming the holder's pid. Readers (sriovctl) take no
+ * lock: every file is replaced atomically. */
+#define SR_LOCK_FILE "lock"
+int sr_state_lock(const char *dir, int *fd, struct sr_err *err);
+void sr_state_unlock(int fd);
+
+/* Remove temp files an atomic write left behind when the process died
+ * (".NAME.XXXXXX" with NAME ending in .pb or .cfg). Call with the lock
+ * held. Returns how many were removed (or -errno). */
+int sr_clean_temp_files(const char *dir);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32()) of buf. */
+uint32_t sr_crc32(const void *buf, size_t len);
+
 /* Atomically replace dir/name with buf (temp + fsync + rename + dir fsync). */
 int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
 		    struct sr_err *err);

@@ -450,16 +450,25 @@ START_TEST(test_state_roundtrip)
 	ck_assert_int_eq(sr_state_decode(a, la, &st2, &err), 0);
 	ck_assert_int_eq(sr_state_encode(&st2, &b, &lb, &err), 0);
 	ck_assert(la == lb && !memcmp(a, b, la));
-	/* Every prefix: decoded or refused with a message, never a crash. */
+	/* Every proper prefix is refused with a message (the checksum is the
+	 * last field): a truncated file never decodes, silently dropping
+	 * reservations. So is every single flipped bit. */
 	for (size_t n = 0; n < la; n++) {
 		struct sr_state t;
 
 		err.msg[0] = '\0';
-		if (sr_state_decode(a, n, &t, &err))
-			ck_assert(err.msg[0]);
-		else
-			sr_state_free(&t);
+		ck_assert_msg(sr_state_decode(a, n, &t, &err) == -EINVAL, "prefix %zu decoded", n);
+		ck_assert(err.msg[0]);
 	}
+	for (size_t n = 0; n < la * 8; n += 7) {
+		struct sr_state t;
+
+		a[n / 8] ^= (uint8_t)(1u << (n % 8));
+		ck_assert_msg(sr_state_decode(a, la, &t, &err) == -EINVAL, "bit %zu flipped decoded", n);
+		a[n / 8] ^= (uint8_t)(1u << (n % 8));
+	}
+	/* zlib's check value for "123456789". */
+	ck_assert_uint_eq(sr_crc32("123456789", 9), 0xcbf43926u);
 	free(a);
 	free(b);
 	sr_state_free(&st);
@@ -476,7 +485,7 @@ START_TEST(test_state_corrupt_file)
 	ck_assert_int_eq(mkdir(state_dir, 0755), 0);
 	ck_assert_int_eq(sr_write_atomic(state_dir, SR_STATE_FILE, junk, sizeof(junk), &err), 0);
 	ck_assert_int_eq(sr_state_load(state_dir, &st, &err), -EINVAL);
-	ck_assert_msg(strstr(err.msg, "not a valid state file"), "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "without the closing checksum: truncated"), "%s", err.msg);
 }
 END_TEST
 
