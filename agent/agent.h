@@ -51,5 +51,10 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env);
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err);
 
+/* Take the state dir's lock (the loser logs the holder's pid) and remove
+ * temp files interrupted writes left in the state and domain dirs.
+ * 0 and *fd, or -1 after logging why. */
+int agent_lock_state(const struct agent_opts *o, int *fd);
+
 /* The long-running daemon (run.c). Returns the process exit code. */
 int agent_run(const struct agent_opts *o);

@@ -140,6 +140,112 @@ int ctrl_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **paylo
 	return 0;
 }
 
+int ctrl_frame_read(int fd, struct ctrl_frame *f, size_t max, struct sr_err *err)
+{
+	for (;;) {
+		uint8_t *dst;
+		size_t want;
+		ssize_t got;
+
+		if (f->got < sizeof(f->hdr)) {
+			dst = f->hdr + f->got;
+			want = sizeof(f->hdr) - f->got;
+		} else {
+			if (f->got - sizeof(f->hdr) == f->len)
+				break;
+			dst = f->buf + (f->got - sizeof(f->hdr));
+			want = f->len - (f->got - sizeof(f->hdr));
+		}
+		got = recv(fd, dst, want, MSG_DONTWAIT);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (got < 0)
+			return sr_err_set(err, -errno, "control: receive: %s", strerror(errno));
+		if (got == 0)
+			return sr_err_set(err, -ECONNRESET,
+					  "control: receive: connection closed before a whole message");
+		f->got += (size_t)got;
+		if (f->got == sizeof(f->hdr)) {
+			uint32_t n = (uint32_t)f->hdr[0] << 24 | (uint32_t)f->hdr[1] << 16 |
+				     (uint32_t)f->hdr[2] << 8 | f->hdr[3];
+
+			if (n < 1)
+				return sr_err_set(err, -EBADMSG,
+						  "control: frame length 0: allowed 1..%zu", max + 1);
+			if (n - 1 > max)
+				return sr_err_set(err, -EMSGSIZE,
+						  "control: message of %u bytes: allowed 0..%zu", n - 1, max);
+			f->type = f->hdr[4];
+			f->len = n - 1;
+			f->buf = malloc(n);
+			if (!f->buf)
+				return sr_err_set(err, -ENOMEM, "control: out of memory");
+		}
+	}
+	f->buf[f->len] = '\0';
+	return 1;
+}
+
+void ctrl_frame_free(struct ctrl_frame *f)
+{
+	free(f->buf);
+	memset(f, 0, sizeof(*f));
+}
+
+void ctrl_kv_write(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s=", key);
+	for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\r')
+			fputs("\\r", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('\n', f);
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+const char *ctrl_kv_lookup(const char *text, const char *key, char *buf, size_t cap)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t o = 0;
+
+		if (strncmp(l, key, kl) || l[kl] != '=')
+			continue;
+		for (const char *p = l + kl + 1; *p && *p != '\n' && o + 1 < cap; p++) {
+			char c = *p;
+
+			if (c == '\\' && p[1] == 'n')
+				c = '\n', p++;
+			else if (c == '\\' && p[1] == 'r')
+				c = '\r', p++;
+			else if (c == '\\' && p[1] == '\\')
+				p++;
+			else if (c == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0)
+				c = (char)(hexval(p[2]) << 4 | hexval(p[3])), p += 3;
+			buf[o++] = c;
+		}
+		buf[o] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
 static int make_addr(const char *path, struct sockaddr_un *sa, struct sr_err *err)
 {
 	memset(sa, 0, sizeof(*sa));

@@ -16,10 +16,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "config.h"
 #include "err.h"
 
-#define CTRL_MAX_CONFIG (16u << 20)      /* largest config a push may carry */
+#define CTRL_MAX_CONFIG SR_CONFIG_MAX_BYTES /* largest config a push may carry */
 #define CTRL_MAX_REPLY (1u << 20)
 #define CTRL_REQ_TIMEOUT_MS 5000         /* agent: a whole request must arrive in this */
 #define CTRL_REPLY_TIMEOUT_MS 300000     /* client: an apply may wait for VFs */
@@ -47,6 +49,28 @@ int ctrl_send(int fd, uint8_t type, const void *payload, size_t len, int timeout
  * -ETIMEDOUT, or another -errno. */
 int ctrl_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **payload,
 	      size_t *len, struct sr_err *err);
+
+/* Incremental receive on a non-blocking socket, for a server that must
+ * not wait on one client: call ctrl_frame_read() whenever fd is readable. */
+struct ctrl_frame {
+	uint8_t hdr[5];
+	size_t got;                  /* bytes of header + payload so far */
+	uint8_t *buf;                /* payload (malloc'd, NUL after it) */
+	size_t len;                  /* payload length, once the header is in */
+	uint8_t type;
+};
+
+/* 1 when the whole frame is in (f->type, f->buf, f->len), 0 when more
+ * is needed, or -errno (-ECONNRESET, -EMSGSIZE, -EBADMSG) with a message. */
+int ctrl_frame_read(int fd, struct ctrl_frame *f, size_t max, struct sr_err *err);
+void ctrl_frame_free(struct ctrl_frame *f);
+
+/* Status replies are key=value lines: values are escaped so that no
+ * value can make a line or a key of its own ('\\' -> "\\\\", newline
+ * -> "\\n", CR -> "\\r", other control bytes -> "\\xNN"). */
+void ctrl_kv_write(FILE *f, const char *key, const char *value);
+/* The value of key in such lines, unescaped into buf; NULL when absent. */
+const char *ctrl_kv_lookup(const char *text, const char *key, char *buf, size_t cap);
 
 /* Listening socket at path, mode 0600. A stale socket file (no listener)
  * is replaced; a live one is -EADDRINUSE. Returns the fd or -errno. */

@@ -41,31 +41,10 @@ static const struct {
 	{ "applies", K_INT, "applies" },
 };
 
-/* The value of key in "k=v\n" lines, copied into buf; NULL when absent. */
-static const char *lookup(const char *text, const char *key, char *buf, size_t cap)
-{
-	size_t kl = strlen(key);
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *end = strchr(l, '\n');
-		size_t vl;
-
-		if (strncmp(l, key, kl) || l[kl] != '=')
-			continue;
-		vl = (end ? (size_t)(end - l) : strlen(l)) - kl - 1;
-		if (vl >= cap)
-			vl = cap - 1;
-		memcpy(buf, l + kl + 1, vl);
-		buf[vl] = '\0';
-		return buf;
-	}
-	return NULL;
-}
-
 static void print_field(const char *text, size_t i)
 {
 	char val[1024], fmt[48], when[32];
-	const char *v = lookup(text, fields[i].key, val, sizeof(val));
+	const char *v = ctrl_kv_lookup(text, fields[i].key, val, sizeof(val));
 	char *end;
 	long long n;
 

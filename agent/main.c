@@ -23,7 +23,6 @@
 #include "sysfs.h"
 #include "xen.h"
 
-#define CONFIG_MAX_BYTES (16u << 20)
 
 static void usage(FILE *f)
 {
@@ -244,25 +243,52 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env)
 		sr_nl_close(&env->nl);
 }
 
+int agent_lock_state(const struct agent_opts *o, int *fd)
+{
+	struct sr_err err = { "" };
+	int n;
+
+	if (sr_state_lock(o->state_dir, fd, &err)) {
+		log_err("%s", err.msg);
+		return -1;
+	}
+	/* With the lock held, a temp file of an atomic write is a leftover of
+	 * a process that died (kill -9, power loss). */
+	for (int i = 0; i < 2; i++) {
+		const char *dir = i ? o->domain_dir : o->state_dir;
+
+		if ((n = sr_clean_temp_files(dir)) > 0)
+			log_info("%s: removed %d temp file(s) left by an interrupted write", dir, n);
+		else if (n < 0)
+			log_warn("%s: cannot clean temp files: %s", dir, strerror(-n));
+	}
+	return 0;
+}
+
 static int cmd_apply(struct agent_opts *o)
 {
 	struct agent_env env;
 	struct sr_err err = { "" };
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int r;
+	int r, lock = -1;
 
 	if (!o->config) {
 		fprintf(stderr, "sriov-agent: apply needs --config FILE\n");
 		return 2;
 	}
-	if ((r = sr_read_file(o->config, CONFIG_MAX_BYTES, &buf, &len, &err))) {
+	/* A dry run writes nothing: it takes no lock. */
+	if (!o->dry_run && agent_lock_state(o, &lock))
+		return 1;
+	if ((r = sr_read_file(o->config, SR_CONFIG_MAX_BYTES, &buf, &len, &err))) {
 		log_err("%s", err.msg);
+		sr_state_unlock(lock);
 		return 1;
 	}
 	if ((r = agent_env_open(o, &env, &err))) {
 		log_err("%s", err.msg);
 		free(buf);
+		sr_state_unlock(lock);
 		return 1;
 	}
 	r = agent_apply_bytes(o, &env, buf, len, &err);
@@ -277,6 +303,7 @@ static int cmd_apply(struct agent_opts *o)
 			o->config, env.last_apps_failed, AGENT_EXIT_APP_ERRORS);
 	agent_env_close(o, &env);
 	free(buf);
+	sr_state_unlock(lock);
 	if (r)
 		return 1;
 	return env.last_apps_failed ? AGENT_EXIT_APP_ERRORS : 0;

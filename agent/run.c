@@ -31,6 +31,7 @@
 
 #include "agent.h"
 #include "agent_info.h"
+#include "clients.h"
 #include "control.h"
 #include "log.h"
 #include "notify.h"
@@ -43,6 +44,8 @@ struct daemon {
 	const struct agent_opts *o;
 	struct agent_env env;
 	int lfd, sfd, ifd, tfd;
+	int lock;                      /* the state dir's lock, held while running */
+	struct ctrl_clients clients;
 	char cfg_dir[PATH_MAX];
 	const char *cfg_name;          /* basename of --config */
 	uint8_t *cfg;                  /* last accepted config (owned) */
@@ -313,30 +316,22 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	fprintf(f, "started_at=%" PRId64 "\n", d->started_at);
 	fprintf(f, "uptime_s=%" PRId64 "\n", now_s() - d->started_at);
-	fprintf(f, "socket=%s\n", d->o->socket);
-	fprintf(f, "state_dir=%s\n", d->o->state_dir);
-	fprintf(f, "config_file=%s\n", d->o->config ? d->o->config : "");
+	ctrl_kv_write(f, "socket", d->o->socket);
+	ctrl_kv_write(f, "state_dir", d->o->state_dir);
+	ctrl_kv_write(f, "config_file", d->o->config ? d->o->config : "");
 	fprintf(f, "config_in_force=%s\n", d->cfg ? "yes" : "no");
 	fprintf(f, "config_bytes=%zu\n", d->cfg_len);
-	fprintf(f, "config_source=%s\n", d->cfg_source);
-	fprintf(f, "config_result=%s\n", d->cfg_result);
+	ctrl_kv_write(f, "config_source", d->cfg_source);
+	ctrl_kv_write(f, "config_result", d->cfg_result);
 	fprintf(f, "config_at=%" PRId64 "\n", d->cfg_at);
 	fprintf(f, "reservations=%zu\n", d->n_res);
 	fprintf(f, "reservations_in_error=%zu\n", d->n_res_err);
 	fprintf(f, "apps_without_vf=%zu\n", d->env.last_apps_failed);
-	fprintf(f, "reconcile_result=%s\n", d->rec_result);
+	ctrl_kv_write(f, "reconcile_result", d->rec_result);
 	fprintf(f, "reconcile_at=%" PRId64 "\n", d->rec_at);
 	fprintf(f, "interval_s=%lu\n", d->o->interval);
 	fprintf(f, "applies=%lu\n", d->n_applies);
 	fclose(f);
-}
-
-static void reply(int fd, uint8_t type, const char *text)
-{
-	struct sr_err err;
-
-	if (ctrl_send(fd, type, text, strlen(text), CTRL_REQ_TIMEOUT_MS, &err))
-		log_debug("reply: %s", err.msg);
 }
 
 /* 'I': one binary ZInfoMsg built from the saved state and the config in
@@ -355,7 +350,7 @@ static void serve_info(struct daemon *d, int fd, const char *app)
 				     now_s(), &msg, &n, &err);
 	sr_state_free(&st);
 	if (r) {
-		reply(fd, CTRL_FAIL, err.msg);
+		ctrl_reply(fd, CTRL_FAIL, err.msg);
 		return;
 	}
 	if (ctrl_send(fd, CTRL_OK, msg, n, CTRL_REQ_TIMEOUT_MS, &err))
@@ -363,72 +358,39 @@ static void serve_info(struct daemon *d, int fd, const char *app)
 	free(msg);
 }
 
-static void serve_client(struct daemon *d)
+/* One whole request from a root client (clients.c read it). */
+static void serve_request(void *ctx, int fd, long pid, const struct ctrl_frame *req)
 {
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	struct sr_err err = { "" };
+	struct daemon *d = ctx;
 	char result[RESULT_MAX];
-	uint8_t type, *buf = NULL;
-	size_t len;
-	int fd, r;
 
-	fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_warn("%s: accept: %s", d->o->socket, strerror(errno));
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl)) {
-		log_warn("%s: SO_PEERCRED: %s", d->o->socket, strerror(errno));
-		goto out_close;
-	}
-	if (cred.uid != 0) {
-		snprintf(result, sizeof(result),
-			 "refused: sriov-agent takes requests from root (uid 0) only; you are uid %u",
-			 (unsigned)cred.uid);
-		log_warn("client pid %ld uid %u %s", (long)cred.pid, (unsigned)cred.uid, result);
-		reply(fd, CTRL_FAIL, result);
-		goto out_close;
-	}
-	if ((r = ctrl_recv(fd, CTRL_MAX_CONFIG, CTRL_REQ_TIMEOUT_MS, &type, &buf, &len, &err))) {
-		/* A bare connect (another agent probing the socket) is not news. */
-		sr_log(NULL, r == -ECONNRESET ? LOG_DEBUG : LOG_WARNING, "client pid %ld: %s",
-		       (long)cred.pid, err.msg);
-		snprintf(result, sizeof(result), "rejected: %s", err.msg);
-		reply(fd, CTRL_FAIL, result);
-		goto out_close;
-	}
-	switch (type) {
+	switch (req->type) {
 	case CTRL_PUSH:
-		log_info("client pid %ld pushed a config of %zu bytes", (long)cred.pid, len);
-		if (take_config(d, buf, len, "push", result, sizeof(result)))
-			reply(fd, CTRL_FAIL, result);
+		log_info("client pid %ld pushed a config of %zu bytes", pid, req->len);
+		if (take_config(d, req->buf, req->len, "push", result, sizeof(result)))
+			ctrl_reply(fd, CTRL_FAIL, result);
 		else
-			reply(fd, CTRL_OK, result);
+			ctrl_reply(fd, CTRL_OK, result);
 		break;
 	case CTRL_STATUS: {
 		char *text;
 		size_t tl;
 
 		status_text(d, &text, &tl);
-		reply(fd, text ? CTRL_OK : CTRL_FAIL, text ? text : "error: out of memory");
+		ctrl_reply(fd, text ? CTRL_OK : CTRL_FAIL, text ? text : "error: out of memory");
 		free(text);
 		break;
 	}
 	case CTRL_INFO:
-		serve_info(d, fd, len ? (const char *)buf : NULL);
+		serve_info(d, fd, req->len ? (const char *)req->buf : NULL);
 		break;
 	default:
 		snprintf(result, sizeof(result),
 			 "rejected: unknown request type 0x%02x: allowed 'P' (push), 'S' (status), 'I' (info)",
-			 type);
-		log_warn("client pid %ld: %s", (long)cred.pid, result);
-		reply(fd, CTRL_FAIL, result);
+			 req->type);
+		log_warn("client pid %ld: %s", pid, result);
+		ctrl_reply(fd, CTRL_FAIL, result);
 	}
-	free(buf);
-out_close:
-	close(fd);
 }
 
 static void on_signal(struct daemon *d)
@@ -534,6 +496,9 @@ static int setup(struct daemon *d, sigset_t *mask)
 		log_err("state dir %s: %s", d->o->state_dir, strerror(errno));
 		return -errno;
 	}
+	/* One agent per state dir, even on another socket. */
+	if (agent_lock_state(d->o, &d->lock))
+		return -EWOULDBLOCK;
 	if ((r = make_parent_dir(d->o->socket)))
 		return r;
 	signal(SIGPIPE, SIG_IGN);
@@ -574,7 +539,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 int agent_run(const struct agent_opts *o)
 {
 	struct daemon d = {
-		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1,
+		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1, .lock = -1,
 		.cfg_source = "none", .cfg_result = "", .rec_result = "",
 	};
 	sigset_t mask;
@@ -586,6 +551,7 @@ int agent_run(const struct agent_opts *o)
 		return 2;
 	}
 	d.started_at = now_s();
+	clients_init(&d.clients, o->socket);
 	memset(&d.env, 0, sizeof(d.env));
 	if (setup(&d, &mask))
 		goto out;
@@ -610,14 +576,16 @@ int agent_run(const struct agent_opts *o)
 	 * a node that has been reconciled. */
 	agent_notify_ready(d.cfg_result[0] ? d.cfg_result : "no config in force");
 	while (!d.stop) {
-		struct pollfd p[4] = {
+		struct pollfd p[4 + CTRL_MAX_CLIENTS] = {
 			{ .fd = d.sfd, .events = POLLIN },
 			{ .fd = d.lfd, .events = POLLIN },
 			{ .fd = d.tfd, .events = POLLIN },
 			{ .fd = d.ifd, .events = POLLIN },
 		};
+		int timeout = -1;
+		size_t nc = clients_pollfds(&d.clients, p + 4, &timeout);
 
-		if (poll(p, d.ifd >= 0 ? 4 : 3, -1) < 0) {
+		if (poll(p, 4 + nc, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -628,8 +596,9 @@ int agent_run(const struct agent_opts *o)
 			on_signal(&d);
 		if (d.stop)
 			break;
+		clients_service(&d.clients, p + 4, nc, serve_request, &d);
 		if (p[1].revents)
-			serve_client(&d);
+			clients_accept(&d.clients, d.lfd);
 		if (p[2].revents)
 			on_timer(&d);
 		if (d.ifd >= 0 && p[3].revents)
@@ -638,6 +607,7 @@ int agent_run(const struct agent_opts *o)
 	log_info("stopped after %" PRId64 "s; state in %s", mono_s() - t0, o->state_dir);
 	rc = 0;
 out:
+	clients_close_all(&d.clients);
 	if (d.lfd >= 0) {
 		close(d.lfd);
 		unlink(o->socket);
@@ -652,5 +622,6 @@ out:
 		agent_env_close(o, &d.env);
 	free(d.cfg);
 	free(d.info_last);
+	sr_state_unlock(d.lock);
 	return rc;
 }

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,8 +605,9 @@ int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err
 
 int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
 {
-	char path[PATH_MAX], pid[32] = "";
-	int fd, n;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	int fd;
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return sr_err_set(err, -errno, "state dir %s: %s", dir, strerror(errno));
@@ -616,25 +616,22 @@ int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
+	/* A POSIX record lock: the kernel tells a loser the holder's pid
+	 * (F_GETLK), so the file itself is never written. */
+	if (fcntl(fd, F_SETLK, &fl)) {
 		int e = errno;
-		ssize_t got = pread(fd, pid, sizeof(pid) - 1, 0);
+		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
-		close(fd);
-		if (e != EWOULDBLOCK)
+		if (e != EAGAIN && e != EACCES) {
+			close(fd);
 			return sr_err_set(err, -e, "%s: lock: %s", path, strerror(e));
-		pid[got > 0 ? got : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		return sr_err_set(err, -EWOULDBLOCK,
-				  "state dir %s is in use by another sriov-agent (pid %s): one agent (apply or run) per state dir at a time",
-				  dir, pid[0] ? pid : "unknown");
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n) {
-		int e = errno;
-
+		}
+		if (fcntl(fd, F_GETLK, &who) || who.l_type == F_UNLCK)
+			who.l_pid = 0;
 		close(fd);
-		return sr_err_set(err, -e, "%s: %s", path, strerror(e));
+		return sr_err_set(err, -EWOULDBLOCK,
+				  "state dir %s is in use by another sriov-agent (pid %ld): one agent (apply or run) per state dir at a time",
+				  dir, (long)who.l_pid);
 	}
 	*fd_out = fd;
 	return 0;

@@ -40,8 +40,8 @@ int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struc
 int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err);
 
-/* One agent per state dir: an exclusive flock on dir/lock (made, with
- * dir, when missing), holding the owner's pid. 0 and *fd (keep it open
+/* One agent per state dir: an exclusive POSIX lock on dir/lock (made,
+ * with dir, when missing; the file stays empty). 0 and *fd (keep it open
  * while working; sr_state_unlock() or exit releases it), or -EWOULDBLOCK
  * with a message naming the holder's pid. Readers (sriovctl) take no
  * lock: every file is replaced atomically. */
