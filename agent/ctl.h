@@ -23,7 +23,13 @@ struct ctl {
 	bool live;              /* kernel view refreshed through netlink */
 };
 
-/* Load the state file (a missing one is empty). 0 or prints and returns 1. */
+/* An error for the user: "sriovctl: MSG" on stderr; with --json, main
+ * also prints {"error": MSG, "exit": N} on stdout when the command printed
+ * nothing. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Load the state file (a missing one is empty; a missing state dir is an
+ * error: nothing was ever applied there). 0 or prints and returns 1. */
 int ctl_load_state(struct ctl *c);
 
 /* Refresh the kernel's VF view of every PF in the state via netlink, when
@@ -40,6 +46,9 @@ const struct sr_app *ctl_find_app(const struct sr_state *st, const char *uuid);
 /* Load the state and find the app: CTL_OK, or prints why and returns
  * CTL_NOT_FOUND / 1. */
 int ctl_load_app(struct ctl *c, const char *uuid, const struct sr_app **app);
+
+/* uuid is a UUID, else prints why: CTL_OK or CTL_USAGE. */
+int ctl_check_uuid(const char *cmd, const char *uuid);
 
 int ctl_pfs(struct ctl *c, int argc, char **argv);
 int ctl_list(struct ctl *c, int argc, char **argv);

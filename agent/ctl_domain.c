@@ -33,17 +33,17 @@ int ctl_domain(struct ctl *c, int argc, char **argv)
 	int r;
 
 	if (argc != 1) {
-		fprintf(stderr, "sriovctl: domain-config takes one APP-UUID\n");
+		ctl_err("domain-config takes one APP-UUID\n");
 		return CTL_USAGE;
 	}
-	if ((r = ctl_load_app(c, argv[0], &app)))
+	if ((r = ctl_check_uuid("domain-config", argv[0])) || (r = ctl_load_app(c, argv[0], &app)))
 		return r;
 	r = sr_domain_check_vfs(c->hv, app, c->st.res, c->st.n_res, c->st.pfs, c->st.n_pfs, &err);
 	if (!r)
 		r = emit(c, app, &text, &err);
 	if (r) {
 		free(text);
-		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		ctl_err("%s\n", err.msg);
 		return r == -ENOENT ? CTL_NOT_FOUND : 1;
 	}
 	pr_obj_open(NULL);

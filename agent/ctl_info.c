@@ -89,7 +89,7 @@ static int print_text(const uint8_t *buf, size_t len)
 	char at[32], num[16];
 
 	if (!m) {
-		fprintf(stderr, "sriovctl: info: %zu bytes are not a ZInfoMsg\n", len);
+		ctl_err("info: %zu bytes are not a ZInfoMsg\n", len);
 		return 1;
 	}
 	text_time(m->attimestamp, at, sizeof(at));
@@ -116,11 +116,11 @@ static int from_agent(struct ctl *c, const char *app, uint8_t **buf, size_t *len
 
 	if (ctrl_request_buf(c->socket, CTRL_INFO, app ? app : "", app ? strlen(app) : 0, &rtype,
 			     buf, len, &err)) {
-		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		ctl_err("%s\n", err.msg);
 		return 1;
 	}
 	if (rtype != CTRL_OK) {
-		fprintf(stderr, "sriovctl: info: %.*s\n", (int)*len, (const char *)*buf);
+		ctl_err("info: %.*s\n", (int)*len, (const char *)*buf);
 		free(*buf);
 		return CTL_NOT_FOUND;
 	}
@@ -137,7 +137,7 @@ static int from_state(struct ctl *c, const char *app, uint8_t **buf, size_t *len
 	ctl_refresh_kernel(c);
 	r = agent_info_build(c->state_dir, &c->st, NULL, 0, app, (int64_t)time(NULL), buf, len, &err);
 	if (r) {
-		fprintf(stderr, "sriovctl: info: %s\n", err.msg);
+		ctl_err("info: %s\n", err.msg);
 		return r == -ENOENT ? CTL_NOT_FOUND : 1;
 	}
 	return 0;
@@ -146,7 +146,7 @@ static int from_state(struct ctl *c, const char *app, uint8_t **buf, size_t *len
 static int parse_args(struct ctl *c, int argc, char **argv, enum fmt *fmt)
 {
 	if (argc) {
-		fprintf(stderr, "sriovctl: info: unexpected \"%s\"; usage: info [--app UUID] [--format pb|json|text] [--from-agent]\n",
+		ctl_err("info: unexpected \"%s\"; usage: info [--app UUID] [--format pb|json|text] [--from-agent]\n",
 			argv[0]);
 		return CTL_USAGE;
 	}
@@ -160,11 +160,11 @@ static int parse_args(struct ctl *c, int argc, char **argv, enum fmt *fmt)
 	else if (!strcmp(c->format, "text"))
 		*fmt = FMT_TEXT;
 	else {
-		fprintf(stderr, "sriovctl: info --format \"%s\": allowed pb, json or text\n", c->format);
+		ctl_err("info --format \"%s\": allowed pb, json or text\n", c->format);
 		return CTL_USAGE;
 	}
 	if (c->json && *fmt != FMT_JSON) {
-		fprintf(stderr, "sriovctl: --json and --format %s disagree: give one\n", c->format);
+		ctl_err("--json and --format %s disagree: give one\n", c->format);
 		return CTL_USAGE;
 	}
 	return 0;
@@ -187,13 +187,13 @@ int ctl_info(struct ctl *c, int argc, char **argv)
 	switch (fmt) {
 	case FMT_PB:
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
-			fprintf(stderr, "sriovctl: info: write to stdout failed\n");
+			ctl_err("info: write to stdout failed\n");
 			rc = 1;
 		}
 		break;
 	case FMT_JSON:
 		if (sr_info_to_json(buf, len, stdout, &err)) {
-			fprintf(stderr, "sriovctl: %s\n", err.msg);
+			ctl_err("%s\n", err.msg);
 			rc = 1;
 		}
 		putchar('\n');

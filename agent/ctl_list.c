@@ -10,7 +10,7 @@
 int ctl_list(struct ctl *c, int argc, char **argv)
 {
 	if (argc) {
-		fprintf(stderr, "sriovctl: list takes no arguments\n");
+		ctl_err("list takes no arguments\n");
 		return CTL_USAGE;
 	}
 	if (ctl_load_state(c))

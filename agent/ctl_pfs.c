@@ -20,12 +20,12 @@ int ctl_pfs(struct ctl *c, int argc, char **argv)
 	struct sr_xen_info xen;
 
 	if (argc) {
-		fprintf(stderr, "sriovctl: pfs takes no arguments\n");
+		ctl_err("pfs takes no arguments\n");
 		return CTL_USAGE;
 	}
 	sr_sysfs_init(&s, c->sysfs_root);
 	if (sr_sysfs_list_pfs(&s, &pfs, &n, &err)) {
-		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		ctl_err("%s\n", err.msg);
 		return 1;
 	}
 	iommu = sr_sysfs_iommu_enabled(&s);

@@ -19,15 +19,15 @@ int ctl_push(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 1) {
-		fprintf(stderr, "sriovctl: push takes one FILE (a binary EdgeDevConfig)\n");
+		ctl_err("push takes one FILE (a binary EdgeDevConfig)\n");
 		return CTL_USAGE;
 	}
 	if (sr_read_file(argv[0], CTRL_MAX_CONFIG, &cfg, &len, &err)) {
-		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		ctl_err("%s\n", err.msg);
 		return 1;
 	}
 	if (ctrl_request(c->socket, CTRL_PUSH, cfg, len, &rtype, &text, &err)) {
-		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		ctl_err("%s\n", err.msg);
 		free(cfg);
 		return 1;
 	}

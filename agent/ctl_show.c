@@ -15,10 +15,10 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc != 1) {
-		fprintf(stderr, "sriovctl: show takes one APP-UUID\n");
+		ctl_err("show takes one APP-UUID\n");
 		return CTL_USAGE;
 	}
-	if ((rc = ctl_load_app(c, argv[0], &app)))
+	if ((rc = ctl_check_uuid("show", argv[0])) || (rc = ctl_load_app(c, argv[0], &app)))
 		return rc;
 	ctl_refresh_kernel(c);
 	pr_obj_open(NULL);

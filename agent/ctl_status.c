@@ -87,15 +87,15 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc) {
-		fprintf(stderr, "sriovctl: status takes no arguments\n");
+		ctl_err("status takes no arguments\n");
 		return CTL_USAGE;
 	}
 	if (ctrl_request(c->socket, CTRL_STATUS, NULL, 0, &rtype, &text, &err)) {
-		fprintf(stderr, "sriovctl: agent not running? %s\n", err.msg);
+		ctl_err("agent not running? %s\n", err.msg);
 		return 1;
 	}
 	if (rtype != CTRL_OK) {
-		fprintf(stderr, "sriovctl: %s\n", text);
+		ctl_err("%s\n", text);
 		free(text);
 		return 1;
 	}

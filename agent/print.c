@@ -8,12 +8,15 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "text.h"
+
 #define MAX_DEPTH 16
 
 static FILE *out;
 static bool json;
 static int depth;
 static bool first[MAX_DEPTH];
+static bool started;            /* something was written */
 
 void pr_init(FILE *f, bool as_json)
 {
@@ -21,6 +24,12 @@ void pr_init(FILE *f, bool as_json)
 	json = as_json;
 	depth = 0;
 	first[0] = true;
+	started = false;
+}
+
+bool pr_started(void)
+{
+	return started;
 }
 
 bool pr_is_json(void)
@@ -28,35 +37,42 @@ bool pr_is_json(void)
 	return json;
 }
 
+/* A JSON string; bytes that are not UTF-8 become U+FFFD, so the document
+ * stays valid JSON whatever a state file holds. */
 static void json_string(const char *s)
 {
+	size_t n = strlen(s);
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t l = sr_utf8_char_len(s + i, n - i);
+
+		if (!l) {
+			fputs("\\ufffd", out);
+			i++;
+			continue;
 		}
+		if (c == '"')
+			fputs("\\\"", out);
+		else if (c == '\\')
+			fputs("\\\\", out);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fwrite(s + i, 1, l, out);
+		i += l;
 	}
 	fputc('"', out);
 }
 
 static void json_key(const char *key)
 {
+	started = true;
 	if (!first[depth])
 		fputc(',', out);
 	first[depth] = false;
@@ -163,6 +179,7 @@ void pr_text(const char *fmt, ...)
 {
 	va_list ap;
 
+	started = true;
 	if (json)
 		return;
 	va_start(ap, fmt);

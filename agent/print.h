@@ -14,6 +14,7 @@ enum pr_mode { PR_ANY, PR_TEXT, PR_JSON };
 
 void pr_init(FILE *out, bool json);
 bool pr_is_json(void);
+bool pr_started(void);                /* anything printed since pr_init */
 void pr_finish(void);                 /* ends the document with a newline */
 
 void pr_obj_open(const char *key);    /* key NULL inside arrays / at top */

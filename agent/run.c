@@ -38,6 +38,9 @@
 #include "state.h"
 
 #define PENDING_FILE "config.pending.pb"
+#define PENDING_TRIES_FILE "config.pending.tries"
+#define FAILED_FILE "config.failed.pb"
+#define PENDING_MAX_STARTS 3
 #define RESULT_MAX (SR_ERR_MAX + 128)
 
 struct daemon {
@@ -191,6 +194,8 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 		snprintf(result, cap, "rejected: applied, but cannot save it: %s", err.msg);
 	if (unlink(pending) && errno != ENOENT)
 		log_warn("%s: %s", pending, strerror(errno));
+	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
+	unlink(pending);
 	if (r)
 		goto out_result;
 	copy = malloc(len ? len : 1);
@@ -235,8 +240,12 @@ static void reconcile(struct daemon *d, const char *why)
 		memmove(result + 7, result + 9, strlen(result + 9) + 1);
 		memcpy(result, "failed:", 7);
 		log_warn("reconcile (%s) %s", why, result);
-		if (r == -ENODEV)
+		if (r == -ENODEV) {
+			char note[SR_NAME_LEN + 96];
+
 			mark_missing_pfs(d);
+			count_reservations(d, note, sizeof(note));
+		}
 	}
 	update_info_file(d);
 	d->rec_at = now_s();
@@ -254,7 +263,11 @@ static int read_config_file(const char *path, uint8_t **buf, size_t *len)
 	return r;
 }
 
-static void load_config_file(struct daemon *d, const char *why)
+/* --config changed (inotify) or SIGHUP. The agent's own rename of
+ * config.pb (when --config is STATE-DIR/config.pb) also wakes the watch:
+ * a file holding the config in force is not applied again, or every apply
+ * would trigger the next (SIGHUP reconciles instead). */
+static void load_config_file(struct daemon *d, const char *why, bool from_watch)
 {
 	char result[RESULT_MAX];
 	uint8_t *buf;
@@ -267,9 +280,72 @@ static void load_config_file(struct daemon *d, const char *why)
 	}
 	if (read_config_file(d->o->config, &buf, &len))
 		return;
+	if (d->cfg && len == d->cfg_len && !memcmp(buf, d->cfg, len)) {
+		free(buf);
+		if (from_watch) {
+			log_debug("%s: %s is the config in force: nothing to do", why, d->o->config);
+			return;
+		}
+		reconcile(d, why);
+		return;
+	}
 	log_info("%s: applying %s", why, d->o->config);
 	take_config(d, buf, len, "file", result, sizeof(result));
 	free(buf);
+}
+
+/* How many starts tried the pending config: STATE-DIR/config.pending.tries. */
+static unsigned pending_tries(struct daemon *d)
+{
+	char path[PATH_MAX];
+	uint8_t *buf;
+	size_t len;
+	struct sr_err err;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
+	if (sr_read_file(path, 32, &buf, &len, &err))
+		return 0;
+	if (len && len < 16) {
+		char t[16];
+
+		memcpy(t, buf, len);
+		t[len] = '\0';
+		n = (unsigned)strtoul(t, NULL, 10);
+	}
+	free(buf);
+	return n;
+}
+
+/* A pending config that already failed PENDING_MAX_STARTS starts (the
+ * agent died applying it each time: OOM, a crash) is set aside as
+ * config.failed.pb instead of killing every start. true when set aside. */
+static bool pending_set_aside(struct daemon *d)
+{
+	char from[PATH_MAX], to[PATH_MAX], n[16];
+	struct sr_err err = { "" };
+	unsigned tries = pending_tries(d);
+
+	snprintf(from, sizeof(from), "%s/%s", d->o->state_dir, PENDING_FILE);
+	if (tries < PENDING_MAX_STARTS) {
+		int len = snprintf(n, sizeof(n), "%u\n", tries + 1);
+
+		if (sr_write_atomic(d->o->state_dir, PENDING_TRIES_FILE, n, (size_t)len, &err))
+			log_warn("%s", err.msg);
+		return false;
+	}
+	snprintf(to, sizeof(to), "%s/%s", d->o->state_dir, FAILED_FILE);
+	if (rename(from, to))
+		log_err("rename %s -> %s: %s", from, to, strerror(errno));
+	snprintf(from, sizeof(from), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
+	unlink(from);
+	snprintf(d->cfg_result, sizeof(d->cfg_result),
+		 "rejected: the pending config failed %u starts (the agent stopped while applying it each time): set aside as %s/%s",
+		 tries, d->o->state_dir, FAILED_FILE);
+	d->cfg_source = "startup";
+	d->cfg_at = now_s();
+	log_err("%s", d->cfg_result);
+	return true;
 }
 
 /* Before any new work: finish a config that was being applied when the
@@ -280,6 +356,7 @@ static void startup(struct daemon *d)
 	uint8_t *buf;
 	size_t len;
 	struct sr_err err;
+	bool aside;
 
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, SR_CONFIG_FILE);
 	if (!sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
@@ -288,7 +365,8 @@ static void startup(struct daemon *d)
 		d->cfg_source = "startup";
 	}
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_FILE);
-	if (!sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
+	aside = !access(path, F_OK) && pending_set_aside(d);
+	if (!aside && !sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
 		log_warn("%s: a config was being applied when the agent stopped: finishing it", path);
 		if (!take_config(d, buf, len, "startup", result, sizeof(result))) {
 			free(buf);
@@ -301,6 +379,8 @@ static void startup(struct daemon *d)
 		return;
 	}
 	reconcile(d, "startup");
+	if (aside)
+		return; /* cfg_result keeps saying why the pending config was set aside */
 	d->cfg_at = d->rec_at;
 	snprintf(d->cfg_result, sizeof(d->cfg_result), "%s", d->rec_result);
 }
@@ -400,7 +480,7 @@ static void on_signal(struct daemon *d)
 	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			agent_notify_reloading();
-			load_config_file(d, "SIGHUP");
+			load_config_file(d, "SIGHUP", false);
 			agent_notify_ready(d->cfg_result);
 		} else {
 			log_info("%s: stopping", strsignal((int)si.ssi_signo));
@@ -426,7 +506,7 @@ static void on_inotify(struct daemon *d)
 		}
 	}
 	if (changed)
-		load_config_file(d, "--config changed");
+		load_config_file(d, "--config changed", true);
 }
 
 static void on_timer(struct daemon *d)

@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <uuid/uuid.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "print.h"
 #include "reserve.h"
 #include "sysfs.h"
+#include "text.h"
 
 static const struct {
 	const char *name;
@@ -45,12 +49,47 @@ static void usage(FILE *f)
 		   "app could not be given its VF.\n");
 }
 
+static char last_err[SR_ERR_MAX + 64];
+
+void ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(last_err, sizeof(last_err), fmt, ap);
+	va_end(ap);
+	n = strlen(last_err);
+	if (n && last_err[n - 1] == '\n')
+		last_err[n - 1] = '\0';
+	fprintf(stderr, "sriovctl: %s\n", last_err);
+}
+
+int ctl_check_uuid(const char *cmd, const char *uuid)
+{
+	uuid_t u;
+	char q[SR_QUOTE_CAP(64)];
+
+	if (!uuid_parse(uuid, u))
+		return CTL_OK;
+	ctl_err("%s: \"%s\" is not a UUID (like 3f2a1c2e-8d4b-4c1a-9f0e-1b2c3d4e5f60)\n", cmd,
+		sr_quote(q, sizeof(q), uuid, 64));
+	return CTL_USAGE;
+}
+
 int ctl_load_state(struct ctl *c)
 {
 	struct sr_err err = { "" };
+	struct stat sb;
+
+	if (stat(c->state_dir, &sb)) {
+		ctl_err("state dir %s: %s (has sriov-agent applied a config here?)\n", c->state_dir,
+			strerror(errno));
+		return 1;
+	}
 
 	if (sr_state_load(c->state_dir, &c->st, &err)) {
-		fprintf(stderr, "sriovctl: %s\n", err.msg);
+		ctl_err("%s\n", err.msg);
 		return 1;
 	}
 	return 0;
@@ -100,7 +139,7 @@ int ctl_load_app(struct ctl *c, const char *uuid, const struct sr_app **app)
 		return 1;
 	*app = ctl_find_app(&c->st, uuid);
 	if (!*app) {
-		fprintf(stderr, "sriovctl: app %s: not in the applied config\n", uuid);
+		ctl_err("app %s: not in the applied config\n", uuid);
 		return CTL_NOT_FOUND;
 	}
 	return CTL_OK;
@@ -273,7 +312,7 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			if (sr_hypervisor_parse(optarg, &c.hv)) {
-				fprintf(stderr, "sriovctl: --hypervisor \"%s\": allowed kvm or xen\n", optarg);
+				ctl_err("--hypervisor \"%s\": allowed kvm or xen\n", optarg);
 				return CTL_USAGE;
 			}
 			break;
@@ -315,9 +354,25 @@ int main(int argc, char **argv)
 		pr_init(stdout, c.json);
 		r = commands[i].fn(&c, argc - optind - 1, argv + optind + 1);
 		sr_state_free(&c.st);
+		if (r && c.json && !pr_started()) {
+			/* --json: every outcome is one JSON document on stdout. */
+			pr_obj_open(NULL);
+			pr_str(PR_JSON, "error", NULL, last_err[0] ? last_err : "failed");
+			pr_int(PR_JSON, "exit", NULL, r);
+			pr_obj_close();
+			pr_finish();
+		}
 		return r;
 	}
-	fprintf(stderr, "sriovctl: unknown command \"%s\"\n", argv[optind]);
+	ctl_err("unknown command \"%s\"\n", argv[optind]);
 	usage(stderr);
+	if (c.json) {
+		pr_init(stdout, true);
+		pr_obj_open(NULL);
+		pr_str(PR_JSON, "error", NULL, last_err);
+		pr_int(PR_JSON, "exit", NULL, CTL_USAGE);
+		pr_obj_close();
+		pr_finish();
+	}
 	return CTL_USAGE;
 }

@@ -37,6 +37,13 @@ static size_t seq_len(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
+size_t sr_utf8_char_len(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	return n ? seq_len((const unsigned char *)s, n, &cp) : 0;
+}
+
 bool sr_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -13,6 +13,10 @@
  * U+10FFFF) in s[0..len). */
 bool sr_utf8_valid(const char *s, size_t len);
 
+/* Length of the well-formed UTF-8 character at s (at most n bytes), 0
+ * when the bytes there are not one. */
+size_t sr_utf8_char_len(const char *s, size_t n);
+
 /* Text fit for a name: well-formed UTF-8 without control characters
  * (U+0000..U+001F, U+007F..U+009F). */
 bool sr_text_printable(const char *s);

@@ -98,7 +98,10 @@ check "domain-config --json: app, hypervisor and the same xl.cfg as text" json \
 ctl domain-config 66666666-6666-4666-8666-666666666666 >/dev/null 2>&1
 check "domain-config for an app without VF: exit 1" test $? -eq 1
 ctl --json domain-config 66666666-6666-4666-8666-666666666666 >"$T/none.json" 2>/dev/null
-check "domain-config --json for an app without VF: exit 1, nothing on stdout" test $? -eq 1 -a ! -s "$T/none.json"
+rc=$?
+check "domain-config --json for an app without VF: exit 1" test $rc -eq 1
+check "domain-config --json for an app without VF: a JSON error document on stdout" json \
+	'assert d["exit"] == 1 and "66666666" in d["error"], d' "$T/none.json"
 ctl --version | grep -Eq '^sriovctl [0-9]+\.[0-9]+\.[0-9]+$'
 check "sriovctl --version" test $? -eq 0
 check "sriovctl --json --version" sh -c "'$CTL' --json --version | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"version\"]'"
