@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Hostile use of the agent and sriovctl on a fake sysfs: two agents on one
+# state dir, the agent's own writes to a watched --config, forged status
+# lines, silent clients, a pending config that kills every start, temp
+# files left by kill -9, and sriovctl's error paths.
+# Usage: agent.sh BUILD_DIR
+set -uo pipefail
+B=${1:?build dir}
+. "$(dirname "$0")/../daemon/lib.sh"
+
+fake_node "$SYS" 0 || { echo "not ok - fake sysfs"; exit 1; }
+
+# 1. sriovctl on a node where nothing was applied.
+ctl list >/dev/null 2>"$T/list.err"; rc=$?
+check "list on a missing state dir: exit 1" test "$rc" = 1
+check "list on a missing state dir: says so" grep -q "state dir $STATE: No such file" "$T/list.err"
+ctl show not-a-uuid >/dev/null 2>&1; check "show not-a-uuid: exit 2 (usage)" test $? = 2
+ctl domain-config 'x"y' >/dev/null 2>&1; check "domain-config of a non-UUID: exit 2" test $? = 2
+ctl --json show 99999999-9999-4999-8999-999999999999 >"$T/e1.json" 2>/dev/null; rc=$?
+check "--json show, no state: exit 1 and a JSON error" json "assert d['exit'] == 1 and 'state dir' in d['error'], d" "$T/e1.json"
+ctl --json status >"$T/e2.json" 2>/dev/null
+check "--json status, no agent: a JSON error" json "assert d['exit'] == 1 and d['error'], d" "$T/e2.json"
+ctl --json frobnicate >"$T/e3.json" 2>/dev/null
+check "--json unknown command: a JSON error, exit 2" json "assert d['exit'] == 2, d" "$T/e3.json"
+
+# 2. Temp files an interrupted write left are removed at start; others kept.
+mkdir -p "$STATE/domains"
+: >"$STATE/.state.pb.Ab12Cd"
+: >"$STATE/domains/.11111111-1111-4111-8111-111111111111.kvm.cfg.Xy9876"
+: >"$STATE/.notes.txt.123456"
+check "apply two_pfs" apply --config "$CFG_A"
+check "stale state temp file removed" test ! -e "$STATE/.state.pb.Ab12Cd"
+check "stale domain temp file removed" test ! -e "$STATE/domains/.11111111-1111-4111-8111-111111111111.kvm.cfg.Xy9876"
+check "a file the agent never writes is kept" test -e "$STATE/.notes.txt.123456"
+ctl --json show 99999999-9999-4999-8999-999999999999 >"$T/e4.json" 2>/dev/null
+check "--json show of an unknown app: JSON error, exit 1" json "assert d['exit'] == 1 and 'not in the applied config' in d['error'], d" "$T/e4.json"
+
+# 3. One agent per state dir.
+check_start "agent starts" --interval 3600
+SOCK2=$T/second.sock
+"$AGENT" run --socket "$SOCK2" --sysfs-root "$SYS" --state-dir "$STATE" --no-netlink </dev/null \
+	>/dev/null 2>"$T/second.log" &
+second=$!
+for _ in $(seq 100); do kill -0 "$second" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$second" 2>/dev/null; then kill -9 "$second"; nok "second run on the same state dir still running"; else ok "second run on the same state dir exits"; fi
+wait "$second"; rc=$?
+check "second run: exit 1" test "$rc" = 1
+check "second run: names the holder's pid" grep -q "in use by another sriov-agent (pid $agent_pid)" "$T/second.log"
+check "second run: no socket left" test ! -e "$SOCK2"
+cp "$STATE/state.pb" "$T/state.A"
+apply --config "$CFG_B" 2>"$T/apply2.log"; rc=$?
+check "apply while run holds the dir: exit 1" test "$rc" = 1
+check "apply while run holds the dir: names the pid" grep -q "pid $agent_pid" "$T/apply2.log"
+check "apply while run holds the dir: state untouched" cmp "$STATE/state.pb" "$T/state.A"
+check "sriovctl list does not block on the lock" timeout 5 "$CTL" --state-dir "$STATE" --sysfs-root "$SYS" list
+check "apply --dry-run takes no lock" apply --config "$CFG_B" --dry-run
+
+# 4. Silent clients delay neither status nor SIGTERM.
+python3 - "$SOCK" 10 30 <<'PY' &
+import socket, sys, time
+path, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    socks.append(s)
+time.sleep(secs)
+PY
+silent=$!
+sleep 0.5
+t0=$(date +%s%N)
+check "status with 10 silent clients connected" ctl status
+t1=$(date +%s%N)
+check "status answered within 1 s ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 1000
+# A client half-way through a frame does not hold the others either.
+python3 - "$SOCK" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.send(b"\x00\x00\x01\x00P" + b"\x00" * 10)
+time.sleep(20)
+PY
+half=$!
+sleep 0.3
+check "status with a half-sent push pending" timeout 2 "$CTL" --socket "$SOCK" status
+t0=$(date +%s%N)
+stop_agent TERM
+t1=$(date +%s%N)
+check "SIGTERM with silent clients: exit 0" test "$agent_rc" = 0
+check "SIGTERM with silent clients: stopped within 1 s ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 1000
+kill "$silent" "$half" 2>/dev/null; wait "$silent" "$half" 2>/dev/null
+
+# 5. Status values cannot forge lines: a --config path with a newline and a
+#    fake key in it.
+EVIL="$T/cfg
+reservations=0
+reservations_in_error=42"
+cp "$CFG_A" "$EVIL"
+check_start "agent with a --config path holding newlines" --interval 3600 --config "$EVIL"
+check "status: reservations is the real count (5), not the forged 0" field_is reservations 5
+check "status: in error is 0, not the forged 42" field_is reservations_in_error 0
+check "status: the path comes back whole" test "$(status_field config_file)" = "$EVIL"
+stop_agent TERM
+
+# 6. --config STATE-DIR/config.pb: the agent's own rename of config.pb does
+#    not trigger another apply (before: thousands per second).
+check_start "agent watching its own config.pb" --interval 3600 --config "$STATE/config.pb"
+a0=$(status_field applies)
+check "push B" ctl push "$CFG_B"
+sleep 2
+a1=$(status_field applies)
+check "one push, at most 2 applies in 2 s (got $((a1 - a0)))" test $((a1 - a0)) -le 2
+check "B in force" cmp "$STATE/config.pb" "$CFG_B"
+stop_agent TERM
+
+# 7. A pending config that kills the agent at every start is set aside
+#    after 3 starts instead of killing every start.
+cp "$CFG_A" "$STATE/config.pending.pb"
+for i in 1 2 3; do
+	SR_FAULT=after-save-intent start_agent --interval 3600 >/dev/null 2>&1
+	wait_agent 10
+	check "start $i with the pending config: killed at the fault point (rc $agent_rc)" test "$agent_rc" = 137
+done
+check "pending still there after 3 starts" test -e "$STATE/config.pending.pb"
+check_start "4th start" --interval 3600
+check "pending config set aside as config.failed.pb" test -e "$STATE/config.failed.pb" -a ! -e "$STATE/config.pending.pb"
+check "status says why" sh -c "'$CTL' --socket '$SOCK' --json status | grep -q 'failed 3 starts'"
+stop_agent TERM
+
+done_tests
