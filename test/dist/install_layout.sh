@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `cmake --install` of a prefix-/usr tree into a DESTDIR yields exactly the
+# file list in docs/install.md ("Files (prefix /usr)"); a trailing / is an
+# empty directory.
+# Usage: install_layout.sh TREE SOURCE_DIR   (TREE: scripts/package.sh's tree)
+set -uo pipefail
+tree=${1:?tree} src=${2:?source dir}
+T=$(mktemp -d /tmp/sr-layout-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$tree/CMakeCache.txt")
+[ "$prefix" = /usr ] || { echo "not ok - $tree has prefix '$prefix', not /usr"; exit 1; }
+DESTDIR=$T/root cmake --install "$tree" >"$T/install.log" || { cat "$T/install.log"; exit 1; }
+(cd "$T/root" && find . \( ! -type d -o -type d -empty \) -printf '%y %p\n' | sort -k2) |
+	awk '{ p = substr($2, 2); if ($1 == "d") p = p "/"; print p }' >"$T/installed"
+awk '/^## Files \(prefix \/usr\)/ { sec = 1 } sec && /^```text/ { on = 1; next } on && /^```/ { exit } on' \
+	"$src/docs/install.md" | sort >"$T/documented"
+[ -s "$T/documented" ] || { echo "not ok - no file list in docs/install.md"; exit 1; }
+if diff -u "$T/documented" "$T/installed"; then
+	echo "ok - cmake --install (prefix /usr) = docs/install.md: $(wc -l <"$T/installed") entries"
+else
+	echo "not ok - installed files differ from docs/install.md (- documented, + installed)"
+	exit 1
+fi
+# The .deb holds the same list (CPack installs the same way).
+deb=$(ls "$tree"/../sriov-agent_*.deb 2>/dev/null | head -1)
+if [ -n "$deb" ]; then
+	dpkg-deb -c "$deb" | awk '{ print $1, $6 }' | while read -r mode p; do
+		p=${p#.}
+		case $mode in d*) ;; *) echo "$p" ;; esac
+	done | sort >"$T/deb"
+	grep -v '/$' "$T/documented" >"$T/documented.files"
+	if diff -u "$T/documented.files" "$T/deb"; then
+		echo "ok - $(basename "$deb") holds the same files"
+	else
+		echo "not ok - $(basename "$deb") differs from docs/install.md"
+		exit 1
+	fi
+fi
