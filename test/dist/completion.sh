@@ -37,12 +37,12 @@ expect() { # WHAT EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: expected '$2', got '$3'"; fi
 }
 
-expect "sriovctl: commands" "domain-config list pfs push show status" "$(comp _sriovctl sriovctl '')"
+expect "sriovctl: commands" "domain-config info list pfs push show status" "$(comp _sriovctl sriovctl '')"
 expect "sriovctl: options" "--help --hypervisor" "$(comp _sriovctl sriovctl --h)"
 expect "sriovctl: --hypervisor values" "kvm xen" "$(comp _sriovctl sriovctl --hypervisor '')"
 expect "sriovctl: commands after options" "pfs push" "$(comp _sriovctl sriovctl --json --state-dir /x p)"
 expect "sriov-agent: commands" "--help --version apply run" "$(comp _sriov_agent sriov-agent '')"
-expect "sriov-agent: run options" "--interval" "$(comp _sriov_agent sriov-agent run --int)"
+expect "sriov-agent: run options" "--info-file --interval" "$(comp _sriov_agent sriov-agent run --in)"
 expect "sriov-agent: apply has --dry-run" "--domain-dir --dry-run" "$(comp _sriov_agent sriov-agent apply --d)"
 expect "sriov-agent: --hypervisor values" "kvm none xen" "$(comp _sriov_agent sriov-agent run --hypervisor '')"
 expect "sriov-agent: --log-level values" "debug error info notice warning" "$(comp _sriov_agent sriov-agent run --log-level '')"
@@ -62,6 +62,10 @@ uuids=$("$b/agent/sriovctl" --state-dir "$T/state" --sysfs-root "$T/sys" --json 
 expect "sriovctl show: the state's app UUIDs" "$uuids" "$(comp _sriovctl sriovctl --state-dir "$T/state" show '')"
 expect "sriovctl domain-config 1<TAB>: the UUIDs starting with 1" "$(tr ' ' '\n' <<<"$uuids" | grep '^1' | tr '\n' ' ' | sed 's/ $//')" \
 	"$(comp _sriovctl sriovctl --state-dir "$T/state" domain-config 1)"
+expect "sriovctl info: its options" "--format --from-agent" "$(comp _sriovctl sriovctl info --f)"
+expect "sriovctl info --a: --app" "--app" "$(comp _sriovctl sriovctl info --a)"
+expect "sriovctl info --format values" "json pb text" "$(comp _sriovctl sriovctl info --format '')"
+expect "sriovctl info --app: the state's app UUIDs" "$uuids" "$(comp _sriovctl sriovctl --state-dir "$T/state" info --app '')"
 expect "sriovctl show UUID <TAB>: nothing more" "" \
 	"$(comp _sriovctl sriovctl --state-dir "$T/state" show "${uuids%% *}" '')"
 echo "# $pass passed, $fail failed"

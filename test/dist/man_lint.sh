@@ -31,7 +31,7 @@ for bin in sriov-agent sriovctl; do
 	done
 done
 # Every sriovctl command in --help is in sriovctl.8's COMMANDS.
-for cmd in $("$b/agent/sriovctl" --help | awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }'); do
+for cmd in $("$b/agent/sriovctl" --help | awk '/^Commands:/ { on = 1; next } on && !NF { exit } on && /^  [a-z]/ { print $1 }'); do
 	grep -qE "^\.B(I)? $(sed 's/-/\\\\-/g' <<<"$cmd")( |$)" "$src/dist/man/sriovctl.8" ||
 		nok "sriovctl.8 does not describe the command $cmd"
 done
