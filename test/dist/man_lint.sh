@@ -22,6 +22,12 @@ for page in "$src"/dist/man/*.8; do
 		nok "$name: groff: $out"
 	fi
 done
+# The pages' .TH names the version the binaries report.
+version=$("$b/agent/sriov-agent" --version | sed -n '1s/^sriov-agent //p')
+for page in "$src"/dist/man/*.8; do
+	grep -q "^\.TH .* \"sriov-agent $version\"" "$page" ||
+		nok "$(basename "$page"): .TH does not name sriov-agent $version"
+done
 # Every --option in a binary's --help is in its page (as \-\-option).
 for bin in sriov-agent sriovctl; do
 	page=$src/dist/man/$bin.8
