@@ -25,7 +25,7 @@ check "config.pb is the pushed config" cmp "$STATE/config.pb" "$CFG_A"
 check "no pending config left" test ! -e "$STATE/config.pending.pb"
 check "status: source push, 5 reservations" \
 	test "$(status_field config_source) $(status_field reservations)" = "push 5"
-check "push --json" sh -c "'$CTL' --json --socket '$SOCK' push '$CFG_A' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is True and d[\"result\"].startswith(\"applied\")'"
+check "push --json" sh -c "'$CTL' --json --socket '$SOCK' push '$CFG_A' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is True and d[\"app_errors\"] is False and d[\"result\"].startswith(\"applied: \")'"
 cp "$STATE/state.pb" "$T/state.A"
 
 # 2. Garbage and invalid configs: rejected with a reason, agent running,
@@ -131,6 +131,13 @@ rm "$SYS/sys/bus/pci/devices/0000:03:00.0/virtfn3"
 check "vanished VF: reservation marked in error" wait_for 6 field_is reservations_in_error 1
 check "vanished VF: sriovctl show names the error" sh -c "'$CTL' --state-dir '$STATE' --json show 33333333-3333-4333-8333-333333333333 | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"vfs\"]; assert len(d) == 1 and \"missing\" in d[0][\"error\"], d'"
 check "vanished VF: agent still running" kill -0 "$agent_pid"
+out=$(ctl push "$CFG_B" 2>&1); rc=$?
+check "push while an app's VF is missing: exit 3, 'applied with errors' ($out)" \
+	test "$rc" = 3 -a "${out#applied with errors: 5 reservation(s), 1 in error, 1 app(s) without their VF}" != "$out"
+check "status: apps_without_vf 1" field_is apps_without_vf 1
+out=$("$CTL" --json --socket "$SOCK" push "$CFG_B" 2>&1); rc=$?
+check "push --json while an app's VF is missing: exit 3, ok and app_errors true" sh -c \
+	"test $rc = 3 && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"ok\"] is True and d[\"app_errors\"] is True, d' '$out'"
 ln -s "$link" "$SYS/sys/bus/pci/devices/0000:03:00.0/virtfn3"
 check "VF back: error cleared" wait_for 6 field_is reservations_in_error 0
 check "status: last reconcile applied" grep -q '^applied' <<<"$(status_field reconcile_result)"

@@ -7,7 +7,7 @@
 #   xenconsoled (guest consoles logged to /var/log/xen/console/guest-NAME.log),
 #   and register dom0 (xen-init-dom0). Returns non-zero with a message if
 #   any step fails.
-# sr_xen_guest_cfg NAME: print the kernel/ramdisk/extra lines of the PV test
+# sr_xen_guest_cfg: print the kernel/ramdisk/extra lines of the PV test
 #   guest (test/xen/guest-init) for an xl.cfg.
 # sr_xen_guest_log NAME: the guest's console log path.
 # sr_xen_wait_gone NAME SECONDS: wait until domain NAME no longer exists.
@@ -31,7 +31,7 @@ sr_xen_start() {
 
 sr_xen_guest_cfg() {
 	printf 'kernel = "%s"\nramdisk = "%s"\nextra = "console=hvc0 quiet"\n' \
-		"$SR_XEN_CACHE/vmlinuz" "$SR_XEN_CACHE/xen-guest.gz"
+		"$SR_XEN_CACHE/xen-guest.vmlinux" "$SR_XEN_CACHE/xen-guest.gz"
 }
 
 sr_xen_guest_log() {

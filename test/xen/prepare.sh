@@ -11,6 +11,8 @@
 #                                           ELF that QEMU loads with -kernel
 #   cache/xen-guest.gz                      the PV guest's initramfs: busybox,
 #                                           test/xen/guest-init, xen-pcifront, igbvf
+#   cache/xen-guest.vmlinux                 the guest's kernel: vmlinuz's XZ
+#                                           payload, an ELF xl loads as is
 #
 # The toolstack (xl, xenstored, xenconsoled, xen-init-dom0) is not here:
 # dom0's root is this machine's /, and scripts/setup.sh installs xen-utils-4.17.
@@ -67,7 +69,26 @@ if [ "$(cat "$cache/xen.from" 2>/dev/null)" != "$deb" ] || [ ! -r "$cache/xen.el
 	echo "$deb" >"$cache/xen.from"
 fi
 
-# 3. The PV guest's initramfs (test/vm/prepare.sh's builder, another /init).
+# 3. The PV guest's kernel: the ELF inside the bzImage. Given the bzImage,
+# xl's loader decompresses it (XZ) itself; in vm_xen the second of two
+# guests created back to back failed there ("unable to XZ decompress
+# kernel: Invalid kernel", twice in a row), the first never did.
+kver=$(cat "$cache/kver")
+if [ "$(cat "$cache/xen-guest.vmlinux.from" 2>/dev/null)" != "$kver" ]; then
+	rm -f "$cache/xen-guest.vmlinux"
+	for off in $(grep -abo $'\xfd7zXZ\x00' "$cache/vmlinuz" | cut -d: -f1); do
+		tail -c +$((off + 1)) "$cache/vmlinuz" | xz -dc 2>/dev/null >"$cache/xen-guest.vmlinux.tmp" || true
+		if [ "$(head -c 4 "$cache/xen-guest.vmlinux.tmp" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+			mv "$cache/xen-guest.vmlinux.tmp" "$cache/xen-guest.vmlinux"
+			break
+		fi
+	done
+	rm -f "$cache/xen-guest.vmlinux.tmp"
+	[ -s "$cache/xen-guest.vmlinux" ] || die "no XZ-compressed ELF found in $cache/vmlinuz"
+	echo "$kver" >"$cache/xen-guest.vmlinux.from"
+fi
+
+# 4. The PV guest's initramfs (test/vm/prepare.sh's builder, another /init).
 SR_VM_CACHE=$cache SR_VM_INITRD=xen-guest SR_VM_INIT=$here/guest-init \
 	SR_VM_BASE_MODULES="xen-pcifront igbvf" SR_VM_MODULES= bash "$vm/prepare.sh"
 log "ready: $cache/xen.elf ($(basename "$deb")), guest $cache/xen-guest.gz"

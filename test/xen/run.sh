@@ -13,7 +13,8 @@
 # (the PV guest's kernel and initramfs: vmlinuz, xen-guest.gz).
 #
 # Xen's command line is
-#   console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M iommu=1
+#   console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M
+# (no iommu=: Xen 4.17 has its IOMMU on by default, and vm_xen relies on it)
 # and each --xen ARG is added; one with the same name replaces the default
 # (--xen iommu=0 turns Xen's IOMMU off). dom0's is
 #   console=hvc0 panic=-1 quiet
@@ -31,7 +32,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vm=$(cd "$here/../vm" && pwd)
 export SR_VM_IOMMU=${SR_VM_IOMMU:-caching-mode=on,intremap=off}
 export SR_VM_MEM=${SR_VM_MEM:-2048}
-export SR_VM_TIMEOUT=${SR_VM_TIMEOUT:-400}
+export SR_VM_TIMEOUT=${SR_VM_TIMEOUT:-800}
 # shellcheck source-path=SCRIPTDIR source=../vm/common.sh
 . "$vm/common.sh"
 
@@ -85,7 +86,7 @@ merge() {
 		case $a in -*) ;; *) echo "$a" ;; esac
 	done
 }
-mapfile -t xen_cmdline < <(merge console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M iommu=1 -- "${xen_extra[@]}")
+mapfile -t xen_cmdline < <(merge console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M -- "${xen_extra[@]}")
 mapfile -t dom0_cmdline < <(merge console=hvc0 panic=-1 quiet -- "$@")
 for a in "${xen_cmdline[@]}" "${dom0_cmdline[@]}" "$scenario" "$src" "$build" "$sr_vm_cache"; do
 	case $a in *" "*) echo "run.sh: argument or path with a space: '$a'" >&2; exit 2 ;; esac

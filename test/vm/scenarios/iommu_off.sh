@@ -4,6 +4,7 @@
 #   1. `sriov-agent apply --hypervisor kvm` fails with the IOMMU-off error,
 #      exits non-zero and changes nothing: sriov_numvfs, autoprobe, no state.
 #      `sriovctl pfs` says the IOMMU is off.
+#      `--hypervisor xen` is refused too: this node is not a Xen dom0.
 #   2. Without passthrough (--hypervisor none) the VFs are made, but they
 #      have no IOMMU group, and `sriovctl domain-config` refuses a KVM config
 #      for them.
@@ -46,6 +47,16 @@ sr_check_eq "no state file" absent "$([ -e "$state/state.pb" ] && echo present |
 sr_check_eq "no domain config" "" "$(ls "$state/domains" 2>/dev/null)"
 sr_check_fails "sriovctl domain-config alpha: not in any applied config" \
 	"$sr_ctl" --state-dir "$state" domain-config "$alpha"
+# Not a Xen dom0 at all: --hypervisor xen is refused the same way.
+sr_check_eq "sriovctl pfs --json: \"xen\": null (not on Xen)" null "$(sr_jq '.xen' "$pfs")"
+sr_apply_fails "apply --hypervisor xen fails on a node that is not a Xen dom0" \
+	--config "$cfg" --state-dir "$state" --hypervisor xen
+sr_check_eq "exit status 1 (xen)" 1 "$sr_rc"
+sr_check_match "the error says this is not a Xen dom0" \
+	'passthrough to Xen asked but this node is not a Xen dom0' "$sr_log"
+sr_check_eq "xen: sriov_numvfs, autoprobe unchanged, no state file" \
+	"$numvfs_before $autoprobe_before absent" \
+	"$(cat "$dev/sriov_numvfs") $(cat "$dev/sriov_drivers_autoprobe") $([ -e "$state/state.pb" ] && echo present || echo absent)"
 
 # ---- 2. VFs without IOMMU groups: no KVM config ----
 sr_apply "apply --hypervisor none (no passthrough) exits 0" \
