@@ -124,6 +124,17 @@ check "the same config without passthrough: exit 0" test $? -eq 0
 "$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state3" --no-netlink --hypervisor xen --config "$FIX/two_pfs.pb" 2>"$T/xen.log"
 check "--hypervisor xen on a node that is not a Xen dom0: exit 1" test $? -eq 1
 check "--hypervisor xen refused: the reason" grep -q "not a Xen dom0" "$T/xen.log"
+# On Xen, but physinfo cannot be asked (this machine has no /dev/xen/privcmd):
+# a domU, or a dom0 without xen-privcmd. pfs says so; apply is refused.
+mkdir -p "$T/sys/sys/hypervisor" && echo xen >"$T/sys/sys/hypervisor/type"
+ctl pfs --json >"$T/pfs_xen.json"
+check "pfs --json on Xen without physinfo: xen.dom0 false, xen.iommu null" json \
+	'assert d["xen"] == {"dom0": False, "iommu": None}, d' "$T/pfs_xen.json"
+check "pfs text: not dom0" sh -c "'$CTL' --sysfs-root '$T/sys' pfs | grep -q '^Xen: not dom0 (physinfo: .*): passthrough to Xen is refused'"
+"$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state3" --no-netlink --hypervisor xen --config "$FIX/two_pfs.pb" 2>"$T/xen2.log"
+check "--hypervisor xen without physinfo: exit 1" test $? -eq 1
+check "--hypervisor xen without physinfo: the reason" grep -q "not the control domain, or xen-privcmd not loaded" "$T/xen2.log"
+rm -rf "$T/sys/sys/hypervisor"
 
 # 6. Six requests fit; the previous five keep their VFs; then back to five.
 check "apply six_requests" apply --config "$FIX/six_requests.pb"
