@@ -8,6 +8,13 @@
  *    (VF counts >= 1, valid ifname/PCI, adapters pointing inside the arrays,
  *    explicit VF indexes below the PF's count, at most vf_count adapters per
  *    PF, settings inside their ranges, unique app UUIDs and MACs).
+ *  - the error message is UTF-8 text on one line, whatever the input held;
+ *  - the reserver and the planner on a synthetic node built from the
+ *    config (VF counts from the input's last bytes): no VF reserved twice,
+ *    every explicit "<pf>vf<N>" honoured, MACs unique, a second reserve
+ *    over the first keeps every VF (stable), the plan over an applied node
+ *    is empty, and in any plan every old reservation is kept, released by
+ *    exactly one RELEASE, or on a PF whose VFs are recreated.
  * A broken promise aborts, which the fuzzer reports as a crash.
  *
  * SR_FUZZ_ENTRY renames the entry point so fuzz_regress can link both
@@ -18,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "config.h"
+#include "reserve.h"
+#include "text.h"
 
 #ifndef SR_FUZZ_ENTRY
 #define SR_FUZZ_ENTRY LLVMFuzzerTestOneInput
@@ -120,6 +130,128 @@ static void check_config(const struct sr_config *c)
 	}
 }
 
+/* ---- the reserver and the planner ---- */
+
+#define PLAN_MAX_PFS 32
+#define PLAN_MAX_VFS 256
+
+static bool same_vf(const struct sr_reservation *a, const struct sr_reservation *b)
+{
+	return a->vf_index == b->vf_index && !strcmp(a->pf_pci, b->pf_pci);
+}
+
+static void check_reservations(const struct sr_config *c, const struct sr_reservation *res,
+			       size_t n)
+{
+	if (n < c->n_adapters)
+		broken("fewer reservations than VF adapters");
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (same_vf(&res[i], &res[j]))
+				broken("one VF reserved twice");
+			if (res[i].desired.has_mac && res[j].desired.has_mac &&
+			    !memcmp(res[i].desired.mac, res[j].desired.mac, 6))
+				broken("one MAC on two reservations");
+		}
+	}
+	for (size_t i = 0; i < c->n_adapters; i++) {
+		const struct sr_adapter_cfg *a = &c->adapters[i];
+
+		if (res[i].vf_index >= c->pfs[a->pf].vf_count)
+			broken("reserved VF index beyond the PF's VF count");
+		if (a->vf_index != SR_UNSET && res[i].vf_index != (uint32_t)a->vf_index)
+			broken("explicit <pf>vf<N> not honoured");
+		if (strcmp(res[i].app_uuid, c->apps[a->app].uuid_str))
+			broken("reservation of another app");
+	}
+}
+
+/* In plan p from old to res: each old reservation is kept, released once,
+ * or on a PF whose VF count changes (its VFs are destroyed). */
+static void check_releases(const struct sr_config *c, const struct sr_pf *pfs,
+			   const struct sr_reservation *old, size_t n_old,
+			   const struct sr_reservation *res, size_t n_res, const struct sr_plan *p)
+{
+	for (size_t i = 0; i < n_old; i++) {
+		const struct sr_reservation *n = sr_reservation_find(res, n_res, old[i].pf_pci,
+								     old[i].vf_index);
+		bool kept = n && !strcmp(n->app_uuid, old[i].app_uuid) && n->adapter == old[i].adapter;
+		bool recreated = false;
+		size_t releases = 0;
+
+		for (size_t k = 0; k < c->n_pfs; k++)
+			if (!strcmp(pfs[k].pci, old[i].pf_pci))
+				recreated = pfs[k].numvfs != c->pfs[k].vf_count;
+		for (size_t a = 0; a < p->n; a++)
+			releases += p->actions[a].type == SR_ACT_RELEASE && p->actions[a].res == i;
+		if (kept && releases)
+			broken("a kept reservation is released");
+		if (!kept && !recreated && releases != 1)
+			broken("a dropped reservation is neither released once nor recreated");
+	}
+}
+
+static void check_plan(const struct sr_config *c, const uint8_t *data, size_t size)
+{
+	struct sr_pf pfs[PLAN_MAX_PFS];
+	struct sr_reservation *res0 = NULL, *res1 = NULL, *old = NULL;
+	size_t n0 = 0, n1 = 0;
+	struct sr_plan p = { 0 };
+	struct sr_err err = { "" };
+
+	if (c->n_pfs > PLAN_MAX_PFS)
+		return;
+	memset(pfs, 0, sizeof(pfs));
+	for (size_t i = 0; i < c->n_pfs; i++) {
+		if (c->pfs[i].vf_count > PLAN_MAX_VFS)
+			return;
+		snprintf(pfs[i].pci, sizeof(pfs[i].pci), "0000:%02zx:00.0", i + 1);
+		snprintf(pfs[i].ifname, sizeof(pfs[i].ifname), "fz%zu", i);
+		pfs[i].totalvfs = pfs[i].numvfs = c->pfs[i].vf_count;
+		pfs[i].autoprobe = SR_UNSET;
+	}
+	if (sr_reserve(c, pfs, NULL, 0, &res0, &n0, &err))
+		return; /* refused (e.g. vflist.data against an adapter): a message, no plan */
+	check_reservations(c, res0, n0);
+	if (sr_reserve(c, pfs, res0, n0, &res1, &n1, &err))
+		broken("a second reserve over the first is refused");
+	if (n1 != n0)
+		broken("a second reserve changes the count");
+	for (size_t i = 0; i < n0; i++)
+		if (!same_vf(&res0[i], &res1[i]))
+			broken("a second reserve moves a VF");
+	if (sr_plan_compute(c, pfs, NULL, NULL, res0, n0, res1, n1, false, NULL, &p, &err))
+		broken("plan refused");
+	if (p.n)
+		broken("the plan over an applied node is not empty");
+	sr_plan_free(&p);
+
+	/* An older assignment: apps rotated over the same VFs, some PFs at
+	 * another VF count (from the input's last bytes). */
+	old = calloc(n0 ? n0 : 1, sizeof(*old));
+	if (!old)
+		goto out;
+	for (size_t i = 0; i < n0; i++) {
+		old[i] = res0[i];
+		memcpy(old[i].app_uuid, res0[(i + 1) % n0].app_uuid, sizeof(old[i].app_uuid));
+	}
+	for (size_t i = 0; i < c->n_pfs && i < size; i++)
+		if (data[size - 1 - i] & 1)
+			pfs[i].numvfs = data[size - 1 - i] % (c->pfs[i].vf_count + 1);
+	if (sr_plan_compute(c, pfs, NULL, NULL, old, n0, res1, n1, true, "vfio-pci", &p, &err))
+		broken("plan refused");
+	check_releases(c, pfs, old, n0, res1, n1, &p);
+	for (size_t a = 0; a < p.n; a++)
+		if (p.actions[a].type == SR_ACT_SET_NUMVFS &&
+		    p.actions[a].value != c->pfs[p.actions[a].pf].vf_count)
+			broken("SET_NUMVFS to another count than the config's");
+	sr_plan_free(&p);
+out:
+	free(old);
+	free(res0);
+	free(res1);
+}
+
 int SR_FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
 	struct sr_config c, pristine;
@@ -134,11 +266,14 @@ int SR_FUZZ_ENTRY(const uint8_t *data, size_t size)
 			broken("error code not a negative errno");
 		if (!err.msg[0] || !nul_terminated(err.msg, sizeof(err.msg)))
 			broken("error without a message");
+		if (!sr_text_printable(err.msg))
+			broken("error message not UTF-8 text on one line");
 		if (memcmp(&c, &pristine, sizeof(c)))
 			broken("*out written on error");
 		return 0;
 	}
 	check_config(&c);
+	check_plan(&c, data, size);
 	sr_config_free(&c);
 	return 0;
 }
