@@ -51,6 +51,12 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env);
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err);
 
+/* Before sr_apply's first kernel write: every limit a later stage
+ * applies (domain emitter, passthrough driver, room in the state and
+ * domain dirs). 0 or -errno with a message. precheck.c */
+int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs, const uint8_t *buf,
+		   size_t len, struct sr_err *err);
+
 /* Take the state dir's lock (the loser logs the holder's pid) and remove
  * temp files interrupted writes left in the state and domain dirs.
  * 0 and *fd, or -1 after logging why. */

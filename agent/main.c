@@ -203,6 +203,8 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	int r;
 
 	env->last_apps_failed = 0;
+	if ((r = agent_precheck(o, &env->sysfs, buf, len, err)))
+		return r;
 	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
 	if (r)
 		return r;

@@ -257,3 +257,23 @@ int sr_domain_check_vfs(enum sr_hypervisor hv, const struct sr_app *app,
 	}
 	return 0;
 }
+
+int sr_domain_check_app(enum sr_hypervisor hv, const struct sr_app *app, size_t n_vf,
+			struct sr_err *err)
+{
+	uint32_t max = hv == SR_HV_XEN ? SR_HV_XEN_VCPUS_MAX : SR_HV_KVM_VCPUS_MAX;
+
+	if (app->vcpus > max)
+		return sr_err_set(err, -EINVAL,
+				  "fixedresources.vcpus %u: allowed 0..%u with %s (0 means %u)",
+				  app->vcpus, max, sr_hypervisor_name(hv), SR_HV_DEFAULT_VCPUS);
+	if (hv == SR_HV_XEN && app->virt_mode != SR_VM_MODE_PV && app->virt_mode != SR_VM_MODE_HVM &&
+	    app->virt_mode != SR_VM_MODE_FML)
+		return sr_err_set(err, -EINVAL,
+				  "fixedresources.virtualizationMode %u: allowed %u (PV), %u (HVM) or %u (FML) with xen",
+				  app->virt_mode, SR_VM_MODE_PV, SR_VM_MODE_HVM, SR_VM_MODE_FML);
+	if (hv == SR_HV_KVM && n_vf > SR_HV_KVM_VFS_MAX)
+		return sr_err_set(err, -E2BIG, "%zu VF adapters: allowed at most %u per app with kvm",
+				  n_vf, SR_HV_KVM_VFS_MAX);
+	return 0;
+}

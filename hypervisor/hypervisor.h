@@ -59,6 +59,13 @@ int sr_domain_check_vfs(enum sr_hypervisor hv, const struct sr_app *app,
 			const struct sr_reservation *res, size_t n_res, const struct sr_pf *pfs,
 			size_t n_pfs, struct sr_err *err);
 
+/* Every limit the emitter for hv applies to an app with n_vf VFs (vcpus,
+ * virtualizationMode, VFs per app), from the config alone: the apply
+ * checks it before its first kernel write, so a config the emitter would
+ * refuse changes nothing. -EINVAL / -E2BIG naming the value and the range. */
+int sr_domain_check_app(enum sr_hypervisor hv, const struct sr_app *app, size_t n_vf,
+			struct sr_err *err);
+
 /*
  * Helpers shared by the emitters, exposed for tests.
  */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -615,7 +616,8 @@ int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
 		return sr_err_set(err, -ENAMETOOLONG, "state dir %s: path too long", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return sr_err_set(err, -errno, "state dir %s: cannot open %s to lock it: %s", dir,
+				  SR_LOCK_FILE, strerror(errno));
 	/* A POSIX record lock: the kernel tells a loser the holder's pid
 	 * (F_GETLK), so the file itself is never written. */
 	if (fcntl(fd, F_SETLK, &fl)) {
@@ -676,4 +678,25 @@ int sr_clean_temp_files(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, struct sr_err *err)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return sr_err_set(err, -errno, "%s %s: %s", what, dir, strerror(errno));
+	if (statvfs(dir, &vfs))
+		return sr_err_set(err, -errno, "%s %s: %s", what, dir, strerror(errno));
+	if ((vfs.f_flag & ST_RDONLY) || access(dir, W_OK))
+		return sr_err_set(err, (vfs.f_flag & ST_RDONLY) ? -EROFS : -errno,
+				  "%s %s: not writable (%s): nothing applied",
+				  what, dir, (vfs.f_flag & ST_RDONLY) ? strerror(EROFS) : strerror(errno));
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < need)
+		return sr_err_set(err, -ENOSPC,
+				  "%s %s: %llu bytes free, the apply needs %llu: nothing applied",
+				  what, dir, (unsigned long long)avail, (unsigned long long)need);
+	return 0;
 }

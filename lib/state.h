@@ -54,6 +54,11 @@ void sr_state_unlock(int fd);
  * held. Returns how many were removed (or -errno). */
 int sr_clean_temp_files(const char *dir);
 
+/* dir (made when missing) takes writes: not on a read-only file system,
+ * writable, and at least need bytes free. Checked before an apply's first
+ * kernel write, so a full or read-only state dir changes nothing. */
+int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, struct sr_err *err);
+
 /* CRC-32 (IEEE 802.3, as zlib's crc32()) of buf. */
 uint32_t sr_crc32(const void *buf, size_t len);
 

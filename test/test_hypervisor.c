@@ -560,6 +560,39 @@ END_TEST
 
 #define N(t) ((int)(sizeof(t) / sizeof((t)[0])))
 
+/* The emitters' limits, checkable from the config alone before an apply
+ * writes anything: {hv, vcpus, virt_mode, n_vf, code, message}. */
+static const struct {
+	enum sr_hypervisor hv;
+	uint32_t vcpus, mode;
+	size_t n_vf;
+	int code;
+	const char *msg;
+} app_limits[] = {
+	{ SR_HV_KVM, 255, 1, 1, 0, NULL },
+	{ SR_HV_KVM, 256, 1, 1, -EINVAL, "fixedresources.vcpus 256: allowed 0..255 with kvm" },
+	{ SR_HV_KVM, 0, 2, 1, 0, NULL }, /* KVM has no PV/HVM distinction */
+	{ SR_HV_KVM, 1, 1, SR_HV_KVM_VFS_MAX, 0, NULL },
+	{ SR_HV_KVM, 1, 1, SR_HV_KVM_VFS_MAX + 1, -E2BIG, "121 VF adapters: allowed at most 120 per app with kvm" },
+	{ SR_HV_XEN, 128, 1, 1, 0, NULL },
+	{ SR_HV_XEN, 129, 1, 1, -EINVAL, "fixedresources.vcpus 129: allowed 0..128 with xen" },
+	{ SR_HV_XEN, 1, SR_VM_MODE_FML, 1, 0, NULL },
+	{ SR_HV_XEN, 1, 2, 1, -EINVAL, "fixedresources.virtualizationMode 2: allowed 0 (PV), 1 (HVM) or 3 (FML) with xen" },
+	{ SR_HV_XEN, 1, 4, 1, -EINVAL, "virtualizationMode 4" },
+};
+
+START_TEST(test_app_limits)
+{
+	struct sr_app app = { .vcpus = app_limits[_i].vcpus, .virt_mode = app_limits[_i].mode };
+	struct sr_err err = { "" };
+	int r = sr_domain_check_app(app_limits[_i].hv, &app, app_limits[_i].n_vf, &err);
+
+	ck_assert_int_eq(r, app_limits[_i].code);
+	if (app_limits[_i].msg)
+		ck_assert_msg(strstr(err.msg, app_limits[_i].msg), "%s", err.msg);
+}
+END_TEST
+
 static Suite *hypervisor_suite(void)
 {
 	Suite *s = suite_create("hypervisor");
@@ -585,6 +618,7 @@ static Suite *hypervisor_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, test_errors, 0, N(errors));
 	tcase_add_test(tc, test_missing_args);
+	tcase_add_loop_test(tc, test_app_limits, 0, N(app_limits));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");

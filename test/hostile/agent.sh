@@ -128,4 +128,45 @@ check "pending config set aside as config.failed.pb" test -e "$STATE/config.fail
 check "status says why" sh -c "'$CTL' --socket '$SOCK' --json status | grep -q 'failed 3 starts'"
 stop_agent TERM
 
+# 8. Limits of later stages, before the first kernel write: a missing
+#    vfio-pci, a read-only or full state dir change nothing.
+snap() { (cd "$SYS" && find . -type f -o -type l | sort | while read -r f; do
+	if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f $(md5sum <"$f")"; fi; done
+	cd "$1" && find . -type f | sort | xargs md5sum); }
+S2=$T/state2
+apply2() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S2" --no-netlink "$@"; }
+check "apply A into a second state dir" apply2 --config "$CFG_A"
+snap "$S2" >"$T/snap.before"
+mv "$SYS/sys/bus/pci/drivers/vfio-pci" "$T/vfio-pci.away"
+apply2 --config "$CFG_B" 2>"$T/novfio.log"; rc=$?
+mv "$T/vfio-pci.away" "$SYS/sys/bus/pci/drivers/vfio-pci"
+check "vfio-pci not loaded: exit 1" test "$rc" = 1
+check "vfio-pci not loaded: says modprobe" grep -q "driver is not loaded .*modprobe vfio-pci" "$T/novfio.log"
+snap "$S2" >"$T/snap.after"
+check "vfio-pci not loaded: sysfs and state unchanged" cmp "$T/snap.before" "$T/snap.after"
+if mount -t tmpfs -o size=64k tmpfs "$S2" 2>/dev/null; then
+	umount "$S2"
+	# A full state dir: a tmpfs of 64 KiB with the state in it, filled up.
+	cp -a "$S2" "$T/s2.orig"
+	mount -t tmpfs -o size=64k tmpfs "$S2" && cp -a "$T/s2.orig"/. "$S2"/
+	dd if=/dev/zero of="$S2/fill" bs=4k 2>/dev/null
+	snap "$S2" >"$T/snap.before"
+	apply2 --config "$CFG_B" 2>"$T/full.log"; rc=$?
+	check "full state dir: exit 1" test "$rc" = 1
+	check "full state dir: says how much is free" grep -q "state dir $S2: [0-9]* bytes free, the apply needs" "$T/full.log"
+	snap "$S2" >"$T/snap.after"
+	check "full state dir: sysfs and state unchanged" cmp "$T/snap.before" "$T/snap.after"
+	rm -f "$S2/fill"
+	mount -o remount,ro "$S2"
+	snap "$S2" >"$T/snap.before"
+	apply2 --config "$CFG_B" 2>"$T/ro.log"; rc=$?
+	check "read-only state dir: exit 1" test "$rc" = 1
+	check "read-only state dir: says so" grep -q "state dir $S2: .*Read-only file system" "$T/ro.log"
+	snap "$S2" >"$T/snap.after2"
+	check "read-only state dir: sysfs and state unchanged" cmp "$T/snap.before" "$T/snap.after2"
+	umount "$S2"
+else
+	nok "cannot mount a tmpfs (the full/read-only state dir checks need root)"
+fi
+
 done_tests

@@ -218,6 +218,11 @@ case("rate_min_over_max", with_pfs(app(1, [ad(ethvf=opts("min_tx_rate: 200 max_t
      "sriov_options.min_tx_rate 200: allowed at most max_tx_rate 100")
 case("link_state_forged", with_pfs(app(1, [ad(ethvf=opts('link_state: "a\\nb"'))])), 'link_state "a\\x0ab": allowed')
 
+# ---- limits of later stages, checked before the first kernel write ----
+for v in (256, 300, 4294967295):
+    case(f"app_vcpus_{v}_kvm", with_pfs(app(1, [ad()], extra=f"fixedresources {{ vcpus: {v} }}")),
+         f"apps[0] ({U[1]}): fixedresources.vcpus {v}: allowed 0..255 with kvm")
+
 # ---- whole config, wire format, sizes ----
 case("empty_file", b"", "config: 0 bytes (an empty file): refused")
 case("no_pf_releases_all", with_pfs(app(1), pfs=()), "no PhyIoNetEthPF in deviceIoList and no device id (id.uuid): refused, it would release all 5 reserved VF(s)")

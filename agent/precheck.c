@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Limits that later stages of an apply enforce, checked before its first
+ * kernel write: the domain emitter's (vcpus, virtualizationMode, VFs per
+ * app), the passthrough driver being there, and room in the state and
+ * domain dirs. Without this a config the emitter refuses was applied to the
+ * kernel first and then reported "rejected" (issue 13, defect 1).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "config.h"
+#include "hypervisor.h"
+#include "state.h"
+#include "sysfs.h"
+
+/* Bytes a write of the state may need: the new file next to the old one
+ * until the rename, the config copy, and some slack. */
+static uint64_t state_need(const struct agent_opts *o, size_t cfg_len, size_t n_adapters)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	uint64_t old = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", o->state_dir, SR_STATE_FILE);
+	if (!stat(path, &sb))
+		old = (uint64_t)sb.st_size;
+	return 2 * (old + 512u * (uint64_t)n_adapters) + 2 * (uint64_t)cfg_len + (64u << 10);
+}
+
+static int check_apps(const struct agent_opts *o, const struct sr_config *c, size_t *with_vf,
+		      struct sr_err *err)
+{
+	size_t *n_vf = calloc(c->n_apps ? c->n_apps : 1, sizeof(*n_vf));
+	int r = 0;
+
+	if (!n_vf)
+		return sr_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_adapters; i++)
+		n_vf[c->adapters[i].app]++;
+	*with_vf = 0;
+	for (size_t i = 0; i < c->n_apps && !r; i++) {
+		if (!n_vf[i])
+			continue;
+		(*with_vf)++;
+		if ((r = sr_domain_check_app(o->hv, &c->apps[i], n_vf[i], err)))
+			sr_err_prefix(err, r, "apps[%zu] (%s)", i, c->apps[i].uuid_str);
+	}
+	free(n_vf);
+	return r;
+}
+
+int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs, const uint8_t *buf,
+		   size_t len, struct sr_err *err)
+{
+	struct sr_config c;
+	size_t with_vf = 0;
+	int r;
+
+	/* A config that does not decode: sr_apply says why, with the same message. */
+	if (sr_config_decode(buf, len, &c, NULL))
+		return 0;
+	r = o->passthrough ? check_apps(o, &c, &with_vf, err) : 0;
+	if (!r && o->passthrough && o->hv == SR_HV_KVM && c.n_adapters &&
+	    sr_sysfs_iommu_enabled(sysfs)) {
+		char path[PATH_MAX + 64];
+		struct stat sb;
+
+		/* (IOMMU off is sr_apply's message.) */
+		snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/vfio-pci", sysfs->root);
+		if (stat(path, &sb))
+			r = sr_err_set(err, -ENODEV,
+				       "passthrough to vfio-pci asked but the driver is not loaded (%s missing): modprobe vfio-pci",
+				       path);
+	}
+	/* A dry run writes nothing, not even the dirs. */
+	if (!r && !o->dry_run)
+		r = sr_check_dir_writable(o->state_dir, state_need(o, len, c.n_adapters), "state dir",
+					  err);
+	if (!r && !o->dry_run && o->passthrough)
+		r = sr_check_dir_writable(o->domain_dir, (uint64_t)with_vf * 8192u + (64u << 10),
+					  "domain dir", err);
+	sr_config_free(&c);
+	return r;
+}
