@@ -2,6 +2,7 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,6 +338,26 @@ static int pf_ifindex(struct sr_apply_ctx *ctx, const struct sr_pf *pf)
 	return idx;
 }
 
+/* The VF is no longer on the driver the reservation bound it to: given
+ * back already (an apply killed after its release phase) or taken by the
+ * host. Unbinding again would wait the whole timeout for it to leave a
+ * driver it is meant to stay on (driver_override names the host driver). */
+static bool vf_left_driver(struct run *run, const struct sr_reservation *o)
+{
+	char path[PATH_MAX], cur[SR_DRIVER_LEN];
+
+	if (snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/driver", run->ctx->sysfs->root,
+		     o->vf_pci) >= (int)sizeof(path))
+		return false;
+	if (sr_sysfs_link_base(path, cur, sizeof(cur)))
+		cur[0] = '\0';
+	if (!strcmp(cur, o->bound_driver))
+		return false;
+	LOG(run->ctx, LOG_INFO, "PF %s VF %u app %s: already off %s (on %s): no unbind", o->pf_pci,
+	    o->vf_index, o->app_uuid, o->bound_driver, cur[0] ? cur : "no driver");
+	return true;
+}
+
 static void release(struct run *run, struct sr_reservation *o)
 {
 	struct sr_err e;
@@ -352,7 +373,7 @@ static void release(struct run *run, struct sr_reservation *o)
 
 	if (have_pf)
 		ifindex = pf_ifindex(run->ctx, &pf);
-	if (o->bound_driver[0] && o->vf_pci[0]) {
+	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o)) {
 		char prev[SR_DRIVER_LEN];
 		/* A VF created while autoprobe was off had no driver before the
 		 * bind. The unbind's reprobe gives it to the PF's VF driver, as

@@ -169,4 +169,20 @@ else
 	nok "cannot mount a tmpfs (the full/read-only state dir checks need root)"
 fi
 
+# 9. Recovery never waits on a VF it just gave back: an apply killed right
+#    after its first release (VF back on igbvf, driver_override igbvf) is
+#    redone without the 10 s "still bound to igbvf after unbind" wait.
+S3=$T/state3
+apply3() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S3" --no-netlink "$@"; }
+check "apply A into a third state dir" apply3 --config "$CFG_A"
+SR_FAULT=after-release:1 apply3 --config "$CFG_B" 2>/dev/null; rc=$?
+check "apply B killed after its first release (rc $rc)" test "$rc" = 137
+t0=$(date +%s%N)
+apply3 --config "$CFG_B" --log-level debug 2>"$T/recover.log"; rc=$?
+t1=$(date +%s%N)
+check "recovery apply: exit 0" test "$rc" = 0
+check "recovery apply within 3 s ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 3000
+check "recovery apply: no 'still bound' wait" sh -c "! grep -q 'still bound' '$T/recover.log'"
+check "recovery apply: says the VF was given back already" grep -q "already off vfio-pci (on igbvf): no unbind" "$T/recover.log"
+
 done_tests
