@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared between the agent's commands (apply, run). */
+/* Shared between the agent's commands (apply, run): agent.c, run.c. */
 #pragma once
 
 #include <limits.h>
@@ -10,6 +10,7 @@
 #include "err.h"
 #include "hypervisor.h"
 #include "netlink.h"
+#include "node.h"
 #include "sysfs.h"
 
 #define SR_DEFAULT_STATE_DIR "/var/lib/sriov-agent"
@@ -33,11 +34,14 @@ struct agent_opts {
 struct agent_env {
 	struct sr_sysfs sysfs;
 	struct sr_nl nl;
+	struct sr_node_ops node;      /* every kernel access of an apply */
+	struct sr_node_real real;
 	size_t last_sysfs_writes;
 	size_t last_netlink_writes;
 	size_t last_apps_failed;  /* apps of the last apply left without a VF */
 };
 
+/* Opens netlink (unless --no-netlink), the node and the SR_FAULT hook. */
 int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err);
 void agent_env_close(const struct agent_opts *o, struct agent_env *env);
 

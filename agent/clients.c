@@ -128,7 +128,7 @@ void clients_service(struct ctrl_clients *cs, const struct pollfd *p, size_t n, 
 			continue;
 		if (r < 0) {
 			/* A bare connect (another agent probing the socket) is not news. */
-			sr_log(NULL, r == -ECONNRESET ? LOG_DEBUG : LOG_WARNING, "client pid %ld: %s",
+			agent_log(NULL, r == -ECONNRESET ? LOG_DEBUG : LOG_WARNING, "client pid %ld: %s",
 			       c->pid, err.msg);
 			refuse(cs, i, err.msg);
 			continue;

@@ -25,7 +25,7 @@ int ctl_list(struct ctl *c, int argc, char **argv)
 			const struct sr_vf *vf = &pf->vfs[j];
 
 			ctl_print_vf(pf, vf, sr_reservation_find(c->st.res, c->st.n_res, pf->pci, vf->index),
-				     c->st.kernel && c->st.kernel[i] ? &c->st.kernel[i][j] : NULL);
+				     &vf->kernel);
 		}
 		/* Reservations whose VF vanished (driver reload, hot-unplug) are
 		 * listed too, with their error, not dropped. */

@@ -17,7 +17,7 @@ static const struct {
 	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
 };
 
-int sr_log_setup(const char *target, const char *level)
+int agent_log_setup(const char *target, const char *level)
 {
 	if (target) {
 		if (!strcmp(target, "syslog"))
@@ -42,7 +42,7 @@ int sr_log_setup(const char *target, const char *level)
 	return 0;
 }
 
-void sr_log(void *ctx, int level, const char *fmt, ...)
+void agent_log(void *ctx, int level, const char *fmt, ...)
 {
 	static const char *const tag[] = { "emerg", "alert", "crit", "error", "warning",
 					   "notice", "info", "debug" };

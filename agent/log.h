@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <syslog.h>
 
-int sr_log_setup(const char *target, const char *level);  /* 0 or -EINVAL */
-void sr_log(void *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define log_err(...) sr_log(NULL, LOG_ERR, __VA_ARGS__)
-#define log_warn(...) sr_log(NULL, LOG_WARNING, __VA_ARGS__)
-#define log_info(...) sr_log(NULL, LOG_INFO, __VA_ARGS__)
-#define log_debug(...) sr_log(NULL, LOG_DEBUG, __VA_ARGS__)
+int agent_log_setup(const char *target, const char *level);  /* 0 or -EINVAL */
+void agent_log(void *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define log_err(...) agent_log(NULL, LOG_ERR, __VA_ARGS__)
+#define log_warn(...) agent_log(NULL, LOG_WARNING, __VA_ARGS__)
+#define log_info(...) agent_log(NULL, LOG_INFO, __VA_ARGS__)
+#define log_debug(...) agent_log(NULL, LOG_DEBUG, __VA_ARGS__)

@@ -87,7 +87,7 @@ static int64_t mono_s(void)
 static void count_reservations(struct daemon *d, char *note, size_t cap)
 {
 	struct sr_state st = { 0 };
-	struct sr_err e;
+	struct sr_err e = { "" };
 
 	note[0] = '\0';
 	if (sr_state_load(d->o->state_dir, &st, &e)) {
@@ -112,14 +112,14 @@ static void count_reservations(struct daemon *d, char *note, size_t cap)
 static void mark_missing_pfs(struct daemon *d)
 {
 	struct sr_state st = { 0 };
-	struct sr_err e;
+	struct sr_err e = { "" };
 	bool changed = false;
 
 	if (sr_state_load(d->o->state_dir, &st, &e))
 		return;
 	for (size_t i = 0; i < st.n_res; i++) {
 		struct sr_pf pf = { 0 };
-		int r = sr_sysfs_find_pf(&d->env.sysfs, NULL, st.res[i].pf_pci, &pf, &e);
+		int r = d->env.node.find_pf(d->env.node.ctx, NULL, st.res[i].pf_pci, &pf, &e);
 
 		sr_pf_clear(&pf);
 		if (r != -ENODEV || st.res[i].error[0])
@@ -300,7 +300,7 @@ static unsigned pending_tries(struct daemon *d)
 	char path[PATH_MAX];
 	uint8_t *buf;
 	size_t len;
-	struct sr_err err;
+	struct sr_err err = { "" };
 	unsigned n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
@@ -355,7 +355,7 @@ static void startup(struct daemon *d)
 	char path[PATH_MAX], result[RESULT_MAX];
 	uint8_t *buf;
 	size_t len;
-	struct sr_err err;
+	struct sr_err err = { "" };
 	bool aside;
 
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, SR_CONFIG_FILE);

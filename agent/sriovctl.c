@@ -107,7 +107,8 @@ void ctl_refresh_kernel(struct ctl *c)
 		bool truncated = false;
 		int ifindex = 0;
 
-		if (!c->st.pfs[i].ifname[0] || sr_nl_ifindex(&nl, c->st.pfs[i].ifname, &ifindex) ||
+		if (!c->st.pfs[i].ifname[0] ||
+		    sr_nl_ifindex(&nl, c->st.pfs[i].ifname, &ifindex, NULL) ||
 		    sr_nl_read_vfs(&nl, ifindex, &vfs, &n, &truncated, NULL))
 			continue;
 		if (truncated)
@@ -116,8 +117,10 @@ void ctl_refresh_kernel(struct ctl *c)
 		for (size_t j = 0; j < c->st.pfs[i].n_vfs; j++) {
 			uint32_t idx = c->st.pfs[i].vfs[j].index;
 
-			if (idx < n && c->st.kernel && c->st.kernel[i])
-				c->st.kernel[i][j] = vfs[idx];
+			if (idx < n) {
+				c->st.pfs[i].vfs[j].kernel = vfs[idx];
+				c->st.pfs[i].vfs[j].has_kernel = true;
+			}
 		}
 		free(vfs);
 		c->live = true;

@@ -53,10 +53,29 @@ void sr_pf_clear(struct sr_pf *pf)
 
 const struct sr_vf *sr_pf_find_vf(const struct sr_pf *pf, uint32_t index)
 {
-	for (size_t i = 0; i < pf->n_vfs; i++)
-		if (pf->vfs[i].index == index)
-			return &pf->vfs[i];
+	size_t lo = 0, hi = pf->n_vfs;
+
+	/* Sorted by index, and usually dense: try the direct slot first. */
+	if (index < pf->n_vfs && pf->vfs[index].index == index)
+		return &pf->vfs[index];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pf->vfs[mid].index == index)
+			return &pf->vfs[mid];
+		if (pf->vfs[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+const struct sr_vf_settings *sr_pf_vf_kernel(const struct sr_pf *pf, uint32_t index)
+{
+	const struct sr_vf *vf = sr_pf_find_vf(pf, index);
+
+	return vf && vf->has_kernel ? &vf->kernel : NULL;
 }
 
 void sr_reservation_init(struct sr_reservation *r)

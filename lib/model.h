@@ -65,6 +65,8 @@ struct sr_vf {
 	char ifname[IF_NAMESIZE];      /* "" when the VF has no netdev */
 	char driver[SR_DRIVER_LEN];    /* "" when unbound */
 	int32_t iommu_group;           /* SR_UNSET when none */
+	bool has_kernel;               /* the kernel's view below is known */
+	struct sr_vf_settings kernel;  /* as the kernel reports it (netlink) */
 };
 
 struct sr_pf {
@@ -112,7 +114,10 @@ void sr_vf_settings_init(struct sr_vf_settings *s);
 bool sr_vf_settings_equal(const struct sr_vf_settings *a, const struct sr_vf_settings *b);
 const char *sr_vf_attr_name(enum sr_vf_attr a);
 void sr_pf_clear(struct sr_pf *pf);   /* frees vfs */
+/* The VF with that index (pf->vfs is sorted by index), or NULL. */
 const struct sr_vf *sr_pf_find_vf(const struct sr_pf *pf, uint32_t index);
+/* The kernel's view of VF index of pf, or NULL when not known. */
+const struct sr_vf_settings *sr_pf_vf_kernel(const struct sr_pf *pf, uint32_t index);
 void sr_reservation_init(struct sr_reservation *r);
 /* A reservation with no app: a VF's own settings (vflist.data), kept on a
  * VF no app holds. */

@@ -228,16 +228,21 @@ void sr_nl_close(struct sr_nl *nl)
 	*nl = (struct sr_nl){ 0 };
 }
 
-int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out)
+int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out, struct sr_err *err)
 {
 	unsigned int idx;
+	int rc;
 
+	(void)nl;
 	if (!ifname || !ifname[0] || strlen(ifname) >= IF_NAMESIZE)
-		return -EINVAL;
+		return sr_err_set(err, -EINVAL, "netlink: ifname \"%s\": allowed 1..%d bytes",
+				  ifname ? ifname : "(null)", IF_NAMESIZE - 1);
 	errno = 0;
 	idx = if_nametoindex(ifname);
-	if (!idx)
-		return errno ? -errno : -ENODEV;
+	if (!idx) {
+		rc = errno ? -errno : -ENODEV;
+		return sr_err_set(err, rc, "netlink: no interface %s: %s", ifname, strerror(-rc));
+	}
 	*out = (int)idx;
 	return 0;
 }
@@ -478,14 +483,14 @@ int sr_nl_build_link_up(int ifindex, struct nl_msg **out)
 /* ---- writes ------------------------------------------------------------- */
 
 int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
-		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT])
+		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT], struct sr_err *err)
 {
 	int first = 0;
 
 	for (int a = 0; a < SR_ATTR__COUNT; a++)
 		result[a] = SR_ATTR_NOT_TRIED;
 	if (!nl || !nl->send || !s)
-		return -EINVAL;
+		return sr_err_set(err, -EINVAL, "netlink: no sender or no settings for VF %u", vf);
 
 	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		struct nl_msg *msg;
@@ -500,7 +505,8 @@ int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
 		}
 		result[a] = rc;
 		if (rc < 0 && !first)
-			first = rc;
+			first = sr_err_set(err, rc, "netlink: ifindex %d VF %u %s: %s", pf_ifindex, vf,
+					   sr_vf_attr_name(a), strerror(-rc));
 	}
 	return first;
 }
@@ -670,6 +676,7 @@ struct read_vfs_ctx {
 	struct sr_vf_settings *vfs;
 	size_t n;
 	bool truncated;
+	int parse_err;  /* the parser's error: it wrote err */
 	struct sr_err *err;
 };
 
@@ -685,7 +692,8 @@ static int read_vfs_reply(struct nlmsghdr *nlh, void *arg)
 	if (ifi->ifi_index != c->ifindex)
 		return 0;
 	c->got = true;
-	return sr_nl_parse_vfs(nlh, &c->vfs, &c->n, &c->truncated, c->err);
+	c->parse_err = sr_nl_parse_vfs(nlh, &c->vfs, &c->n, &c->truncated, c->err);
+	return c->parse_err;
 }
 
 static int getlink_alloc(int ifindex, uint32_t ext_mask, struct nl_msg **out)
@@ -723,7 +731,7 @@ int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out
 				  strerror(-rc));
 	rc = sr_nl_transact(nl->sock, msg, read_vfs_reply, &c);
 	nlmsg_free(msg);
-	if (rc < 0 && c.got)
+	if (rc < 0 && c.parse_err == rc)
 		goto out_free_vfs; /* the parser wrote err */
 	if (rc < 0) {
 		sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", pf_ifindex,
@@ -767,7 +775,7 @@ static int read_flags_reply(struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down)
+int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down, struct sr_err *err)
 {
 	struct read_flags_ctx c = { .ifindex = ifindex };
 	struct nl_msg *msg;
@@ -775,29 +783,36 @@ int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down)
 	int rc;
 
 	if (!nl || !nl->sock || !nl->send)
-		return -ENOTCONN;
+		return sr_err_set(err, -ENOTCONN, "netlink: no socket to bring ifindex %d up",
+				  ifindex);
 	if (ifindex <= 0 || !was_down)
-		return -EINVAL;
+		return sr_err_set(err, -EINVAL, "netlink: ifindex %d: allowed 1..%d", ifindex,
+				  INT32_MAX);
 
 	rc = getlink_alloc(ifindex, 0, &msg);
 	if (rc < 0)
-		return rc;
+		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", ifindex,
+				  strerror(-rc));
 	rc = sr_nl_transact(nl->sock, msg, read_flags_reply, &c);
 	nlmsg_free(msg);
 	if (rc < 0)
-		return rc;
+		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", ifindex,
+				  strerror(-rc));
 	if (!c.got)
-		return -EPROTO;
+		return sr_err_set(err, -EPROTO, "netlink: RTM_GETLINK ifindex %d: no RTM_NEWLINK reply",
+				  ifindex);
 
 	down = !(c.flags & IFF_UP);
 	if (down) {
 		rc = sr_nl_build_link_up(ifindex, &msg);
 		if (rc < 0)
-			return rc;
+			return sr_err_set(err, rc, "netlink: ifindex %d: cannot build IFF_UP: %s",
+					  ifindex, strerror(-rc));
 		rc = nl->send(nl->send_ctx, msg);
 		nlmsg_free(msg);
 		if (rc < 0)
-			return rc;
+			return sr_err_set(err, rc, "netlink: ifindex %d: set IFF_UP: %s", ifindex,
+					  strerror(-rc));
 	}
 	*was_down = down;
 	return 0;

@@ -29,7 +29,7 @@ struct sr_nl {
 int sr_nl_open(struct sr_nl *nl);             /* real NETLINK_ROUTE socket */
 void sr_nl_close(struct sr_nl *nl);
 
-int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out);
+int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out, struct sr_err *err);
 
 /* Build the RTM_SETLINK request for one attribute of VF vf on PF ifindex
  * from s. -ENODATA when s leaves that attribute unset. */
@@ -40,7 +40,7 @@ int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
  * outcome goes to result[attr] (SR_ATTR_NOT_TRIED when unset). Returns 0
  * when all attempted succeeded, else the first error. */
 int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
-		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT]);
+		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT], struct sr_err *err);
 
 /* Read every VF's settings of the PF (RTM_GETLINK, RTEXT_FILTER_VF). *out is
  * indexed by VF number, *n_out = IFLA_NUM_VF. *truncated is set when the
@@ -55,7 +55,7 @@ int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n
 		    bool *truncated, struct sr_err *err);
 
 /* Bring the link up if it is down (IFF_UP). *was_down set accordingly. */
-int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down);
+int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down, struct sr_err *err);
 
 /* Build the RTM_SETLINK request that sets IFF_UP (and only IFF_UP). */
 int sr_nl_build_link_up(int ifindex, struct nl_msg **out);

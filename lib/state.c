@@ -54,12 +54,8 @@ void sr_state_free(struct sr_state *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->n_pfs; i++) {
+	for (size_t i = 0; i < st->n_pfs; i++)
 		sr_pf_clear(&st->pfs[i]);
-		if (st->kernel)
-			free(st->kernel[i]);
-	}
-	free(st->kernel);
 	free(st->pfs);
 	free(st->res);
 	free(st->apps);
@@ -223,8 +219,8 @@ int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struc
 			q->driver = nz(vf->driver);
 			q->has_iommu_group = vf->iommu_group != SR_UNSET;
 			q->iommu_group = vf->iommu_group;
-			if (st->kernel && st->kernel[i] && !sr_vf_settings_equal(&st->kernel[i][j], &unset))
-				q->kernel = enc_settings(&st->kernel[i][j], &e.vf_kernel[v]);
+			if (vf->has_kernel && !sr_vf_settings_equal(&vf->kernel, &unset))
+				q->kernel = enc_settings(&vf->kernel, &e.vf_kernel[v]);
 			e.vfp[v] = q;
 		}
 		e.pfp[i] = p;
@@ -314,8 +310,7 @@ static int copy_str(char *dst, size_t cap, const char *src, const char *what,
 	return 0;
 }
 
-static int dec_pf(const PbPf *p, struct sr_pf *pf, struct sr_vf_settings **kernel,
-		  struct sr_err *err)
+static int dec_pf(const PbPf *p, struct sr_pf *pf, struct sr_err *err)
 {
 	int r;
 
@@ -333,8 +328,7 @@ static int dec_pf(const PbPf *p, struct sr_pf *pf, struct sr_vf_settings **kerne
 	pf->totalvfs = p->totalvfs;
 	pf->numvfs = p->numvfs;
 	pf->vfs = calloc(p->n_vfs ? p->n_vfs : 1, sizeof(*pf->vfs));
-	*kernel = calloc(p->n_vfs ? p->n_vfs : 1, sizeof(**kernel));
-	if (!pf->vfs || !*kernel)
+	if (!pf->vfs)
 		return sr_err_set(err, -ENOMEM, "state: out of memory");
 	for (size_t j = 0; j < p->n_vfs; j++) {
 		const PbVf *q = p->vfs[j];
@@ -346,7 +340,8 @@ static int dec_pf(const PbPf *p, struct sr_pf *pf, struct sr_vf_settings **kerne
 		    (r = copy_str(vf->driver, sizeof(vf->driver), q->driver, "vf driver", err)))
 			return r;
 		vf->iommu_group = q->has_iommu_group && q->iommu_group >= 0 ? q->iommu_group : SR_UNSET;
-		dec_settings(q->kernel, &(*kernel)[j]);
+		vf->has_kernel = q->kernel != NULL;
+		dec_settings(q->kernel, &vf->kernel);
 		pf->n_vfs++;
 	}
 	return 0;
@@ -430,16 +425,15 @@ int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct
 		goto out;
 	}
 	st.pfs = calloc(pb->n_pfs ? pb->n_pfs : 1, sizeof(*st.pfs));
-	st.kernel = calloc(pb->n_pfs ? pb->n_pfs : 1, sizeof(*st.kernel));
 	st.res = calloc(pb->n_reservations ? pb->n_reservations : 1, sizeof(*st.res));
 	st.apps = calloc(pb->n_apps ? pb->n_apps : 1, sizeof(*st.apps));
-	if (!st.pfs || !st.kernel || !st.res || !st.apps) {
+	if (!st.pfs || !st.res || !st.apps) {
 		r = sr_err_set(err, -ENOMEM, "state: out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < pb->n_pfs; i++) {
 		st.n_pfs++;
-		if ((r = dec_pf(pb->pfs[i], &st.pfs[i], &st.kernel[i], err)))
+		if ((r = dec_pf(pb->pfs[i], &st.pfs[i], err)))
 			goto out;
 	}
 	for (size_t i = 0; i < pb->n_reservations; i++, st.n_res++)

@@ -24,8 +24,6 @@ struct sr_state {
 	size_t n_res;
 	struct sr_app *apps;           /* owned */
 	size_t n_apps;
-	/* Kernel-reported VF settings, parallel to pfs[i].vfs; NULL if unknown. */
-	struct sr_vf_settings **kernel;
 	int64_t applied_at;
 	char last_result[SR_ERR_MAX];
 };

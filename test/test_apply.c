@@ -25,6 +25,16 @@ static char state_dir[600];
 static struct sr_fake_driver *drv;
 static struct sr_sysfs sysfs;
 
+static struct sr_node_ops node;
+static struct sr_node_real node_real;
+
+/* The real node ops over the fake tree, without netlink. */
+static const struct sr_node_ops *node_of(const struct sr_sysfs *s)
+{
+	sr_node_real_init(&node, &node_real, s, NULL, NULL, NULL);
+	return &node;
+}
+
 static void setup(void)
 {
 	struct sr_fake_pf pf = {
@@ -63,7 +73,7 @@ static int apply_fixture(const char *name, struct sr_apply_ctx *ctx, struct sr_e
 
 	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
 	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
-	*ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir };
+	*ctx = (struct sr_apply_ctx){ .node = node_of(&sysfs), .state_dir = state_dir };
 	r = sr_apply(ctx, buf, len, NULL, err);
 	free(buf);
 	return r;
@@ -272,7 +282,7 @@ START_TEST(test_count_change)
 		ck_assert_ptr_nonnull(p);
 		p[3] = 7;
 	}
-	ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir };
+	ctx = (struct sr_apply_ctx){ .node = node_of(&sysfs), .state_dir = state_dir };
 	ck_assert_msg(sr_apply(&ctx, buf, len, NULL, &err) == 0, "%s", err.msg);
 	free(buf);
 	ck_assert_uint_eq(ctx.sysfs_writes, 2); /* 0, then 7 */
@@ -291,7 +301,7 @@ START_TEST(test_dry_run)
 	char path[512];
 	uint8_t *buf;
 	size_t len;
-	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir, .dry_run = true };
+	struct sr_apply_ctx ctx = { .node = node_of(&sysfs), .state_dir = state_dir, .dry_run = true };
 	struct sr_err err = { "" };
 	struct stat sb;
 
@@ -311,7 +321,7 @@ START_TEST(test_bind)
 	char path[512];
 	uint8_t *buf;
 	size_t len;
-	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir,
+	struct sr_apply_ctx ctx = { .node = node_of(&sysfs), .state_dir = state_dir,
 				    .bind_driver = "vfio-pci" };
 	struct sr_err err = { "" };
 	struct sr_state st;
@@ -328,7 +338,7 @@ START_TEST(test_bind)
 	ck_assert_str_eq(st.pfs[0].vfs[2].driver, ""); /* not reserved */
 	sr_state_free(&st);
 	/* Re-apply: already bound, nothing to do. */
-	ctx = (struct sr_apply_ctx){ .sysfs = &sysfs, .state_dir = state_dir,
+	ctx = (struct sr_apply_ctx){ .node = node_of(&sysfs), .state_dir = state_dir,
 				     .bind_driver = "vfio-pci" };
 	ck_assert_int_eq(sr_apply(&ctx, buf, len, NULL, &err), 0);
 	ck_assert_uint_eq(ctx.n_actions, 0);
@@ -342,7 +352,7 @@ START_TEST(test_bind_without_iommu)
 	char path[700];
 	uint8_t *buf;
 	size_t len;
-	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir,
+	struct sr_apply_ctx ctx = { .node = node_of(&sysfs), .state_dir = state_dir,
 				    .bind_driver = "vfio-pci" };
 	struct sr_err err = { "" };
 	char cmd[800];
@@ -397,13 +407,14 @@ START_TEST(test_bind_xen)
 	size_t len;
 	struct fake_xen fx = xen_cases[_i].xen;
 	struct sr_xen_ops ops = { .physinfo_caps = fake_physinfo, .ctx = &fx };
-	struct sr_apply_ctx ctx = { .sysfs = &sysfs, .state_dir = state_dir,
-				    .bind_driver = SR_XEN_PCIBACK_DRIVER, .xen = &ops };
+	struct sr_apply_ctx ctx = { .node = node_of(&sysfs), .state_dir = state_dir,
+				    .bind_driver = SR_XEN_PCIBACK_DRIVER };
 	struct sr_err err = { "" };
 	struct stat sb;
 	struct sr_state st;
 	FILE *f;
 
+	node_real.xen = &ops;
 	ck_assert_str_eq(SR_XEN_PCIBACK_DRIVER, "pciback");
 	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "pciback", false), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/sys/kernel/iommu_groups/*", root);

@@ -343,7 +343,7 @@ START_TEST(test_apply_one_refused)
 	int result[SR_ATTR__COUNT];
 
 	f.errno_for[bad] = err;
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &all_set, result), -err);
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &all_set, result, NULL), -err);
 	for (int a = 0; a < SR_ATTR__COUNT; a++)
 		ck_assert_msg(result[a] == (a == (int)bad ? -err : 0),
 			      "errno %d on %s: result[%s] = %d", err, sr_vf_attr_name(bad),
@@ -361,7 +361,7 @@ START_TEST(test_apply_unset_not_tried)
 	struct sr_nl nl = { .send = fake_send, .send_ctx = &f };
 	int result[SR_ATTR__COUNT];
 
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result), 0);
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), 0);
 	ck_assert_int_eq(result[SR_ATTR_MAC], SR_ATTR_NOT_TRIED);
 	ck_assert_int_eq(result[SR_ATTR_VLAN], 0);
 	ck_assert_int_eq(result[SR_ATTR_SPOOFCHK], SR_ATTR_NOT_TRIED);
@@ -385,7 +385,7 @@ START_TEST(test_apply_first_error_returned)
 	int result[SR_ATTR__COUNT];
 
 	s.vlan_proto = SR_ETH_P_8021AD;
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result), -EPROTONOSUPPORT);
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), -EPROTONOSUPPORT);
 	ck_assert_int_eq(result[SR_ATTR_MAC], 0);
 	ck_assert_int_eq(result[SR_ATTR_VLAN], -EPROTONOSUPPORT);
 	ck_assert_int_eq(result[SR_ATTR_SPOOFCHK], 0);
@@ -404,7 +404,7 @@ START_TEST(test_apply_unencodable_recorded)
 	struct sr_vf_settings s = SETTINGS(.vlan = 5000, .trust = 1);
 	int result[SR_ATTR__COUNT];
 
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result), -EINVAL);
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), -EINVAL);
 	ck_assert_int_eq(result[SR_ATTR_VLAN], -EINVAL);
 	ck_assert_int_eq(result[SR_ATTR_TRUST], 0);
 	ck_assert_uint_eq(f.n_seen, 1);
@@ -811,11 +811,11 @@ START_TEST(test_kernel_loopback)
 	ck_assert_int_eq(sr_nl_open(&nl), 0);
 	ck_assert_ptr_nonnull(nl.sock);
 
-	ck_assert_int_eq(sr_nl_ifindex(&nl, "lo", &lo), 0);
+	ck_assert_int_eq(sr_nl_ifindex(&nl, "lo", &lo, NULL), 0);
 	ck_assert_int_gt(lo, 0);
-	ck_assert_int_eq(sr_nl_ifindex(&nl, "nosuchdev0", &idx), -ENODEV);
+	ck_assert_int_eq(sr_nl_ifindex(&nl, "nosuchdev0", &idx, NULL), -ENODEV);
 	ck_assert_int_eq(idx, 0);
-	ck_assert_int_eq(sr_nl_ifindex(&nl, "a-name-longer-than-15", &idx), -EINVAL);
+	ck_assert_int_eq(sr_nl_ifindex(&nl, "a-name-longer-than-15", &idx, NULL), -EINVAL);
 
 	/* lo has no PCI parent: no IFLA_NUM_VF. */
 	ck_assert_int_eq(sr_nl_read_vfs(&nl, lo, &vfs, &n, &truncated, &err), 0);
@@ -828,17 +828,17 @@ START_TEST(test_kernel_loopback)
 	ck_assert_msg(strstr(err.msg, "999999"), "err: %s", err.msg);
 
 	/* lo starts down in a new namespace. */
-	ck_assert_int_eq(sr_nl_link_up(&nl, lo, &was_down), 0);
+	ck_assert_int_eq(sr_nl_link_up(&nl, lo, &was_down, NULL), 0);
 	ck_assert(was_down);
-	ck_assert_int_eq(sr_nl_link_up(&nl, lo, &was_down), 0);
+	ck_assert_int_eq(sr_nl_link_up(&nl, lo, &was_down, NULL), 0);
 	ck_assert(!was_down);
-	ck_assert_int_eq(sr_nl_link_up(&nl, 999999, &was_down), -ENODEV);
+	ck_assert_int_eq(sr_nl_link_up(&nl, 999999, &was_down, NULL), -ENODEV);
 
 	/* lo has no VF ops: every attribute is refused on its own. */
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, lo, 0, &all_set, result), -EOPNOTSUPP);
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, lo, 0, &all_set, result, NULL), -EOPNOTSUPP);
 	for (int a = 0; a < SR_ATTR__COUNT; a++)
 		ck_assert_msg(result[a] == -EOPNOTSUPP, "%s: %d", sr_vf_attr_name(a), result[a]);
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, 999999, 0, &all_set, result), -ENODEV);
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, 999999, 0, &all_set, result, NULL), -ENODEV);
 
 	sr_nl_close(&nl);
 	ck_assert_ptr_null(nl.sock);
@@ -855,7 +855,7 @@ START_TEST(test_no_socket)
 	size_t n;
 
 	ck_assert_int_eq(sr_nl_read_vfs(&nl, 1, &vfs, &n, &truncated, &err), -ENOTCONN);
-	ck_assert_int_eq(sr_nl_link_up(&nl, 1, &was_down), -ENOTCONN);
+	ck_assert_int_eq(sr_nl_link_up(&nl, 1, &was_down, NULL), -ENOTCONN);
 }
 END_TEST
 

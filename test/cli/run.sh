@@ -25,8 +25,28 @@ apply() { "$AGENT" apply --sysfs-root "$T/sys" --state-dir "$T/state" --no-netli
 ctl() { "$CTL" --state-dir "$T/state" --sysfs-root "$T/sys" "$@"; }
 numvfs() { cat "$T/sys/sys/bus/pci/devices/$1/sriov_numvfs"; }
 
+# dry_then_apply NAME CONFIG: --dry-run changes nothing and prints the plan;
+# the real apply then runs exactly those actions, in that order (its
+# "exec:" debug lines against the dry run's "plan: would" lines).
+dry_then_apply() {
+	local name=$1 cfg=$2 rc
+	tar -C "$T" -cf "$T/$name.before.tar" sys/sys/bus/pci/devices state 2>/dev/null
+	apply --config "$cfg" --dry-run 2>"$T/$name.dry"
+	tar -C "$T" -cf "$T/$name.after.tar" sys/sys/bus/pci/devices state 2>/dev/null
+	check "$name: --dry-run changed nothing" cmp "$T/$name.before.tar" "$T/$name.after.tar"
+	apply --config "$cfg" --log-level debug 2>"$T/$name.real"; rc=$?
+	sed -n 's/^sriov-agent: notice: plan: would //p' "$T/$name.dry" >"$T/$name.planned"
+	sed -n 's/^sriov-agent: debug: exec: //p' "$T/$name.real" >"$T/$name.done"
+	check "$name: apply" test "$rc" = 0
+	check "$name: the apply ran the $(wc -l <"$T/$name.planned") actions --dry-run printed, in order" \
+		sh -c "test -s '$T/$name.planned' && cmp '$T/$name.planned' '$T/$name.done'"
+}
+
 # 1. Two PFs (4 + 2 VFs), five apps.
-check "apply two_pfs" apply --config "$FIX/two_pfs.pb"
+dry_then_apply "two_pfs" "$FIX/two_pfs.pb"
+check "two_pfs plan: autoprobe + VF count per PF, map, intent, 5 binds, re-read, save" \
+	test "$(cut -d' ' -f1-4 "$T/two_pfs.planned" | sed 's/ 0000:.*//' | uniq -c | tr -s ' ' | tr '\n' '|')" = \
+	" 1 set PF uplink1 sriov_drivers_autoprobe| 1 set PF uplink1 sriov_numvfs| 1 set PF uplink2 sriov_drivers_autoprobe| 1 set PF uplink2 sriov_numvfs| 1 record the PCI address| 1 save the reservations before| 5 bind PF| 1 read the VFs and| 1 save the state if|"
 ctl list --json >"$T/list.json"
 check "list: 6 VFs" json 'assert len(d) == 6' "$T/list.json"
 check "list: 5 reserved" json 'assert sum(v["app"] is not None for v in d) == 5' "$T/list.json"
@@ -137,11 +157,12 @@ check "--hypervisor xen without physinfo: the reason" grep -q "not the control d
 rm -rf "$T/sys/sys/hypervisor"
 
 # 6. Six requests fit; the previous five keep their VFs; then back to five.
-check "apply six_requests" apply --config "$FIX/six_requests.pb"
+dry_then_apply "six_requests" "$FIX/six_requests.pb"
 ctl list --json >"$T/list6.json"
 check "six: 6 of 6 reserved, old five unmoved" json \
 	'a=[v["app"][:4] if v["app"] else None for v in d]; assert a == ["1111","2222","7777","3333","4444","5555"], a' "$T/list6.json"
-check "back to five" apply --config "$FIX/two_pfs.pb"
+dry_then_apply "back to five" "$FIX/two_pfs.pb"
+check "back to five: the plan releases 7777's VF" grep -q "^release PF 0000:03:00.0 VF 2 (app 77777777" "$T/back to five.planned"
 check "released app's domain config removed" test ! -e "$T/state/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
 
 echo "$pass passed, $fail failed"

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The glue both agent commands share (apply, run): opening the node (sysfs,
+ * netlink, fault hook) and applying config bytes then writing domain
+ * configs. Kept out of main.c so run.c and tests link it without main().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "apply.h"
+#include "domains.h"
+#include "fault.h"
+#include "log.h"
+#include "state.h"
+#include "xen.h"
+
+/* Apps holding a reservation in error: they did not get their VF. */
+static size_t apps_failed(const struct sr_state *st)
+{
+	size_t n = 0;
+
+	for (size_t a = 0; a < st->n_apps; a++)
+		for (size_t i = 0; i < st->n_res; i++)
+			if (!strcmp(st->res[i].app_uuid, st->apps[a].uuid_str) && st->res[i].error[0]) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
+		      size_t len, struct sr_err *err)
+{
+	struct sr_apply_ctx ctx = {
+		.node = &env->node,
+		.state_dir = o->state_dir,
+		.bind_driver = o->passthrough ? (o->hv == SR_HV_XEN ? SR_XEN_PCIBACK_DRIVER : "vfio-pci")
+					      : NULL,
+		.dry_run = o->dry_run,
+		.log = agent_log,
+	};
+	struct sr_state st = { 0 };
+	unsigned warnings = 0;
+	int r;
+
+	env->last_apps_failed = 0;
+	if ((r = agent_precheck(o, &env->sysfs, buf, len, err)))
+		return r;
+	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
+	if (r)
+		return r;
+	if (o->dry_run) {
+		log_info("dry run: %zu action(s), nothing changed", ctx.n_actions);
+		return 0;
+	}
+	if (o->passthrough)
+		r = domains_write(o->domain_dir, o->hv, &st, &warnings, err);
+	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
+		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,
+		 ctx.n_warnings + warnings);
+	env->last_sysfs_writes = ctx.sysfs_writes;
+	env->last_netlink_writes = ctx.netlink_writes;
+	env->last_apps_failed = apps_failed(&st);
+	sr_state_free(&st);
+	return r;
+}
+
+int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err)
+{
+	int r;
+
+	memset(env, 0, sizeof(*env));
+	sr_sysfs_init(&env->sysfs, o->sysfs_root);
+	if (!o->no_netlink && (r = sr_nl_open(&env->nl)))
+		return sr_err_set(err, r, "netlink: cannot open a NETLINK_ROUTE socket: %s",
+				  strerror(-r));
+	sr_node_real_init(&env->node, &env->real, &env->sysfs, o->no_netlink ? NULL : &env->nl,
+			  agent_log, NULL);
+	if ((r = agent_fault_install(&env->node, err))) {
+		agent_env_close(o, env);
+		return r;
+	}
+	return 0;
+}
+
+void agent_env_close(const struct agent_opts *o, struct agent_env *env)
+{
+	if (!o->no_netlink)
+		sr_nl_close(&env->nl);
+}
+
+int agent_lock_state(const struct agent_opts *o, int *fd)
+{
+	struct sr_err err = { "" };
+	int n;
+
+	if (sr_state_lock(o->state_dir, fd, &err)) {
+		log_err("%s", err.msg);
+		return -1;
+	}
+	/* With the lock held, a temp file of an atomic write is a leftover of
+	 * a process that died (kill -9, power loss). */
+	for (int i = 0; i < 2; i++) {
+		const char *dir = i ? o->domain_dir : o->state_dir;
+
+		if ((n = sr_clean_temp_files(dir)) > 0)
+			log_info("%s: removed %d temp file(s) left by an interrupted write", dir, n);
+		else if (n < 0)
+			log_warn("%s: cannot clean temp files: %s", dir, strerror(-n));
+	}
+	return 0;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SR_FAULT: the crash tests' fault points (test/daemon/crash.sh). Read once
+ * when the agent sets up its node and installed as the node's step hook;
+ * the library only calls the hook, it never reads the environment.
+ */
+#include "fault.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const points[] = {
+	"after-release", "after-numvfs", "after-save-intent", "after-configure",
+	"after-bind",    "before-save",  "after-save",
+};
+
+struct fault {
+	char point[32];
+	unsigned long nth;
+};
+
+static struct fault fault;
+
+static void fault_step(void *ctx, const char *point, size_t nth)
+{
+	const struct fault *f = ctx;
+
+	if (!strcmp(point, f->point) && nth == f->nth)
+		raise(SIGKILL);
+}
+
+static bool known_point(const char *p, size_t len)
+{
+	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
+		if (strlen(points[i]) == len && !strncmp(points[i], p, len))
+			return true;
+	return false;
+}
+
+int agent_fault_install(struct sr_node_ops *node, struct sr_err *err)
+{
+	const char *f = getenv("SR_FAULT");
+	const char *colon;
+	size_t len;
+	char *end;
+
+	if (!f || !*f)
+		return 0;
+	colon = strchr(f, ':');
+	len = colon ? (size_t)(colon - f) : strlen(f);
+	if (!known_point(f, len))
+		return sr_err_set(err, -EINVAL,
+				  "SR_FAULT \"%s\": allowed POINT[:N], POINT one of after-release, after-numvfs, after-save-intent, after-configure, after-bind, before-save, after-save",
+				  f);
+	fault.nth = 1;
+	if (colon) {
+		errno = 0;
+		fault.nth = strtoul(colon + 1, &end, 10);
+		if (errno || *end || !fault.nth)
+			return sr_err_set(err, -EINVAL, "SR_FAULT \"%s\": N allowed 1..%lu", f,
+					  (unsigned long)-1);
+	}
+	snprintf(fault.point, sizeof(fault.point), "%.*s", (int)len, f);
+	node->step = fault_step;
+	node->step_ctx = &fault;
+	return 0;
+}

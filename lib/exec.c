@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plan's runner. One table (phases[]) maps each action type to the
+ * function that runs it and the step point the run passes after it; sr_exec
+ * walks the plan in its order, so what --dry-run prints is what runs.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <time.h>
+
+#define LOG(run, level, ...)                                          \
+	do {                                                          \
+		if ((run)->log)                                       \
+			(run)->log((run)->log_ctx, (level), __VA_ARGS__); \
+	} while (0)
+
+#define WARN(run, ...)                                  \
+	do {                                            \
+		LOG(run, LOG_WARNING, __VA_ARGS__);     \
+		(run)->n_warnings++;                    \
+	} while (0)
+
+static void step(const struct sr_run *run, const char *point, size_t nth)
+{
+	if (run->node->step)
+		run->node->step(run->node->step_ctx, point, nth);
+}
+
+static ssize_t pf_by_pci(const struct sr_run *run, const char *pci)
+{
+	for (size_t i = 0; i < run->in.cfg->n_pfs; i++)
+		if (!strcmp(run->pfs[i].pci, pci))
+			return (ssize_t)i;
+	return -1;
+}
+
+static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_reservation *r)
+{
+	ssize_t pf = pf_by_pci(run, r->pf_pci);
+
+	return pf >= 0 ? sr_pf_find_vf(&run->pfs[pf], r->vf_index) : NULL;
+}
+
+static int pf_ifindex(const struct sr_run *run, const struct sr_pf *pf)
+{
+	struct sr_err e = { "" };
+	int idx = 0;
+
+	if (!run->node->ifindex || !pf->ifname[0] || run->node->ifindex(run->node->ctx, pf->ifname,
+									   &idx, &e))
+		return 0;
+	return idx;
+}
+
+int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
+{
+	const struct sr_node_ops *n = run->node;
+	struct sr_err e = { "" };
+	bool truncated = false;
+	int r;
+
+	if ((r = n->read_vfs(n->ctx, &run->pfs[i], err)))
+		return r;
+	if (!n->read_vf_settings || run->ifindex[i] <= 0)
+		return 0;
+	if (n->read_vf_settings(n->ctx, run->ifindex[i], &run->pfs[i], &truncated, &e)) {
+		WARN(run, "PF %s: cannot read VF settings: %s", run->pfs[i].pci, e.msg);
+		return 0;
+	}
+	if (truncated)
+		WARN(run, "PF %s: the kernel's VF list is truncated (fewer entries than IFLA_NUM_VF)",
+		     run->pfs[i].pci);
+	return 0;
+}
+
+/* Settings restricted to the attributes in mask. */
+static struct sr_vf_settings masked(const struct sr_vf_settings *s, unsigned mask)
+{
+	struct sr_vf_settings m;
+
+	sr_vf_settings_init(&m);
+	if (mask & (1u << SR_ATTR_MAC)) {
+		m.has_mac = s->has_mac;
+		memcpy(m.mac, s->mac, 6);
+	}
+	if (mask & (1u << SR_ATTR_VLAN)) {
+		m.vlan = s->vlan;
+		m.qos = s->qos;
+		m.vlan_proto = s->vlan_proto;
+	}
+	if (mask & (1u << SR_ATTR_SPOOFCHK))
+		m.spoofchk = s->spoofchk;
+	if (mask & (1u << SR_ATTR_TRUST))
+		m.trust = s->trust;
+	if (mask & (1u << SR_ATTR_LINK_STATE))
+		m.link_state = s->link_state;
+	if (mask & (1u << SR_ATTR_RATE)) {
+		m.min_tx_rate = s->min_tx_rate;
+		m.max_tx_rate = s->max_tx_rate;
+	}
+	return m;
+}
+
+static void write_attrs(struct sr_run *run, int ifindex, const char *pf, struct sr_reservation *r,
+			const struct sr_vf_settings *s, unsigned mask, const char *why)
+{
+	struct sr_vf_settings m = masked(s, mask);
+	struct sr_err e = { "" };
+	int result[SR_ATTR__COUNT];
+
+	if (!sr_node_has_netlink(run->node))
+		return;
+	if (ifindex <= 0) {
+		for (int a = 0; a < SR_ATTR__COUNT; a++)
+			if (mask & (1u << a))
+				r->attr_result[a] = -ENODEV;
+		WARN(run, "PF %s VF %u app %s: PF has no netdev, VF settings not %s", pf,
+		     r->vf_index, sr_reservation_owner(r), why);
+		return;
+	}
+	run->node->set_vf(run->node->ctx, ifindex, r->vf_index, &m, result, &e);
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
+		if (!(mask & (1u << a)) || result[a] == SR_ATTR_NOT_TRIED)
+			continue;
+		r->attr_result[a] = result[a];
+		LOG(run, LOG_DEBUG, "netlink PF %s VF %u %s (%s): %s", pf, r->vf_index,
+		    sr_vf_attr_name(a), why, result[a] ? strerror(-result[a]) : "ok");
+		if (result[a])
+			WARN(run, "PF %s VF %u app %s: driver refused %s: %s", pf, r->vf_index,
+			     sr_reservation_owner(r), sr_vf_attr_name(a), strerror(-result[a]));
+	}
+}
+
+/* Unbind a released VF from the passthrough driver and give it back. */
+static void release_binding(struct sr_run *run, struct sr_reservation *o, bool have_pf,
+			    const struct sr_pf *pf)
+{
+	const struct sr_node_ops *n = run->node;
+	struct sr_err e = { "" };
+	char prev[SR_DRIVER_LEN];
+	/* A VF created while autoprobe was off had no driver before the bind.
+	 * The unbind's reprobe gives it to the PF's VF driver, as without
+	 * passthrough, only with autoprobe on: on for that, then off again for
+	 * the VFs still reserved. */
+	bool probe_host = have_pf && !o->original_driver[0] && pf->autoprobe == 0 &&
+			  !n->set_autoprobe(n->ctx, o->pf_pci, true, &e);
+
+	if (n->unbind_driver(n->ctx, o->vf_pci, &e))
+		WARN(run, "PF %s VF %u app %s: unbind from %s: %s", o->pf_pci, o->vf_index,
+		     o->app_uuid, o->bound_driver, e.msg);
+	else if (o->original_driver[0] &&
+		 n->bind_driver(n->ctx, o->vf_pci, o->original_driver, prev, &e))
+		/* With autoprobe off the host driver takes a VF back only by
+		 * override. */
+		WARN(run, "PF %s VF %u app %s: give back to %s: %s", o->pf_pci, o->vf_index,
+		     o->app_uuid, o->original_driver, e.msg);
+	if (probe_host && n->set_autoprobe(n->ctx, o->pf_pci, false, &e))
+		WARN(run, "PF %s: sriov_drivers_autoprobe back to 0: %s", o->pf_pci, e.msg);
+}
+
+/* The VF is no longer on the driver the reservation bound it to: given
+ * back already (an apply killed after its release phase) or taken by the
+ * host. Unbinding again would wait the whole timeout for it to leave a
+ * driver it is meant to stay on (driver_override names the host driver).
+ * pf: the old PF as read (have_pf), its VF table read here. */
+static bool vf_left_driver(struct sr_run *run, const struct sr_reservation *o, bool have_pf,
+			   struct sr_pf *pf)
+{
+	struct sr_err e = { "" };
+	const struct sr_vf *vf;
+	const char *cur;
+
+	if (!have_pf || run->node->read_vfs(run->node->ctx, pf, &e))
+		return false;
+	vf = sr_pf_find_vf(pf, o->vf_index);
+	cur = vf ? vf->driver : "";
+	if (!strcmp(cur, o->bound_driver))
+		return false;
+	LOG(run, LOG_INFO, "PF %s VF %u app %s: already off %s (on %s): no unbind", o->pf_pci,
+	    o->vf_index, sr_reservation_owner(o), o->bound_driver, cur[0] ? cur : "no driver");
+	return true;
+}
+
+static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	struct sr_reservation *o = &run->old->res[a->res];
+	struct sr_err e = { "" };
+	struct sr_pf pf = { 0 };
+	unsigned mask = 0;
+	bool have_pf;
+	int ifindex = 0;
+
+	(void)err;
+	/* Restore only what this agent changed successfully. */
+	for (int i = 0; i < SR_ATTR__COUNT; i++)
+		if (o->attr_result[i] == 0 && sr_vf_attr_is_set(i, &o->original))
+			mask |= 1u << i;
+	have_pf = !run->node->find_pf(run->node->ctx, NULL, o->pf_pci, &pf, &e);
+	if (have_pf)
+		ifindex = pf_ifindex(run, &pf);
+	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o, have_pf, &pf))
+		release_binding(run, o, have_pf, &pf);
+	if (mask && o->has_original)
+		write_attrs(run, ifindex, o->pf_pci, o, &o->original, mask, "restore");
+	LOG(run, LOG_INFO, "released PF %s VF %u from app %s", o->pf_pci, o->vf_index,
+	    o->app_uuid);
+	sr_pf_clear(&pf);
+	return 0;
+}
+
+static int run_no_autoprobe(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	int r = run->node->set_autoprobe(run->node->ctx, run->pfs[a->pf].pci, false, err);
+
+	if (!r)
+		run->pfs[a->pf].autoprobe = 0;
+	return r;
+}
+
+static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	struct sr_pf *pf = &run->pfs[a->pf];
+	int r;
+
+	if ((r = run->node->set_numvfs(run->node->ctx, pf->pci, a->value, err)))
+		return sr_err_prefix(err, r, "PF %s", sr_pf_cfg_label(&run->in.cfg->pfs[a->pf]));
+	LOG(run, LOG_INFO, "PF %s: %u VFs", pf->pci, a->value);
+	pf->numvfs = a->value;
+	return sr_exec_read_pf(run, a->pf, err);
+}
+
+static int run_map_vfs(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	(void)a;
+	(void)err;
+	for (size_t i = 0; i < run->in.n_res; i++) {
+		struct sr_reservation *r = &run->res[i];
+		const struct sr_vf *vf = res_vf(run, r);
+
+		if (!vf) {
+			snprintf(r->error, sizeof(r->error), "VF %u of PF %s is missing", r->vf_index,
+				 r->pf_pci);
+			r->vf_pci[0] = '\0';
+			WARN(run, "PF %s VF %u app %s: VF is missing", r->pf_pci, r->vf_index,
+			     r->app_uuid);
+			continue;
+		}
+		r->error[0] = '\0';
+		strcpy(r->vf_pci, vf->pci);
+	}
+	return 0;
+}
+
+/* The original settings, before the first change to a VF; saved durably
+ * with the intent before any VF write. */
+static int run_capture(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	(void)a;
+	(void)err;
+	for (size_t i = 0; i < run->in.n_res; i++) {
+		struct sr_reservation *r = &run->res[i];
+		const struct sr_vf *vf = r->has_original ? NULL : res_vf(run, r);
+
+		if (!vf || !vf->has_kernel)
+			continue;
+		r->original = vf->kernel;
+		r->has_original = true;
+	}
+	return 0;
+}
+
+void sr_exec_state(const struct sr_run *run, const char *result, struct sr_state *st)
+{
+	*st = (struct sr_state){
+		.pfs = run->pfs,
+		.n_pfs = run->in.cfg->n_pfs,
+		.res = run->res,
+		.n_res = run->in.n_res,
+		.apps = run->in.cfg->apps,
+		.n_apps = run->in.cfg->n_apps,
+		.applied_at = time(NULL),
+	};
+	snprintf(st->last_result, sizeof(st->last_result), "%s", result);
+}
+
+/* The intent: the new reservations (with the originals just read) are
+ * durable before the first VF write (netlink or driver binding), so a
+ * restart after a crash knows which app holds which VF. */
+static int run_save_intent(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	struct sr_state st;
+
+	(void)a;
+	sr_exec_state(run, "applying", &st);
+	return sr_state_save(run->state_dir, &st, err);
+}
+
+static int run_configure(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	const struct sr_node_ops *n = run->node;
+	struct sr_reservation *r = &run->res[a->res];
+	struct sr_err e = { "" };
+	bool was_down = false;
+
+	(void)err;
+	if (!r->vf_pci[0])
+		return 0;
+	if (n->link_up && run->ifindex[a->pf] > 0 &&
+	    !n->link_up(n->ctx, run->ifindex[a->pf], &was_down, &e) && was_down)
+		LOG(run, LOG_INFO, "PF %s was down: brought it up", run->pfs[a->pf].pci);
+	write_attrs(run, run->ifindex[a->pf], run->pfs[a->pf].pci, r, &r->desired, a->attrs, "set");
+	return 0;
+}
+
+static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	struct sr_reservation *r = &run->res[a->res];
+	const char *driver = run->in.bind_driver;
+	const struct sr_vf *vf = res_vf(run, r);
+	char prev[SR_DRIVER_LEN] = "";
+	struct sr_err e = { "" };
+
+	(void)err;
+	if (!r->vf_pci[0])
+		return 0;
+	/* vfio-pci takes a device only in an IOMMU group (none: IOMMU off, or
+	 * not isolated); probing it would fail after the unbind from the host
+	 * driver, and only show as a bind timeout. */
+	if (!strcmp(driver, "vfio-pci") && (!vf || vf->iommu_group == SR_UNSET)) {
+		snprintf(r->error, sizeof(r->error), "VF %s has no IOMMU group: vfio-pci refused",
+			 r->vf_pci);
+		WARN(run, "PF %s VF %u app %s: VF %s has no IOMMU group (no iommu_group link): not bound to vfio-pci, no domain config",
+		     r->pf_pci, r->vf_index, r->app_uuid, r->vf_pci);
+		return 0;
+	}
+	if (run->node->bind_driver(run->node->ctx, r->vf_pci, driver, prev, &e)) {
+		snprintf(r->error, sizeof(r->error), "bind to %s failed", driver);
+		WARN(run, "PF %s VF %u app %s: %s", r->pf_pci, r->vf_index, r->app_uuid, e.msg);
+		return 0;
+	}
+	if (!r->original_driver[0] && strcmp(prev, driver))
+		strcpy(r->original_driver, prev);
+	strcpy(r->bound_driver, driver);
+	return 0;
+}
+
+static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	int r;
+
+	(void)a;
+	for (size_t i = 0; i < run->in.cfg->n_pfs; i++)
+		if ((r = sr_exec_read_pf(run, i, err)))
+			return r;
+	return 0;
+}
+
+static bool state_unchanged(const struct sr_state *a, const struct sr_state *b)
+{
+	struct sr_state x = *a;
+	uint8_t *ba = NULL, *bb = NULL;
+	size_t la, lb;
+	bool same;
+
+	x.applied_at = b->applied_at;
+	if (sr_state_encode(&x, &ba, &la, NULL) || sr_state_encode(b, &bb, &lb, NULL)) {
+		free(ba);
+		free(bb);
+		return false;
+	}
+	same = la == lb && !memcmp(ba, bb, la);
+	free(ba);
+	free(bb);
+	return same;
+}
+
+static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	struct sr_state st;
+	int r;
+
+	(void)a;
+	sr_exec_state(run, run->n_warnings ? "applied with warnings" : "applied", &st);
+	if (!run->n_changes && state_unchanged(&st, run->old))
+		return 0;
+	step(run, "before-save", 1);
+	if ((r = sr_state_save(run->state_dir, &st, err)))
+		return r;
+	step(run, "after-save", 1);
+	return 0;
+}
+
+struct phase {
+	int (*run)(struct sr_run *run, const struct sr_action *a, struct sr_err *err);
+	const char *step;       /* passed after each action of the type; NULL: none */
+};
+
+/* In execution order (enum sr_action_type is declared in that order). */
+static const struct phase phases[SR_ACT__COUNT] = {
+	[SR_ACT_RELEASE] = { run_release, "after-release" },
+	[SR_ACT_NO_AUTOPROBE] = { run_no_autoprobe, NULL },
+	[SR_ACT_SET_NUMVFS] = { run_set_numvfs, "after-numvfs" },
+	[SR_ACT_MAP_VFS] = { run_map_vfs, NULL },
+	[SR_ACT_CAPTURE] = { run_capture, NULL },
+	[SR_ACT_SAVE_INTENT] = { run_save_intent, "after-save-intent" },
+	[SR_ACT_CONFIGURE] = { run_configure, "after-configure" },
+	[SR_ACT_BIND] = { run_bind, "after-bind" },
+	[SR_ACT_REREAD] = { run_reread, NULL },
+	[SR_ACT_SAVE] = { run_save, NULL }, /* passes before-save, after-save itself */
+};
+
+int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
+{
+	size_t nth[SR_ACT__COUNT] = { 0 };
+	struct sr_node_counts c0 = { 0 }, c1 = { 0 };
+	int r = 0;
+
+	run->n_changes = plan->n_changes;
+	if (run->node->counts)
+		run->node->counts(run->node->ctx, &c0);
+	for (size_t i = 0; i < plan->n && !r; i++) {
+		const struct sr_action *a = &plan->actions[i];
+		const struct phase *ph = (unsigned)a->type < SR_ACT__COUNT ? &phases[a->type] : NULL;
+		char line[256];
+
+		if (!ph)
+			return sr_err_set(err, -EINVAL, "plan: unknown action %d", (int)a->type);
+		sr_action_format(a, &run->in, line, sizeof(line));
+		LOG(run, LOG_DEBUG, "exec: %s", line);
+		r = ph->run(run, a, err);
+		nth[a->type]++;
+		if (!r && ph->step)
+			step(run, ph->step, nth[a->type]);
+	}
+	if (run->node->counts)
+		run->node->counts(run->node->ctx, &c1);
+	run->writes.sysfs_writes = c1.sysfs_writes - c0.sysfs_writes;
+	run->writes.netlink_writes = c1.netlink_writes - c0.netlink_writes;
+	return r;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a plan: one table of phases, one runner per action type, in the
+ * order the plan lists them. Every kernel access goes through the node ops;
+ * the kernel writes of a run are counted from the node's counters.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "node.h"
+#include "plan.h"
+#include "state.h"
+
+/* Everything a run reads and changes. The caller fills the inputs; pfs,
+ * ifindex and res are changed in place (VF tables, kernel view, outcomes). */
+struct sr_run {
+	const struct sr_node_ops *node;
+	const char *state_dir;
+	sr_log_fn log;                  /* may be NULL */
+	void *log_ctx;
+	struct sr_plan_input in;        /* in.pfs and in.res alias pfs and res */
+	struct sr_pf *pfs;              /* parallel to in.cfg->pfs */
+	int *ifindex;                   /* parallel to pfs; 0: no netdev */
+	struct sr_reservation *res;
+	struct sr_state *old;           /* the saved state (releases update it) */
+	/* out: */
+	size_t n_warnings;              /* attributes refused, VFs missing, ... */
+	struct sr_node_counts writes;   /* kernel writes of this run */
+	size_t n_changes;               /* sr_exec's: the plan's node changes */
+};
+
+/* Run every action of plan in order. Stops at the first fatal error
+ * (a VF count that cannot be set, a state that cannot be saved). */
+int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err);
+
+/* Read PF i's VFs (sysfs) and their kernel settings (netlink) into
+ * run->pfs[i]; a netlink read failure is a warning, not an error. */
+int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err);
+
+/* The state a run leaves: points into run and cfg (not owned). */
+void sr_exec_state(const struct sr_run *run, const char *result, struct sr_state *st);
