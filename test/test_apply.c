@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "fake_node.h"
 #include "fake_sysfs.h"
 #include "reserve.h"
 #include "state.h"
@@ -500,6 +501,143 @@ START_TEST(test_state_corrupt_file)
 }
 END_TEST
 
+/* ---- VF settings through the fake node's netlink ---------------------- */
+
+static struct sr_fake_node fake;
+
+static int apply_netlink(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	*ctx = (struct sr_apply_ctx){ .node = &node, .state_dir = state_dir };
+	r = sr_apply(ctx, buf, len, NULL, err);
+	free(buf);
+	return r;
+}
+
+static void netlink_setup(void)
+{
+	setup();
+	sr_fake_node_init(&fake, &node, &sysfs, true);
+	ck_assert_int_gt(sr_fake_node_add_link(&fake, "eth1"), 0);
+	ck_assert_int_gt(sr_fake_node_add_link(&fake, "eth2"), 0);
+}
+
+static const uint8_t mac_router[6] = { 0x02, 0, 0, 0, 1, 1 };
+static const uint8_t mac_zero[6] = { 0 };
+
+/* Configure: every asked attribute reaches the kernel; the originals are
+ * saved first; the PF is brought up; re-apply writes nothing. */
+START_TEST(test_configure)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_fake_link *eth2 = sr_fake_node_link(&fake, "eth2");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert(!memcmp(eth1->vfs[0].mac, mac_router, 6));
+	ck_assert_int_eq(eth1->vfs[0].vlan, 100);
+	ck_assert_int_eq(eth1->vfs[3].vlan, 20);
+	ck_assert_int_eq(eth1->vfs[3].qos, 3);
+	ck_assert_int_eq(eth1->vfs[3].link_state, SR_LINK_STATE_ENABLE);
+	ck_assert_int_eq(eth2->vfs[1].max_tx_rate, 100);
+	ck_assert(eth1->up && eth2->up);
+	/* Netlink writes = the fake kernel's messages (VF attributes + 2 link ups). */
+	ck_assert_uint_eq(ctx.netlink_writes, fake.messages);
+	ck_assert_uint_gt(ctx.netlink_writes, 10);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	load_state(&st);
+	ck_assert_int_eq(st.res[0].attr_result[SR_ATTR_MAC], 0);
+	ck_assert_int_eq(st.res[0].attr_result[SR_ATTR_VLAN], 0);
+	ck_assert(st.res[0].has_original);
+	ck_assert(!memcmp(st.res[0].original.mac, mac_zero, 6));
+	ck_assert_int_eq(st.res[0].original.vlan, 0);
+	/* The kernel's view of each VF is recorded with the VF. */
+	ck_assert(st.pfs[0].vfs[0].has_kernel);
+	ck_assert_int_eq(st.pfs[0].vfs[0].kernel.vlan, 100);
+	sr_state_free(&st);
+
+	fake.messages = 0;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 0);
+	ck_assert_uint_eq(ctx.netlink_writes, 0);
+	ck_assert_uint_eq(fake.messages, 0);
+}
+END_TEST
+
+/* A refused attribute is recorded and warned about, the rest applied, and
+ * it is not asked again while the settings stay the same. */
+START_TEST(test_configure_refused)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	fake.refuse[SR_ATTR_LINK_STATE] = -EOPNOTSUPP;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_warnings, 1);
+	ck_assert_int_eq(eth1->vfs[3].link_state, SR_LINK_STATE_AUTO);
+	ck_assert_int_eq(eth1->vfs[3].vlan, 20);
+	load_state(&st);
+	ck_assert_int_eq(st.res[2].attr_result[SR_ATTR_LINK_STATE], -EOPNOTSUPP);
+	ck_assert_int_eq(st.res[2].attr_result[SR_ATTR_VLAN], 0);
+	ck_assert_str_eq(st.last_result, "applied with warnings");
+	sr_state_free(&st);
+
+	fake.messages = 0;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(fake.messages, 0);
+	ck_assert_uint_eq(ctx.n_actions, 0);
+}
+END_TEST
+
+/* A drifted attribute (changed behind the agent's back) is written again,
+ * and only that one. */
+START_TEST(test_configure_drift)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	eth1->vfs[0].vlan = 7;
+	fake.messages = 0;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 1);
+	ck_assert_uint_eq(fake.messages, 1);
+	ck_assert_int_eq(eth1->vfs[0].vlan, 100);
+}
+END_TEST
+
+/* Release: a VF an app gives up gets back the settings it had before. */
+START_TEST(test_restore_on_release)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_msg(apply_netlink("six_requests", &ctx, &err) == 0, "%s", err.msg);
+	/* The sixth app (7777) took VF 2 with its derived MAC. */
+	ck_assert(memcmp(eth1->vfs[2].mac, mac_zero, 6));
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 1);
+	ck_assert(!memcmp(eth1->vfs[2].mac, mac_zero, 6));
+	load_state(&st);
+	ck_assert_ptr_null(sr_reservation_find(st.res, st.n_res, "0000:03:00.0", 2));
+	sr_state_free(&st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -520,6 +658,13 @@ int main(void)
 	tcase_add_loop_test(tc, test_bind_xen, 0, sizeof(xen_cases) / sizeof(xen_cases[0]));
 	tcase_add_test(tc, test_state_roundtrip);
 	tcase_add_test(tc, test_state_corrupt_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("netlink");
+	tcase_add_checked_fixture(tc, netlink_setup, teardown);
+	tcase_add_test(tc, test_configure);
+	tcase_add_test(tc, test_configure_refused);
+	tcase_add_test(tc, test_configure_drift);
+	tcase_add_test(tc, test_restore_on_release);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }
