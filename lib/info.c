@@ -175,8 +175,8 @@ static void add_vf(struct info *in, const struct sr_state *st, const struct sr_c
 	char name[VF_NAME_LEN], member[VF_NAME_LEN];
 	struct bundle *b;
 
-	if (vf && st->kernel && st->kernel[i])
-		k = &st->kernel[i][vf - pf->vfs];
+	if (vf && vf->has_kernel)
+		k = &vf->kernel;
 	snprintf(name, sizeof(name), "%svf%u", pf_name(pc, pf), index);
 	snprintf(member, sizeof(member), "%svf%u", pf_member(pc, pf), index);
 	b = bundle_new(in, ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoNetEthVF, name, member);

@@ -23,8 +23,6 @@ struct fixture {
 	struct sr_vf vfs[3];
 	struct sr_reservation res[2];
 	struct sr_app app;
-	struct sr_vf_settings kernel_vfs[3];
-	struct sr_vf_settings *kernel[1];
 };
 
 static void fixture_init(struct fixture *f)
@@ -37,7 +35,7 @@ static void fixture_init(struct fixture *f)
 		f->vfs[i].index = i;
 		snprintf(f->vfs[i].pci, sizeof(f->vfs[i].pci), "0000:03:10.%u", i * 2);
 		f->vfs[i].iommu_group = (int32_t)(10 + i);
-		sr_vf_settings_init(&f->kernel_vfs[i]);
+		sr_vf_settings_init(&f->vfs[i].kernel);
 	}
 	f->pf.vfs = f->vfs;
 	f->pf.n_vfs = 3;
@@ -128,11 +126,10 @@ START_TEST(test_kernel_view)
 	Msg *m;
 
 	fixture_init(&f);
-	f.kernel_vfs[1].has_mac = true;
-	memcpy(f.kernel_vfs[1].mac, "\x02\x00\x00\x00\x00\x99", 6);
-	f.kernel_vfs[1].vlan = 0;
-	f.kernel[0] = f.kernel_vfs;
-	f.st.kernel = f.kernel;
+	f.vfs[1].has_kernel = true;
+	f.vfs[1].kernel.has_mac = true;
+	memcpy(f.vfs[1].kernel.mac, "\x02\x00\x00\x00\x00\x99", 6);
+	f.vfs[1].kernel.vlan = 0;
 	m = build(&f.st, NULL, SR_INFO_NO_TIME);
 	ck_assert_ptr_null(m->attimestamp);
 	ck_assert_str_eq(m->dinfo->assignableadapters[2]->ioaddresslist[0]->macaddress,
