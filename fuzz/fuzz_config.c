@@ -220,10 +220,13 @@ static void check_plan(const struct sr_config *c, const uint8_t *data, size_t si
 	for (size_t i = 0; i < n0; i++)
 		if (!same_vf(&res0[i], &res1[i]))
 			broken("a second reserve moves a VF");
-	if (sr_plan_compute(c, pfs, NULL, NULL, res0, n0, res1, n1, false, NULL, &p, &err))
+	struct sr_plan_input in = { .cfg = c, .pfs = pfs, .old = res0, .n_old = n0,
+				    .res = res1, .n_res = n1 };
+
+	if (sr_plan_compute(&in, &p, &err))
 		broken("plan refused");
-	if (p.n)
-		broken("the plan over an applied node is not empty");
+	if (p.n_changes)
+		broken("the plan over an applied node changes it");
 	sr_plan_free(&p);
 
 	/* An older assignment: apps rotated over the same VFs, some PFs at
@@ -238,7 +241,9 @@ static void check_plan(const struct sr_config *c, const uint8_t *data, size_t si
 	for (size_t i = 0; i < c->n_pfs && i < size; i++)
 		if (data[size - 1 - i] & 1)
 			pfs[i].numvfs = data[size - 1 - i] % (c->pfs[i].vf_count + 1);
-	if (sr_plan_compute(c, pfs, NULL, NULL, old, n0, res1, n1, true, "vfio-pci", &p, &err))
+	in = (struct sr_plan_input){ .cfg = c, .pfs = pfs, .old = old, .n_old = n0, .res = res1,
+				     .n_res = n1, .configure = true, .bind_driver = "vfio-pci" };
+	if (sr_plan_compute(&in, &p, &err))
 		broken("plan refused");
 	check_releases(c, pfs, old, n0, res1, n1, &p);
 	for (size_t a = 0; a < p.n; a++)
