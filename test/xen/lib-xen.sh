@@ -11,6 +11,7 @@
 #   guest (test/xen/guest-init) for an xl.cfg.
 # sr_xen_guest_log NAME: the guest's console log path.
 # sr_xen_wait_gone NAME SECONDS: wait until domain NAME no longer exists.
+# sr_xen_at WHAT: a "# at Ns (dom0 uptime): WHAT" note, for the timings.
 
 sr_xen_bin=/usr/lib/xen-4.17/bin
 
@@ -45,4 +46,8 @@ sr_xen_wait_gone() {
 		sleep 0.5
 		i=$((i + 1))
 	done
+}
+
+sr_xen_at() {
+	sr_note "at $(cut -d' ' -f1 /proc/uptime)s: $*"
 }

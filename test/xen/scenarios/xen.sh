@@ -33,6 +33,7 @@ sr_check_eq "sriovctl pfs --json: Xen dom0 with Xen's IOMMU on, no Linux IOMMU g
 	"true true false" "$(sr_jq '"\(.xen.dom0) \(.xen.iommu) \(.iommu)"' "$pfs")"
 
 # ---- Apply ----
+sr_xen_at "apply"
 t0=$(date +%s.%N)
 sr_apply "apply --hypervisor xen exits 0" --config "$cfg" --state-dir "$state" --hypervisor xen
 sr_note "apply took $(elapsed "$t0")s"
@@ -68,6 +69,7 @@ sr_check_eq "re-apply: zero kernel writes (no rebind)" \
 	"0 action(s), 0 sysfs and 0 netlink writes" "$(sr_applied)"
 
 # ---- The xl.cfg files, through xl create ----
+sr_xen_at "guests"
 # One guest at a time: each is created, reports, and stays up while the
 # next one is created.
 for app in "$pvmac" "$pvplain"; do
@@ -100,6 +102,7 @@ for name in pvmac pvplain; do
 done
 
 # ---- xl destroy: the VFs stay with pciback, assignable again ----
+sr_xen_at "xl destroy"
 for name in pvmac pvplain; do
 	sr_check "xl destroy $name" timeout 120 xl destroy $name
 	sr_check "domain $name is gone" sr_xen_wait_gone $name 60
@@ -111,6 +114,7 @@ for a in "$addr_mac" "$addr_plain"; do
 done
 
 # ---- Release: a config without the apps ----
+sr_xen_at "release"
 sr_apply "apply the config without apps exits 0" --config "$cfg_release" --state-dir "$state" --hypervisor xen
 assignable=$(assignable)
 for a in "$addr_mac" "$addr_plain"; do
@@ -119,4 +123,5 @@ done
 sr_check_eq "xl pci-assignable-list is empty" "" "$assignable"
 sr_check_eq "the xl.cfg files are gone" "" "$(ls "$domains")"
 sr_check_eq "sriov_numvfs still 2" 2 "$(cat "$dev/sriov_numvfs")"
+sr_xen_at "done"
 sr_done
