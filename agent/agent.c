@@ -56,7 +56,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		return 0;
 	}
 	if (o->passthrough)
-		r = domains_write(o->domain_dir, o->hv, &st, &warnings, err);
+		r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, &warnings, err);
 	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
 		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,
 		 ctx.n_warnings + warnings);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domains.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,39 +50,118 @@ static bool same_content(const char *dir, const char *name, const char *buf, siz
 	return same;
 }
 
-static void remove_stale(const char *dir, enum sr_hypervisor hv, const struct sr_state *st)
+/* ---- the manifest: which files of the domain dir this agent wrote ----
+ *
+ * STATE-DIR/domains.manifest: "dir <domain dir>" then one file name per
+ * line. Only files named there are ever removed; anything else in the
+ * domain dir (another tool's files, a name that merely looks like ours) is
+ * left alone. */
+
+#define MANIFEST_FILE "domains.manifest"
+
+struct names {
+	char (*v)[64];
+	size_t n, cap;
+};
+
+static int names_add(struct names *ns, const char *name)
 {
-	char suffix[16];
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 16;
+		char (*v)[64] = realloc(ns->v, cap * sizeof(*v));
 
-	if (!d)
-		return;
-	snprintf(suffix, sizeof(suffix), ".%s.cfg", sr_hypervisor_name(hv));
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name), s = strlen(suffix);
-		char uuid[SR_UUID_LEN];
-
-		if (n != SR_UUID_LEN - 1 + s || strcmp(de->d_name + n - s, suffix))
-			continue;
-		memcpy(uuid, de->d_name, SR_UUID_LEN - 1);
-		uuid[SR_UUID_LEN - 1] = '\0';
-		if (app_holds_vf(st, uuid))
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-			log_info("removed domain config %s/%s: app holds no VF", dir, de->d_name);
+		if (!v)
+			return -ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
 	}
-	closedir(d);
+	snprintf(ns->v[ns->n++], sizeof(ns->v[0]), "%s", name);
+	return 0;
 }
 
-int domains_write(const char *dir, enum sr_hypervisor hv, const struct sr_state *st,
-		  unsigned *warnings, struct sr_err *err)
+static bool names_has(const struct names *ns, const char *name)
 {
+	for (size_t i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], name))
+			return true;
+	return false;
+}
+
+/* The names the last run wrote into dir (none when it wrote elsewhere). */
+static void manifest_read(const char *state_dir, const char *dir, struct names *ns)
+{
+	char path[4096], *text, *line, *save = NULL;
+	uint8_t *buf;
+	size_t len;
+	bool same_dir = false;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, MANIFEST_FILE);
+	if (sr_read_file(path, 16u << 20, &buf, &len, NULL))
+		return;
+	text = realloc(buf, len + 1);
+	if (!text) {
+		free(buf);
+		return;
+	}
+	text[len] = '\0';
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "dir ", 4))
+			same_dir = !strcmp(line + 4, dir);
+		else if (same_dir && line[0] && !strchr(line, '/') && strcmp(line, ".") &&
+			 strcmp(line, ".."))
+			names_add(ns, line);
+	}
+	free(text);
+}
+
+static int manifest_write(const char *state_dir, const char *dir, const struct names *ns,
+			  struct sr_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f)
+		return sr_err_set(err, -ENOMEM, "out of memory");
+	fprintf(f, "dir %s\n", dir);
+	for (size_t i = 0; i < ns->n; i++)
+		fprintf(f, "%s\n", ns->v[i]);
+	fclose(f);
+	r = same_content(state_dir, MANIFEST_FILE, buf, len) ? 0 :
+	    sr_write_atomic(state_dir, MANIFEST_FILE, buf, len, err);
+	free(buf);
+	return r;
+}
+
+/* Remove what the last run wrote and this one did not: configs of apps
+ * that hold no VF any more, or whose VF is in error. */
+static void remove_stale(const char *dir, const struct names *old, const struct names *now)
+{
+	for (size_t i = 0; i < old->n; i++) {
+		char path[4096];
+
+		if (names_has(now, old->v[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, old->v[i]);
+		if (!unlink(path))
+			log_info("removed domain config %s: the app holds no VF, or its VF is in error",
+				 path);
+		else if (errno != ENOENT)
+			log_warn("%s: %s", path, strerror(errno));
+	}
+}
+
+int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
+		  const struct sr_state *st, unsigned *warnings, struct sr_err *err)
+{
+	struct names old = { 0 }, now = { 0 };
 	int r = 0;
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return sr_err_set(err, -errno, "domain dir %s: %s", dir, strerror(errno));
-	for (size_t i = 0; i < st->n_apps; i++) {
+	manifest_read(state_dir, dir, &old);
+	for (size_t i = 0; i < st->n_apps && !r; i++) {
 		const struct sr_app *app = &st->apps[i];
 		char name[64], *buf = NULL;
 		size_t len = 0;
@@ -96,22 +174,34 @@ int domains_write(const char *dir, enum sr_hypervisor hv, const struct sr_state 
 			continue;
 		}
 		f = open_memstream(&buf, &len);
-		if (!f)
-			return sr_err_set(err, -ENOMEM, "out of memory");
+		if (!f) {
+			r = sr_err_set(err, -ENOMEM, "out of memory");
+			break;
+		}
 		r = sr_emit_domain(hv, app, st->res, st->n_res, f, err);
 		fclose(f);
 		if (!r) {
 			domain_file_name(app->uuid_str, hv, name, sizeof(name));
-			if (!same_content(dir, name, buf, len)) {
-				r = sr_write_atomic(dir, name, buf, len, err);
+			/* In the manifest before the file exists: a crash in
+			 * between leaves a name to remove, never an orphan. */
+			if (names_add(&now, name))
+				r = sr_err_set(err, -ENOMEM, "out of memory");
+			else if (!same_content(dir, name, buf, len)) {
+				if (!names_has(&old, name) && !names_add(&old, name))
+					r = manifest_write(state_dir, dir, &old, err);
+				if (!r)
+					r = sr_write_atomic(dir, name, buf, len, err);
 				if (!r)
 					log_info("app %s: wrote %s/%s", app->uuid_str, dir, name);
 			}
 		}
 		free(buf);
-		if (r)
-			return r;
 	}
-	remove_stale(dir, hv, st);
-	return 0;
+	if (!r) {
+		remove_stale(dir, &old, &now);
+		r = manifest_write(state_dir, dir, &now, err);
+	}
+	free(old.v);
+	free(now.v);
+	return r;
 }

@@ -9,8 +9,9 @@
 void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t cap);
 
 /* Write one domain config per app holding VFs into dir (created if needed),
- * atomically; remove this hypervisor's configs of apps that hold none.
- * Apps whose VF has an error get no config and a warning (counted in
- * *warnings). */
-int domains_write(const char *dir, enum sr_hypervisor hv, const struct sr_state *st,
-		  unsigned *warnings, struct sr_err *err);
+ * atomically. Apps whose VF has an error get no config and a warning
+ * (counted in *warnings). Files are recorded in STATE-DIR/domains.manifest;
+ * only files named there and not written now are removed (an app that holds
+ * no VF any more, or whose VF is in error): nothing else in dir is touched. */
+int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
+		  const struct sr_state *st, unsigned *warnings, struct sr_err *err);

@@ -185,4 +185,25 @@ check "recovery apply within 3 s ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 -
 check "recovery apply: no 'still bound' wait" sh -c "! grep -q 'still bound' '$T/recover.log'"
 check "recovery apply: says the VF was given back already" grep -q "already off vfio-pci (on igbvf): no unbind" "$T/recover.log"
 
+# 10. The agent deletes only domain configs it wrote (a manifest in the
+#     state dir), and none is left for an app in error.
+FOREIGN=$S3/domains/99999999-9999-4999-8999-999999999999.kvm.cfg
+echo "written by someone else" >"$FOREIGN"
+check "apply A over B" apply3 --config "$CFG_A"
+check "a look-alike file the agent never wrote is kept" test -f "$FOREIGN"
+check "the manifest names the configs written" grep -qx "11111111-1111-4111-8111-111111111111.kvm.cfg" "$S3/domains.manifest"
+check "the manifest does not name the foreign file" sh -c "! grep -q 99999999 '$S3/domains.manifest'"
+D1=$S3/domains/11111111-1111-4111-8111-111111111111.kvm.cfg
+check "app 1111 has a domain config" test -f "$D1"
+VF=0000:03:10.0
+grp=$(readlink "$SYS/sys/bus/pci/devices/$VF/iommu_group")
+echo "$VF" >"$SYS/sys/bus/pci/drivers/vfio-pci/unbind"
+wait_for 5 drv_not "$VF" vfio-pci
+rm "$SYS/sys/bus/pci/devices/$VF/iommu_group"
+apply3 --config "$CFG_A" 2>"$T/err_app.log"; rc=$?
+ln -s "$grp" "$SYS/sys/bus/pci/devices/$VF/iommu_group"
+check "app 1111's VF lost its IOMMU group: applied with errors (rc $rc)" test "$rc" = 3
+check "app in error: its old domain config is removed" test ! -e "$D1"
+check "app in error: the others keep theirs" test -f "$S3/domains/22222222-2222-4222-8222-222222222222.kvm.cfg"
+
 done_tests
