@@ -30,6 +30,14 @@ static size_t apps_failed(const struct sr_state *st)
 	return n;
 }
 
+static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_old,
+			  const struct sr_reservation *res, size_t n_res, struct sr_err *err)
+{
+	const struct agent_opts *o = arg;
+
+	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res, err);
+}
+
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err)
 {
@@ -46,6 +54,10 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	int r;
 
 	env->last_apps_failed = 0;
+	if (o->passthrough) {
+		ctx.before_exec = retire_domains;
+		ctx.before_exec_arg = (void *)o;
+	}
 	if ((r = agent_precheck(o, &env->sysfs, buf, len, err)))
 		return r;
 	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);

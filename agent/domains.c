@@ -205,3 +205,60 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 	free(now.v);
 	return r;
 }
+
+static bool kept(const struct sr_reservation *o, const struct sr_reservation *res, size_t n_res)
+{
+	for (size_t i = 0; i < n_res; i++)
+		if (res[i].vf_index == o->vf_index && !strcmp(res[i].pf_pci, o->pf_pci))
+			return !strcmp(res[i].app_uuid, o->app_uuid) && res[i].adapter == o->adapter;
+	return false;
+}
+
+int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
+		   const struct sr_reservation *old, size_t n_old,
+		   const struct sr_reservation *res, size_t n_res, struct sr_err *err)
+{
+	struct names listed = { 0 }, keep = { 0 };
+	char name[64];
+	bool removed = false;
+	int r = 0;
+
+	manifest_read(state_dir, dir, &listed);
+	for (size_t i = 0; i < listed.n && !r; i++)
+		if (names_add(&keep, listed.v[i]))
+			r = sr_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_old && !r; i++) {
+		if (!old[i].app_uuid[0] || kept(&old[i], res, n_res))
+			continue;
+		domain_file_name(old[i].app_uuid, hv, name, sizeof(name));
+		for (size_t k = 0; k < keep.n; k++) {
+			char path[4096];
+
+			if (strcmp(keep.v[k], name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if (unlink(path) && errno != ENOENT) {
+				r = sr_err_set(err, -errno, "%s: %s: nothing applied", path,
+					       strerror(errno));
+				break;
+			}
+			log_info("removed domain config %s before the apply: app %s's VF %s VF %u changes hands",
+				 path, old[i].app_uuid, old[i].pf_pci, old[i].vf_index);
+			keep.v[k][0] = '\0';
+			removed = true;
+		}
+	}
+	if (!r && removed) {
+		struct names left = { 0 };
+
+		for (size_t k = 0; k < keep.n && !r; k++)
+			if (keep.v[k][0] && names_add(&left, keep.v[k]))
+				r = sr_err_set(err, -ENOMEM, "out of memory");
+		if (!r)
+			r = manifest_write(state_dir, dir, &left, err);
+		free(left.v);
+	}
+	free(listed.v);
+	free(keep.v);
+	return r;
+}

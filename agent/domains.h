@@ -15,3 +15,11 @@ void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t
  * no VF any more, or whose VF is in error): nothing else in dir is touched. */
 int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		  const struct sr_state *st, unsigned *warnings, struct sr_err *err);
+
+/* Before an apply's first kernel write: remove (manifest-listed) domain
+ * configs of apps whose VFs are not all kept (same VF, same adapter) in
+ * res, so that no domain config ever names a VF held by another app, even
+ * when the apply is killed before domains_write. */
+int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
+		   const struct sr_reservation *old, size_t n_old,
+		   const struct sr_reservation *res, size_t n_res, struct sr_err *err);

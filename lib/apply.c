@@ -165,6 +165,9 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	log_plan(ctx, &ap);
 	if (ctx->dry_run)
 		goto out;
+	if (ctx->before_exec && (r = ctx->before_exec(ctx->before_exec_arg, ap.old.res, ap.old.n_res,
+						      ap.res, ap.n_res, err)))
+		goto out;
 	r = sr_exec(&ap.run, &ap.plan, err);
 	ctx->sysfs_writes = ap.run.writes.sysfs_writes;
 	ctx->netlink_writes = ap.run.writes.netlink_writes;

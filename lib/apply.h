@@ -27,6 +27,13 @@ struct sr_apply_ctx {
 	bool dry_run;                /* compute and log the plan; write nothing */
 	sr_log_fn log;               /* may be NULL */
 	void *log_ctx;
+	/* May be NULL. Called once the plan is made, before its first kernel
+	 * write (not in a dry run), with the reservations before and after:
+	 * the agent retires domain configs that would name a VF about to go to
+	 * another app. A non-zero return stops the apply, nothing changed. */
+	int (*before_exec)(void *arg, const struct sr_reservation *old, size_t n_old,
+			   const struct sr_reservation *res, size_t n_res, struct sr_err *err);
+	void *before_exec_arg;
 	/* out: */
 	size_t sysfs_writes;         /* kernel writes performed */
 	size_t netlink_writes;

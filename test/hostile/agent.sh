@@ -206,4 +206,31 @@ check "app 1111's VF lost its IOMMU group: applied with errors (rc $rc)" test "$
 check "app in error: its old domain config is removed" test ! -e "$D1"
 check "app in error: the others keep theirs" test -f "$S3/domains/22222222-2222-4222-8222-222222222222.kvm.cfg"
 
+# 11. Domain configs follow the reservations even when the apply is killed
+#     between the state save and the domain configs: none names a VF that
+#     another app holds (A -> B moves 0000:03:10.2 from 2222 to 7777).
+S4=$T/state4
+apply4() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S4" --no-netlink "$@"; }
+check "apply A into a fourth state dir" apply4 --config "$CFG_A"
+check "2222 has a domain config naming 0000:03:10.2" grep -q '0000:03:10.2' "$S4/domains/22222222-2222-4222-8222-222222222222.kvm.cfg"
+SR_FAULT=after-save apply4 --config "$CFG_B" 2>/dev/null; rc=$?
+check "apply B killed right after its state save (rc $rc)" test "$rc" = 137
+"$CTL" --state-dir "$S4" --sysfs-root "$SYS" list --json >"$T/list4.json"
+check "no domain config names a VF another app holds" python3 - "$T/list4.json" "$S4/domains" <<'PY'
+import json, os, re, sys
+held = {v["pci"]: v["app"] for v in json.load(open(sys.argv[1])) if v["app"]}
+bad = []
+for f in os.listdir(sys.argv[2]):
+    if not f.endswith(".kvm.cfg"):
+        continue
+    app = f.split(".")[0]
+    for pci in re.findall(r'host = "([0-9a-f:.]+)"', open(os.path.join(sys.argv[2], f)).read()):
+        if held.get(pci) != app:
+            bad.append(f"{f} names {pci}, held by {held.get(pci)}")
+assert not bad, bad
+PY
+check "the released app's config is gone" test ! -e "$S4/domains/22222222-2222-4222-8222-222222222222.kvm.cfg"
+check "the next apply writes 7777's config" apply4 --config "$CFG_B"
+check "7777's config names 0000:03:10.2" grep -q '0000:03:10.2' "$S4/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
+
 done_tests
