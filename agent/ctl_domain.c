@@ -38,7 +38,7 @@ int ctl_domain(struct ctl *c, int argc, char **argv)
 	}
 	if ((r = ctl_check_uuid("domain-config", argv[0])) || (r = ctl_load_app(c, argv[0], &app)))
 		return r;
-	r = sr_domain_check_vfs(c->hv, app, c->st.res, c->st.n_res, c->st.pfs, c->st.n_pfs, &err);
+	r = sr_domain_eligible(c->hv, app, c->st.res, c->st.n_res, c->st.pfs, c->st.n_pfs, &err);
 	if (!r)
 		r = emit(c, app, &text, &err);
 	if (r) {

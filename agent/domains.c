@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Domain configs of an apply (domains.h): one file per app that holds VFs,
+ * stale ones removed.
+ */
 #include "domains.h"
 
 #include <errno.h>
@@ -13,17 +17,6 @@
 void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s.%s.cfg", uuid, sr_hypervisor_name(hv));
-}
-
-static bool app_has_error(const struct sr_state *st, const char *uuid)
-{
-	for (size_t i = 0; i < st->n_res; i++)
-		if (!strcmp(st->res[i].app_uuid, uuid) && st->res[i].error[0]) {
-			log_warn("app %s: PF %s VF %u: %s: no domain config written", uuid,
-				 st->res[i].pf_pci, st->res[i].vf_index, st->res[i].error);
-			return true;
-		}
-	return false;
 }
 
 static bool app_holds_vf(const struct sr_state *st, const char *uuid)
@@ -165,11 +158,14 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		const struct sr_app *app = &st->apps[i];
 		char name[64], *buf = NULL;
 		size_t len = 0;
+		struct sr_err why = { "" };
+		int e = sr_domain_eligible(hv, app, st->res, st->n_res, st->pfs, st->n_pfs, &why);
 		FILE *f;
 
-		if (!app_holds_vf(st, app->uuid_str))
+		if (e == -ENOENT)
 			continue;
-		if (app_has_error(st, app->uuid_str)) {
+		if (e) {
+			log_warn("%s", why.msg);
 			(*warnings)++;
 			continue;
 		}

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Domain configs of an apply: written to the domain dir from the state.
+ */
 #pragma once
 
 #include "err.h"

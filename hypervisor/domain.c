@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hypervisor selection, the helpers both emitters share, and
+ * Hypervisor selection, the one eligibility rule (sr_domain_eligible) and
  * sr_emit_domain(): pick an app's reservations, order them by adapter
- * position and hand their VF PCI addresses to the emitter.
+ * position and hand their VF PCI addresses to the emitter (kvm.c, xen.c).
  */
 #include "hypervisor.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,94 +41,6 @@ const char *sr_hypervisor_name(enum sr_hypervisor hv)
 		return "xen";
 	}
 	return "?";
-}
-
-uint32_t sr_hv_memory_mib(const struct sr_app *app)
-{
-	if (app->memory_kib == 0)
-		return SR_HV_DEFAULT_MEMORY_MIB;
-	return (uint32_t)(((uint64_t)app->memory_kib + 1023) / 1024);
-}
-
-uint32_t sr_hv_vcpus(const struct sr_app *app)
-{
-	return app->vcpus ? app->vcpus : SR_HV_DEFAULT_VCPUS;
-}
-
-static bool pci_equal(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
-int sr_hv_check(const struct sr_app *app, const char *const *vf_pci, size_t n_vf,
-		uint32_t vcpus_max, FILE *out, struct sr_err *err)
-{
-	uuid_t u;
-
-	if (!app)
-		return sr_err_set(err, -EINVAL, "app: missing");
-	if (!out)
-		return sr_err_set(err, -EINVAL, "output file for app %.*s: missing",
-				  SR_UUID_LEN - 1, app->uuid_str);
-	if (strnlen(app->uuid_str, SR_UUID_LEN) != SR_UUID_LEN - 1 ||
-	    uuid_parse(app->uuid_str, u))
-		return sr_err_set(err, -EINVAL, "uuid \"%.*s\": allowed a UUID xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-				  SR_UUID_LEN - 1, app->uuid_str);
-	if (app->vcpus > vcpus_max)
-		return sr_err_set(err, -EINVAL, "vcpus %u for app %s: allowed 0..%u (0 means %u)",
-				  app->vcpus, app->uuid_str, vcpus_max, SR_HV_DEFAULT_VCPUS);
-	if (n_vf && !vf_pci)
-		return sr_err_set(err, -EINVAL, "vf_pci for app %s: missing for %zu VFs",
-				  app->uuid_str, n_vf);
-	for (size_t i = 0; i < n_vf; i++) {
-		if (!vf_pci[i] || !sr_valid_pci(vf_pci[i]))
-			return sr_err_set(err, -EINVAL, "vf_pci[%zu] \"%s\" for app %s: allowed " PCI_ALLOWED,
-					  i, vf_pci[i] ? vf_pci[i] : "(null)", app->uuid_str);
-		for (size_t j = 0; j < i; j++)
-			if (pci_equal(vf_pci[i], vf_pci[j]))
-				return sr_err_set(err, -EINVAL, "vf_pci[%zu] \"%s\" for app %s: already given as vf_pci[%zu]; each VF at most once",
-						  i, vf_pci[i], app->uuid_str, j);
-	}
-	return 0;
-}
-
-static bool xl_name_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
-}
-
-void sr_hv_xl_name(const struct sr_app *app, char out[SR_NAME_LEN])
-{
-	size_t n = strnlen(app->name, SR_NAME_LEN - 1);
-	bool all_digits = true;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)app->name[i];
-
-		if (!xl_name_char(c) || (i == 0 && (c == '-' || c == '.')))
-			c = '_';
-		if (c < '0' || c > '9')
-			all_digits = false;
-		out[i] = (char)c;
-	}
-	out[n] = '\0';
-	if (n == 0 || all_digits)
-		snprintf(out, SR_NAME_LEN, "%.*s", SR_UUID_LEN - 1, app->uuid_str);
-}
-
-void sr_hv_comment_text(const char *s, char *out, size_t cap)
-{
-	size_t i;
-
-	if (!cap)
-		return;
-	for (i = 0; i + 1 < cap && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '_';
-	}
-	out[i] = '\0';
 }
 
 /* The app's reservations, ordered by adapter position. *out is owned by
@@ -188,13 +99,11 @@ int sr_emit_domain(enum sr_hypervisor hv, const struct sr_app *app,
 	if (hv != SR_HV_KVM && hv != SR_HV_XEN)
 		return sr_err_set(err, -EINVAL, "hypervisor %d for app %s: allowed kvm, xen",
 				  (int)hv, app->uuid_str);
+	if ((r = sr_domain_eligible(hv, app, res, n_res, NULL, 0, err)))
+		return r;
 	r = select_reservations(app, res, n_res, &sel, &n, err);
 	if (r)
 		return r;
-	if (n == 0) {
-		r = sr_err_set(err, -ENOENT, "app %s: holds no VF", app->uuid_str);
-		goto out_free_sel;
-	}
 	pci = calloc(n, sizeof(*pci));
 	if (!pci) {
 		r = sr_err_set(err, -ENOMEM, "app %s: out of memory", app->uuid_str);
@@ -203,15 +112,6 @@ int sr_emit_domain(enum sr_hypervisor hv, const struct sr_app *app,
 	for (size_t i = 0; i < n; i++) {
 		const struct sr_reservation *v = sel[i];
 
-		if (strnlen(v->error, sizeof(v->error)) > 0) {
-			/* The apply recorded why this VF cannot be passed through
-			 * (missing, bind failed, no IOMMU group). */
-			r = sr_err_set(err, -EINVAL,
-				       "VF %u of PF %s (adapter %u) for app %s: %.*s: no domain config",
-				       v->vf_index, v->pf_pci, v->adapter, app->uuid_str,
-				       (int)sizeof(v->error), v->error);
-			goto out_free_pci;
-		}
 		if (strnlen(v->vf_pci, SR_PCI_LEN) == SR_PCI_LEN || !sr_valid_pci(v->vf_pci)) {
 			r = sr_err_set(err, -EINVAL,
 				       "vf_pci \"%.*s\" of VF %u of PF %s (adapter %u) for app %s: allowed " PCI_ALLOWED,
@@ -233,20 +133,37 @@ out_free_sel:
 	return r;
 }
 
-int sr_domain_check_vfs(enum sr_hypervisor hv, const struct sr_app *app,
-			const struct sr_reservation *res, size_t n_res, const struct sr_pf *pfs,
-			size_t n_pfs, struct sr_err *err)
+static const struct sr_vf *table_vf(const struct sr_pf *pfs, size_t n_pfs,
+				    const struct sr_reservation *r)
 {
+	for (size_t p = 0; p < n_pfs; p++)
+		if (!strncmp(pfs[p].pci, r->pf_pci, SR_PCI_LEN))
+			return sr_pf_find_vf(&pfs[p], r->vf_index);
+	return NULL;
+}
+
+int sr_domain_eligible(enum sr_hypervisor hv, const struct sr_app *app,
+		       const struct sr_reservation *res, size_t n_res, const struct sr_pf *pfs,
+		       size_t n_pfs, struct sr_err *err)
+{
+	size_t held = 0;
+
 	for (size_t i = 0; i < n_res; i++) {
 		const struct sr_reservation *r = &res[i];
-		const struct sr_vf *vf = NULL;
+		const struct sr_vf *vf;
 
 		if (strncmp(r->app_uuid, app->uuid_str, SR_UUID_LEN))
 			continue;
-		for (size_t p = 0; p < n_pfs && !vf; p++)
-			if (!strncmp(pfs[p].pci, r->pf_pci, SR_PCI_LEN))
-				vf = sr_pf_find_vf(&pfs[p], r->vf_index);
-		if (!vf)
+		held++;
+		/* The apply recorded why this VF cannot be passed through. */
+		if (strnlen(r->error, sizeof(r->error)) > 0)
+			return sr_err_set(err, -EINVAL,
+					  "VF %u of PF %s (adapter %u) for app %s: %.*s: no domain config",
+					  r->vf_index, r->pf_pci, r->adapter, app->uuid_str,
+					  (int)sizeof(r->error), r->error);
+		if (!n_pfs)
+			continue;
+		if (!(vf = table_vf(pfs, n_pfs, r)))
 			return sr_err_set(err, -ENODEV,
 					  "app %s: VF %u of PF %s is not in the VF table: no domain config",
 					  app->uuid_str, r->vf_index, r->pf_pci);
@@ -255,6 +172,8 @@ int sr_domain_check_vfs(enum sr_hypervisor hv, const struct sr_app *app,
 					  "app %s: VF %u of PF %s (%s) has no IOMMU group, so vfio-pci cannot take it (IOMMU off? boot with intel_iommu=on): no KVM config",
 					  app->uuid_str, r->vf_index, r->pf_pci, vf->pci);
 	}
+	if (!held)
+		return sr_err_set(err, -ENOENT, "app %s: holds no VF", app->uuid_str);
 	return 0;
 }
 
