@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "pci_names.h"
 #include "print.h"
 #include "sysfs.h"
 #include "xen.h"
@@ -28,6 +29,7 @@ int ctl_pfs(struct ctl *c, int argc, char **argv)
 		ctl_err("%s\n", err.msg);
 		return 1;
 	}
+	ctl_pci_names(c->sysfs_root, pfs, n);
 	iommu = sr_sysfs_iommu_enabled(&s);
 	pr_obj_open(NULL);
 	pr_bool(PR_ANY, "iommu", "IOMMU: %s", iommu);

@@ -3,6 +3,9 @@
  * sysfs access for SR-IOV PFs and VFs. Every path is built under a sysfs
  * root ("/" on a node, a fake tree in tests) and every write goes through
  * one replaceable writer, so tests can emulate a PF driver in-process.
+ * Split by job: file I/O under the root (sysfs_io.c), discovery
+ * (sysfs_discover.c), writes and their waits (sysfs_write.c). PCI names
+ * are not looked up here (sriovctl's agent/pci_names.c).
  */
 #pragma once
 
@@ -43,7 +46,7 @@ int sr_sysfs_link_base(const char *path, char *out, size_t size);
  * (/sys/bus/pci/devices/ADDR); either may be NULL/"" but not both. When both
  * are given they must name the same device. Fills pci, ifname (if it has a
  * netdev), driver, ids, totalvfs, numvfs, autoprobe; not vfs, nor the
- * display name (sr_sysfs_list_pfs looks names up).
+ * display name.
  * -ENODEV: no such device; -EOPNOTSUPP: the device has no SR-IOV
  * (no sriov_totalvfs). */
 int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *pci,
@@ -63,7 +66,8 @@ int sr_sysfs_set_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n
  * address from the link target, netdev name, bound driver, IOMMU group. */
 int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err *err);
 
-/* Every SR-IOV capable PCI device (has sriov_totalvfs), with its VFs. */
+/* Every SR-IOV capable PCI device (has sriov_totalvfs), with its VFs;
+ * name is left empty. */
 int sr_sysfs_list_pfs(const struct sr_sysfs *s, struct sr_pf **out, size_t *n_out,
 		      struct sr_err *err);
 void sr_sysfs_free_pfs(struct sr_pf *pfs, size_t n);

@@ -107,6 +107,8 @@ ctl frobnicate >/dev/null 2>&1; check "unknown command: exit 2" test $? -eq 2
 ctl pfs --json >"$T/pfs.json"
 check "pfs --json: IOMMU on, two PFs with totalvfs 7" json \
 	'assert d["iommu"] is True and [(p["pci"],p["totalvfs"],p["numvfs"]) for p in d["pfs"]] == [("0000:03:00.0",7,4),("0000:04:00.0",7,2)], d' "$T/pfs.json"
+check "pfs --json: sriovctl names the PFs from pci.ids (8086:10c9)" json \
+	'assert all("82576" in p["name"] for p in d["pfs"]), [p["name"] for p in d["pfs"]]' "$T/pfs.json"
 ctl domain-config 33333333-3333-4333-8333-333333333333 >"$T/kvm.cfg"
 check "domain-config kvm: vfio-pci host 0000:03:10.6" grep -q 'host = "0000:03:10.6"' "$T/kvm.cfg"
 ctl domain-config 33333333-3333-4333-8333-333333333333 --hypervisor xen >"$T/xen.cfg"
