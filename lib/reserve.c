@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * VF reservations (reserve.h): which app adapter holds which VF, computed
+ * from the config, the node's PFs and the previous reservations. The old
+ * reservations are indexed once, so every lookup is O(1).
+ */
 #include "reserve.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "set.h"
 
 const struct sr_reservation *sr_reservation_find(const struct sr_reservation *res, size_t n,
 						 const char *pf_pci, uint32_t vf_index)
@@ -14,15 +22,79 @@ const struct sr_reservation *sr_reservation_find(const struct sr_reservation *re
 	return NULL;
 }
 
-static const struct sr_reservation *previous(const struct sr_reservation *old, size_t n_old,
+/* The old reservations indexed two ways: by app adapter on a PF (who held
+ * what) and by VF (what a VF carried). Keys are fixed-size, zero-padded. */
+struct old_index {
+	struct sr_set by_adapter;
+	struct sr_set by_vf;
+};
+
+static size_t adapter_key(uint8_t key[SR_SET_KEY_MAX], const char *app_uuid,
+			  uint32_t position, const char *pf_pci)
+{
+	memset(key, 0, SR_UUID_LEN + sizeof(position) + SR_PCI_LEN);
+	memcpy(key, app_uuid, strnlen(app_uuid, SR_UUID_LEN - 1));
+	memcpy(key + SR_UUID_LEN, &position, sizeof(position));
+	memcpy(key + SR_UUID_LEN + sizeof(position), pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
+	return SR_UUID_LEN + sizeof(position) + SR_PCI_LEN;
+}
+
+static size_t vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index)
+{
+	memset(key, 0, SR_PCI_LEN + sizeof(vf_index));
+	memcpy(key, pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
+	memcpy(key + SR_PCI_LEN, &vf_index, sizeof(vf_index));
+	return SR_PCI_LEN + sizeof(vf_index);
+}
+
+static int index_old(struct old_index *ix, const struct sr_reservation *old, size_t n_old,
+		     struct sr_err *err)
+{
+	uint8_t key[SR_SET_KEY_MAX];
+	size_t dup;
+
+	if (sr_set_init(&ix->by_adapter, n_old) || sr_set_init(&ix->by_vf, n_old))
+		return sr_err_set(err, -ENOMEM, "reserve: out of memory");
+	/* The first of equal keys wins, as in the linear search it replaces. */
+	for (size_t i = 0; i < n_old; i++)
+		if (sr_set_add(&ix->by_adapter, key,
+			       adapter_key(key, old[i].app_uuid, old[i].adapter, old[i].pf_pci), i,
+			       &dup) < 0 ||
+		    sr_set_add(&ix->by_vf, key, vf_key(key, old[i].pf_pci, old[i].vf_index), i,
+			       &dup) < 0)
+			return sr_err_set(err, -ENOMEM, "reserve: out of memory");
+	return 0;
+}
+
+static void index_free(struct old_index *ix)
+{
+	sr_set_free(&ix->by_adapter);
+	sr_set_free(&ix->by_vf);
+}
+
+static const struct sr_reservation *previous(const struct old_index *ix,
+					     const struct sr_reservation *old,
 					     const char *app_uuid, uint32_t position,
 					     const char *pf_pci)
 {
-	for (size_t i = 0; i < n_old; i++)
-		if (old[i].adapter == position && !strcmp(old[i].app_uuid, app_uuid) &&
-		    !strcmp(old[i].pf_pci, pf_pci))
-			return &old[i];
-	return NULL;
+	uint8_t key[SR_SET_KEY_MAX];
+	size_t i;
+
+	return sr_set_find(&ix->by_adapter, key, adapter_key(key, app_uuid, position, pf_pci),
+			   &i) == 1
+		       ? &old[i]
+		       : NULL;
+}
+
+static const struct sr_reservation *held_by(const struct old_index *ix,
+					    const struct sr_reservation *old, const char *pf_pci,
+					    uint32_t vf_index)
+{
+	uint8_t key[SR_SET_KEY_MAX];
+	size_t i;
+
+	return sr_set_find(&ix->by_vf, key, vf_key(key, pf_pci, vf_index), &i) == 1 ? &old[i]
+										    : NULL;
 }
 
 static int fill(struct sr_reservation *r, const struct sr_config *cfg,
@@ -73,114 +145,149 @@ static void carry_original(struct sr_reservation *r, const struct sr_reservation
 	r->original = prev->original;
 }
 
-int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
-	       const struct sr_reservation *old, size_t n_old,
-	       struct sr_reservation **out, size_t *n_out, struct sr_err *err)
-{
+struct reserve {
+	const struct sr_config *cfg;
+	const struct sr_pf *pfs;
+	const struct sr_reservation *old;
+	struct old_index ix;
 	struct sr_reservation *res;
-	bool **taken;
-	bool *done;
-	size_t n;
-	int r = 0;
+	size_t n;                      /* reservations made */
+	bool **taken;                  /* [pf][vf] */
+	bool *done;                    /* per adapter */
+	uint32_t *next;                /* per PF: no free VF below it */
+};
 
-	res = calloc(cfg->n_adapters + cfg->n_vfdata ? cfg->n_adapters + cfg->n_vfdata : 1,
-		     sizeof(*res));
-	done = calloc(cfg->n_adapters ? cfg->n_adapters : 1, sizeof(*done));
-	taken = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*taken));
-	if (!res || !done || !taken) {
-		r = sr_err_set(err, -ENOMEM, "reserve: out of memory");
-		goto out_free;
-	}
-	for (size_t p = 0; p < cfg->n_pfs; p++) {
-		taken[p] = calloc(cfg->pfs[p].vf_count, sizeof(**taken));
-		if (!taken[p]) {
-			r = sr_err_set(err, -ENOMEM, "reserve: out of memory");
-			goto out_free;
-		}
-	}
+static int take(struct reserve *rv, size_t i, uint32_t vf, struct sr_err *err)
+{
+	const struct sr_adapter_cfg *a = &rv->cfg->adapters[i];
 
-	/* 1: adapters naming their VF. Validation made them unique. */
-	for (size_t i = 0; i < cfg->n_adapters; i++) {
-		const struct sr_adapter_cfg *a = &cfg->adapters[i];
+	rv->taken[a->pf][vf] = true;
+	rv->done[i] = true;
+	return fill(&rv->res[i], rv->cfg, a, &rv->pfs[a->pf], vf, err);
+}
 
-		if (a->vf_index == SR_UNSET)
-			continue;
-		taken[a->pf][a->vf_index] = true;
-		if ((r = fill(&res[i], cfg, a, &pfs[a->pf], (uint32_t)a->vf_index, err)))
-			goto out_free;
-		done[i] = true;
-	}
-	/* 2: the same app adapter keeps the VF it held. */
+/* 1: adapters naming their VF (validation made them unique); 2: the same
+ * app adapter keeps the VF it held. */
+static int take_named_and_kept(struct reserve *rv, struct sr_err *err)
+{
+	const struct sr_config *cfg = rv->cfg;
+	int r;
+
+	for (size_t i = 0; i < cfg->n_adapters; i++)
+		if (cfg->adapters[i].vf_index != SR_UNSET &&
+		    (r = take(rv, i, (uint32_t)cfg->adapters[i].vf_index, err)))
+			return r;
 	for (size_t i = 0; i < cfg->n_adapters; i++) {
 		const struct sr_adapter_cfg *a = &cfg->adapters[i];
 		const struct sr_reservation *prev;
 
-		if (done[i])
+		if (rv->done[i])
 			continue;
-		prev = previous(old, n_old, cfg->apps[a->app].uuid_str, a->position,
-				pfs[a->pf].pci);
-		if (!prev || prev->vf_index >= cfg->pfs[a->pf].vf_count ||
-		    taken[a->pf][prev->vf_index])
-			continue;
-		taken[a->pf][prev->vf_index] = true;
-		if ((r = fill(&res[i], cfg, a, &pfs[a->pf], prev->vf_index, err)))
-			goto out_free;
-		done[i] = true;
+		prev = previous(&rv->ix, rv->old, cfg->apps[a->app].uuid_str, a->position,
+				rv->pfs[a->pf].pci);
+		if (prev && prev->vf_index < cfg->pfs[a->pf].vf_count &&
+		    !rv->taken[a->pf][prev->vf_index] && (r = take(rv, i, prev->vf_index, err)))
+			return r;
 	}
-	/* 3: lowest free VF. */
+	return 0;
+}
+
+/* 3: the lowest free VF (taken only grows: the search goes on from next). */
+static int take_free(struct reserve *rv, struct sr_err *err)
+{
+	const struct sr_config *cfg = rv->cfg;
+	int r;
+
 	for (size_t i = 0; i < cfg->n_adapters; i++) {
 		const struct sr_adapter_cfg *a = &cfg->adapters[i];
-		uint32_t vf = 0, count = cfg->pfs[a->pf].vf_count;
+		uint32_t count = cfg->pfs[a->pf].vf_count, *vf = &rv->next[a->pf];
 
-		if (done[i])
+		if (rv->done[i])
 			continue;
-		while (vf < count && taken[a->pf][vf])
-			vf++;
-		if (vf == count) {
-			r = sr_err_set(err, -ENOSPC,
-				       "PF %s has %u VFs, all reserved: app %s adapter %u asks one more",
-				       sr_pf_cfg_label(&cfg->pfs[a->pf]), count,
-				       cfg->apps[a->app].uuid_str, a->position);
-			goto out_free;
-		}
-		taken[a->pf][vf] = true;
-		if ((r = fill(&res[i], cfg, a, &pfs[a->pf], vf, err)))
-			goto out_free;
-		done[i] = true;
+		while (*vf < count && rv->taken[a->pf][*vf])
+			(*vf)++;
+		if (*vf == count)
+			return sr_err_set(err, -ENOSPC,
+					  "PF %s has %u VFs, all reserved: app %s adapter %u asks one more",
+					  sr_pf_cfg_label(&cfg->pfs[a->pf]), count,
+					  cfg->apps[a->app].uuid_str, a->position);
+		if ((r = take(rv, i, *vf, err)))
+			return r;
 	}
-	/* 4: VFs no app holds, with a vflist.data entry. */
-	n = cfg->n_adapters;
-	for (size_t k = 0; k < cfg->n_vfdata; k++) {
-		const struct sr_vfdata_cfg *d = &cfg->vfdata[k];
+	return 0;
+}
 
-		if (taken[d->pf][d->index])
-			continue;
-		fill_vf_config(&res[n++], d, &pfs[d->pf]);
+/* 4: VFs no app holds, with a vflist.data entry. */
+static void take_vf_configs(struct reserve *rv)
+{
+	rv->n = rv->cfg->n_adapters;
+	for (size_t k = 0; k < rv->cfg->n_vfdata; k++) {
+		const struct sr_vfdata_cfg *d = &rv->cfg->vfdata[k];
+
+		if (!rv->taken[d->pf][d->index])
+			fill_vf_config(&rv->res[rv->n++], d, &rv->pfs[d->pf]);
 	}
-	/* Saved state follows the VF only when the same app adapter (or the
-	 * VF config) keeps it. When a VF passes between its VF config and an
-	 * app, the settings it had before the agent stay its original ones. */
-	for (size_t i = 0; i < n; i++) {
-		const struct sr_reservation *prev =
-			sr_reservation_find(old, n_old, res[i].pf_pci, res[i].vf_index);
+}
+
+/* Saved state follows the VF only when the same app adapter (or the VF
+ * config) keeps it. When a VF passes between its VF config and an app, the
+ * settings it had before the agent stay its original ones. */
+static void carry(struct reserve *rv)
+{
+	for (size_t i = 0; i < rv->n; i++) {
+		struct sr_reservation *r = &rv->res[i];
+		const struct sr_reservation *prev = held_by(&rv->ix, rv->old, r->pf_pci, r->vf_index);
 
 		if (!prev)
 			continue;
-		if (!strcmp(prev->app_uuid, res[i].app_uuid) &&
-		    prev->adapter == res[i].adapter)
-			carry_over(&res[i], prev);
-		else if (sr_reservation_is_vf_config(prev) || sr_reservation_is_vf_config(&res[i]))
-			carry_original(&res[i], prev);
+		if (!strcmp(prev->app_uuid, r->app_uuid) && prev->adapter == r->adapter)
+			carry_over(r, prev);
+		else if (sr_reservation_is_vf_config(prev) || sr_reservation_is_vf_config(r))
+			carry_original(r, prev);
 	}
-	*out = res;
-	*n_out = n;
-	res = NULL;
+}
+
+static int reserve_alloc(struct reserve *rv, struct sr_err *err)
+{
+	const struct sr_config *cfg = rv->cfg;
+	size_t n_res = cfg->n_adapters + cfg->n_vfdata;
+
+	rv->res = calloc(n_res ? n_res : 1, sizeof(*rv->res));
+	rv->done = calloc(cfg->n_adapters ? cfg->n_adapters : 1, sizeof(*rv->done));
+	rv->taken = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*rv->taken));
+	rv->next = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*rv->next));
+	if (!rv->res || !rv->done || !rv->taken || !rv->next)
+		return sr_err_set(err, -ENOMEM, "reserve: out of memory");
+	for (size_t p = 0; p < cfg->n_pfs; p++)
+		if (!(rv->taken[p] = calloc(cfg->pfs[p].vf_count ? cfg->pfs[p].vf_count : 1,
+					    sizeof(**rv->taken))))
+			return sr_err_set(err, -ENOMEM, "reserve: out of memory");
+	return 0;
+}
+
+int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
+	       const struct sr_reservation *old, size_t n_old,
+	       struct sr_reservation **out, size_t *n_out, struct sr_err *err)
+{
+	struct reserve rv = { .cfg = cfg, .pfs = pfs, .old = old };
+	int r;
+
+	if ((r = reserve_alloc(&rv, err)) || (r = index_old(&rv.ix, old, n_old, err)) ||
+	    (r = take_named_and_kept(&rv, err)) || (r = take_free(&rv, err)))
+		goto out_free;
+	take_vf_configs(&rv);
+	carry(&rv);
+	*out = rv.res;
+	*n_out = rv.n;
+	rv.res = NULL;
 
 out_free:
-	for (size_t p = 0; taken && p < cfg->n_pfs; p++)
-		free(taken[p]);
-	free(taken);
-	free(done);
-	free(res);
+	index_free(&rv.ix);
+	for (size_t p = 0; rv.taken && p < cfg->n_pfs; p++)
+		free(rv.taken[p]);
+	free(rv.taken);
+	free(rv.done);
+	free(rv.next);
+	free(rv.res);
 	return r;
 }

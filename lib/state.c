@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The agent's durable state (state.h): encode, decode, atomic save.
+ */
 #include "state.h"
 
 #include <dirent.h>
@@ -157,124 +160,136 @@ static char *nz(const char *s)
 	return s[0] ? (char *)s : NULL;
 }
 
-int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err)
+static int enc_alloc(struct enc *e, const struct sr_state *st, struct sr_err *err)
 {
-	struct enc e = { 0 };
-	size_t n_vfs = 0, v = 0, a = 0;
-	struct sr_vf_settings unset;
-	uint8_t *out;
-	size_t n;
-	uint32_t crc;
-
-	sr_vf_settings_init(&unset);
-	int r = 0;
+	size_t n_vfs = 0;
 
 	for (size_t i = 0; i < st->n_pfs; i++)
 		n_vfs += st->pfs[i].n_vfs;
 #define ALLOC(p, n) ((p) = calloc((n) > 0 ? (n) : 1, sizeof(*(p))))
-	if (!ALLOC(e.pfs, st->n_pfs) || !ALLOC(e.pfp, st->n_pfs) || !ALLOC(e.vfs, n_vfs) ||
-	    !ALLOC(e.vfp, n_vfs) || !ALLOC(e.vf_kernel, n_vfs) || !ALLOC(e.res, st->n_res) ||
-	    !ALLOC(e.resp, st->n_res) || !ALLOC(e.desired, st->n_res) ||
-	    !ALLOC(e.original, st->n_res) || !ALLOC(e.attrs, st->n_res * SR_ATTR__COUNT) ||
-	    !ALLOC(e.attrp, st->n_res * SR_ATTR__COUNT) || !ALLOC(e.apps, st->n_apps) ||
-	    !ALLOC(e.appp, st->n_apps)) {
-		r = sr_err_set(err, -ENOMEM, "state: out of memory");
-		goto out;
-	}
+	if (!ALLOC(e->pfs, st->n_pfs) || !ALLOC(e->pfp, st->n_pfs) || !ALLOC(e->vfs, n_vfs) ||
+	    !ALLOC(e->vfp, n_vfs) || !ALLOC(e->vf_kernel, n_vfs) || !ALLOC(e->res, st->n_res) ||
+	    !ALLOC(e->resp, st->n_res) || !ALLOC(e->desired, st->n_res) ||
+	    !ALLOC(e->original, st->n_res) || !ALLOC(e->attrs, st->n_res * SR_ATTR__COUNT) ||
+	    !ALLOC(e->attrp, st->n_res * SR_ATTR__COUNT) || !ALLOC(e->apps, st->n_apps) ||
+	    !ALLOC(e->appp, st->n_apps))
+		return sr_err_set(err, -ENOMEM, "state: out of memory");
 #undef ALLOC
+	return 0;
+}
 
+/* PF i and its VFs; *v: the next free VF slot. */
+static void enc_pf(struct enc *e, const struct sr_pf *pf, size_t i, size_t *v)
+{
+	struct sr_vf_settings unset;
+	PbPf *p = &e->pfs[i];
+
+	sr_vf_settings_init(&unset);
+	sriov_agent__state__pf__init(p);
+	p->label = nz(pf->label);
+	p->ifname = nz(pf->ifname);
+	p->pci = (char *)pf->pci;
+	p->driver = nz(pf->driver);
+	p->has_vendor = p->has_device = true;
+	p->vendor = pf->vendor;
+	p->device = pf->device;
+	p->name = nz(pf->name);
+	p->has_totalvfs = p->has_numvfs = true;
+	p->totalvfs = pf->totalvfs;
+	p->numvfs = pf->numvfs;
+	p->vfs = &e->vfp[*v];
+	p->n_vfs = pf->n_vfs;
+	for (size_t j = 0; j < pf->n_vfs; j++, (*v)++) {
+		const struct sr_vf *vf = &pf->vfs[j];
+		PbVf *q = &e->vfs[*v];
+
+		sriov_agent__state__vf__init(q);
+		q->index = vf->index;
+		q->pci = (char *)vf->pci;
+		q->ifname = nz(vf->ifname);
+		q->driver = nz(vf->driver);
+		q->has_iommu_group = vf->iommu_group != SR_UNSET;
+		q->iommu_group = vf->iommu_group;
+		if (vf->has_kernel && !sr_vf_settings_equal(&vf->kernel, &unset))
+			q->kernel = enc_settings(&vf->kernel, &e->vf_kernel[*v]);
+		e->vfp[*v] = q;
+	}
+	e->pfp[i] = p;
+}
+
+static void enc_res(struct enc *e, const struct sr_reservation *rs, size_t i)
+{
+	PbRes *p = &e->res[i];
+	size_t a = i * SR_ATTR__COUNT;
+
+	sriov_agent__state__reservation__init(p);
+	p->app_uuid = (char *)rs->app_uuid;
+	p->app_name = nz(rs->app_name);
+	p->pf_pci = (char *)rs->pf_pci;
+	p->pf_ifname = nz(rs->pf_ifname);
+	p->vf_index = rs->vf_index;
+	p->vf_pci = (char *)rs->vf_pci;
+	p->has_adapter = true;
+	p->adapter = rs->adapter;
+	p->desired = enc_settings(&rs->desired, &e->desired[i]);
+	if (rs->has_original)
+		p->original = enc_settings(&rs->original, &e->original[i]);
+	p->attrs = &e->attrp[a];
+	for (int k = 0; k < SR_ATTR__COUNT; k++, a++) {
+		sriov_agent__state__attr_result__init(&e->attrs[a]);
+		e->attrs[a].attr = (char *)sr_vf_attr_name(k);
+		e->attrs[a].has_result = rs->attr_result[k] != SR_ATTR_NOT_TRIED;
+		e->attrs[a].result = rs->attr_result[k];
+		e->attrp[a] = &e->attrs[a];
+	}
+	p->n_attrs = SR_ATTR__COUNT;
+	p->error = nz(rs->error);
+	p->bound_driver = nz(rs->bound_driver);
+	p->original_driver = nz(rs->original_driver);
+	e->resp[i] = p;
+}
+
+static void enc_app(struct enc *e, const struct sr_app *ap, size_t i)
+{
+	PbApp *p = &e->apps[i];
+
+	sriov_agent__state__app__init(p);
+	p->uuid = (char *)ap->uuid_str;
+	p->name = nz(ap->name);
+	p->has_memory_kib = p->has_vcpus = p->has_virt_mode = p->has_activate = true;
+	p->memory_kib = ap->memory_kib;
+	p->vcpus = ap->vcpus;
+	p->virt_mode = ap->virt_mode;
+	p->activate = ap->activate;
+	e->appp[i] = p;
+}
+
+int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err)
+{
+	struct enc e = { 0 };
+	size_t v = 0, n;
+	uint8_t *out;
+	uint32_t crc;
+	int r;
+
+	if ((r = enc_alloc(&e, st, err)))
+		goto out;
 	sriov_agent__state__state__init(&e.st);
 	e.st.has_version = true;
 	e.st.version = SR_STATE_VERSION;
 	e.st.has_applied_at = true;
 	e.st.applied_at = st->applied_at;
 	e.st.last_result = nz(st->last_result);
-
-	for (size_t i = 0; i < st->n_pfs; i++) {
-		const struct sr_pf *pf = &st->pfs[i];
-		PbPf *p = &e.pfs[i];
-
-		sriov_agent__state__pf__init(p);
-		p->label = nz(pf->label);
-		p->ifname = nz(pf->ifname);
-		p->pci = (char *)pf->pci;
-		p->driver = nz(pf->driver);
-		p->has_vendor = p->has_device = true;
-		p->vendor = pf->vendor;
-		p->device = pf->device;
-		p->name = nz(pf->name);
-		p->has_totalvfs = p->has_numvfs = true;
-		p->totalvfs = pf->totalvfs;
-		p->numvfs = pf->numvfs;
-		p->vfs = &e.vfp[v];
-		p->n_vfs = pf->n_vfs;
-		for (size_t j = 0; j < pf->n_vfs; j++, v++) {
-			const struct sr_vf *vf = &pf->vfs[j];
-			PbVf *q = &e.vfs[v];
-
-			sriov_agent__state__vf__init(q);
-			q->index = vf->index;
-			q->pci = (char *)vf->pci;
-			q->ifname = nz(vf->ifname);
-			q->driver = nz(vf->driver);
-			q->has_iommu_group = vf->iommu_group != SR_UNSET;
-			q->iommu_group = vf->iommu_group;
-			if (vf->has_kernel && !sr_vf_settings_equal(&vf->kernel, &unset))
-				q->kernel = enc_settings(&vf->kernel, &e.vf_kernel[v]);
-			e.vfp[v] = q;
-		}
-		e.pfp[i] = p;
-	}
+	for (size_t i = 0; i < st->n_pfs; i++)
+		enc_pf(&e, &st->pfs[i], i, &v);
 	e.st.pfs = e.pfp;
 	e.st.n_pfs = st->n_pfs;
-
-	for (size_t i = 0; i < st->n_res; i++) {
-		const struct sr_reservation *rs = &st->res[i];
-		PbRes *p = &e.res[i];
-
-		sriov_agent__state__reservation__init(p);
-		p->app_uuid = (char *)rs->app_uuid;
-		p->app_name = nz(rs->app_name);
-		p->pf_pci = (char *)rs->pf_pci;
-		p->pf_ifname = nz(rs->pf_ifname);
-		p->vf_index = rs->vf_index;
-		p->vf_pci = (char *)rs->vf_pci;
-		p->has_adapter = true;
-		p->adapter = rs->adapter;
-		p->desired = enc_settings(&rs->desired, &e.desired[i]);
-		if (rs->has_original)
-			p->original = enc_settings(&rs->original, &e.original[i]);
-		p->attrs = &e.attrp[a];
-		for (int k = 0; k < SR_ATTR__COUNT; k++, a++) {
-			sriov_agent__state__attr_result__init(&e.attrs[a]);
-			e.attrs[a].attr = (char *)sr_vf_attr_name(k);
-			e.attrs[a].has_result = rs->attr_result[k] != SR_ATTR_NOT_TRIED;
-			e.attrs[a].result = rs->attr_result[k];
-			e.attrp[a] = &e.attrs[a];
-		}
-		p->n_attrs = SR_ATTR__COUNT;
-		p->error = nz(rs->error);
-		p->bound_driver = nz(rs->bound_driver);
-		p->original_driver = nz(rs->original_driver);
-		e.resp[i] = p;
-	}
+	for (size_t i = 0; i < st->n_res; i++)
+		enc_res(&e, &st->res[i], i);
 	e.st.reservations = e.resp;
 	e.st.n_reservations = st->n_res;
-
-	for (size_t i = 0; i < st->n_apps; i++) {
-		const struct sr_app *ap = &st->apps[i];
-		PbApp *p = &e.apps[i];
-
-		sriov_agent__state__app__init(p);
-		p->uuid = (char *)ap->uuid_str;
-		p->name = nz(ap->name);
-		p->has_memory_kib = p->has_vcpus = p->has_virt_mode = p->has_activate = true;
-		p->memory_kib = ap->memory_kib;
-		p->vcpus = ap->vcpus;
-		p->virt_mode = ap->virt_mode;
-		p->activate = ap->activate;
-		e.appp[i] = p;
-	}
+	for (size_t i = 0; i < st->n_apps; i++)
+		enc_app(&e, &st->apps[i], i);
 	e.st.apps = e.appp;
 	e.st.n_apps = st->n_apps;
 
