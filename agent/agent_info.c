@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * ZInfoMsg for the agent and sriovctl (agent_info.h).
+ */
 #include "agent_info.h"
 
 #include <errno.h>

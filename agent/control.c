@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The control socket between sriovctl and sriov-agent run (control.h):
+ * framing, listen, connect, request/reply.
+ */
 #include "control.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The agent's logger (log.h): stderr or syslog, with a level filter.
+ */
 #include "log.h"
 
 #include <errno.h>

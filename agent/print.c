@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * sriovctl's one print helper (print.h): the same call prints text or JSON.
+ */
 #include "print.h"
 
 /* The formats come from callers, paired with the value type by contract. */

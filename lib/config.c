@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Config decoding and validation (config.h): EVE EdgeDevConfig bytes to the
+ * desired model, every field checked before anything is applied.
+ */
 #include "config.h"
 
 #include <ctype.h>

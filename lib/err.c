@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The caller-owned error-message buffer (err.h).
+ */
 #include "err.h"
 
 #include <stdarg.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The model's small pure helpers (model.h): VF settings, attribute
+ * comparisons, derived MACs and the validation primitives.
+ */
 #include "model.h"
 
 #include <ctype.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Protobuf input checks protobuf-c does not make (pbcheck.h): the wire
+ * pre-scan and the UTF-8 walk.
+ */
 #include "pbcheck.h"
 
 #include <errno.h>

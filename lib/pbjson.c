@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The protobuf JSON mapping of any protobuf-c message (pbjson.h).
+ */
 #include "pbjson.h"
 
 #include <inttypes.h>

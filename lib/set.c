@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The hash set of short byte keys the validators use (set.h).
+ */
 #include "set.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * UTF-8 checks and message quoting for config text (text.h).
+ */
 #include "text.h"
 
 #include <stdint.h>

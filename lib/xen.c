@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Is this node a Xen dom0 that can pass PCI devices through (xen.h).
+ */
 #include "xen.h"
 
 #include <errno.h>
