@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's non-blocking control clients (clients.h).
+ */
 #include "clients.h"
 
 #include <errno.h>
@@ -21,37 +24,37 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void ctrl_reply(int fd, uint8_t type, const char *text)
+void control_reply(int fd, uint8_t type, const char *text)
 {
 	struct sr_err err;
 
-	if (ctrl_send(fd, type, text, strlen(text), REPLY_TIMEOUT_MS, &err))
+	if (control_send(fd, type, text, strlen(text), REPLY_TIMEOUT_MS, &err))
 		log_debug("reply: %s", err.msg);
 }
 
-void clients_init(struct ctrl_clients *cs, const char *socket)
+void clients_init(struct control_clients *cs, const char *socket)
 {
 	memset(cs, 0, sizeof(*cs));
 	cs->socket = socket;
 }
 
-static void drop(struct ctrl_clients *cs, size_t i)
+static void drop(struct control_clients *cs, size_t i)
 {
 	close(cs->c[i].fd);
-	ctrl_frame_free(&cs->c[i].in);
+	control_frame_free(&cs->c[i].in);
 	cs->c[i] = cs->c[--cs->n];
 }
 
-static void refuse(struct ctrl_clients *cs, size_t i, const char *why)
+static void refuse(struct control_clients *cs, size_t i, const char *why)
 {
 	char msg[SR_ERR_MAX + 32];
 
 	snprintf(msg, sizeof(msg), "rejected: %s", why);
-	ctrl_reply(cs->c[i].fd, CTRL_FAIL, msg);
+	control_reply(cs->c[i].fd, CONTROL_FAIL, msg);
 	drop(cs, i);
 }
 
-void clients_accept(struct ctrl_clients *cs, int lfd)
+void clients_accept(struct control_clients *cs, int lfd)
 {
 	for (;;) {
 		struct ucred cred;
@@ -74,26 +77,26 @@ void clients_accept(struct ctrl_clients *cs, int lfd)
 				 "refused: sriov-agent takes requests from root (uid 0) only; you are uid %u",
 				 (unsigned)cred.uid);
 			log_warn("client pid %ld uid %u %s", (long)cred.pid, (unsigned)cred.uid, msg);
-			ctrl_reply(fd, CTRL_FAIL, msg);
+			control_reply(fd, CONTROL_FAIL, msg);
 			close(fd);
 			continue;
 		}
-		if (cs->n == CTRL_MAX_CLIENTS) {
+		if (cs->n == CONTROL_MAX_CLIENTS) {
 			size_t oldest = 0;
 
 			for (size_t i = 1; i < cs->n; i++)
 				if (cs->c[i].deadline_ms < cs->c[oldest].deadline_ms)
 					oldest = i;
 			log_warn("client pid %ld: %d clients pending, dropped the oldest (pid %ld)",
-				 (long)cred.pid, CTRL_MAX_CLIENTS, cs->c[oldest].pid);
+				 (long)cred.pid, CONTROL_MAX_CLIENTS, cs->c[oldest].pid);
 			refuse(cs, oldest, "control: too many clients pending; yours was the oldest");
 		}
-		cs->c[cs->n++] = (struct ctrl_client){ .fd = fd, .pid = (long)cred.pid,
-						       .deadline_ms = mono_ms() + CTRL_REQ_TIMEOUT_MS };
+		cs->c[cs->n++] = (struct control_client){ .fd = fd, .pid = (long)cred.pid,
+						       .deadline_ms = mono_ms() + CONTROL_REQ_TIMEOUT_MS };
 	}
 }
 
-size_t clients_pollfds(const struct ctrl_clients *cs, struct pollfd *p, int *timeout_ms)
+size_t clients_pollfds(const struct control_clients *cs, struct pollfd *p, int *timeout_ms)
 {
 	int64_t now = mono_ms();
 
@@ -109,7 +112,7 @@ size_t clients_pollfds(const struct ctrl_clients *cs, struct pollfd *p, int *tim
 	return cs->n;
 }
 
-void clients_service(struct ctrl_clients *cs, const struct pollfd *p, size_t n, ctrl_request_fn fn,
+void clients_service(struct control_clients *cs, const struct pollfd *p, size_t n, control_request_fn fn,
 		     void *ctx)
 {
 	int64_t now;
@@ -117,13 +120,13 @@ void clients_service(struct ctrl_clients *cs, const struct pollfd *p, size_t n, 
 	/* Walk from the end: drop() moves the last entry into the slot. The
 	 * pollfds match the table as it was, entries [0, n). */
 	for (size_t i = n; i-- > 0;) {
-		struct ctrl_client *c = &cs->c[i];
+		struct control_client *c = &cs->c[i];
 		struct sr_err err = { "" };
 		int r;
 
 		if (c->fd != p[i].fd || !p[i].revents)
 			continue;
-		r = ctrl_frame_read(c->fd, &c->in, CTRL_MAX_CONFIG, &err);
+		r = control_frame_read(c->fd, &c->in, CONTROL_MAX_CONFIG, &err);
 		if (r == 0)
 			continue;
 		if (r < 0) {
@@ -141,12 +144,12 @@ void clients_service(struct ctrl_clients *cs, const struct pollfd *p, size_t n, 
 		if (cs->c[i].deadline_ms > now)
 			continue;
 		log_warn("client pid %ld: no whole request within %d ms: closed", cs->c[i].pid,
-			 CTRL_REQ_TIMEOUT_MS);
+			 CONTROL_REQ_TIMEOUT_MS);
 		refuse(cs, i, "control: no whole request within the time allowed");
 	}
 }
 
-void clients_close_all(struct ctrl_clients *cs)
+void clients_close_all(struct control_clients *cs)
 {
 	while (cs->n)
 		drop(cs, cs->n - 1);

@@ -88,7 +88,7 @@ static int read_all(int fd, uint8_t *p, size_t len, int64_t deadline)
 	return 0;
 }
 
-int ctrl_send(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,
+int control_send(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,
 	      struct sr_err *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
@@ -110,7 +110,7 @@ int ctrl_send(int fd, uint8_t type, const void *payload, size_t len, int timeout
 	return 0;
 }
 
-int ctrl_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **payload,
+int control_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **payload,
 	      size_t *len, struct sr_err *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
@@ -144,7 +144,7 @@ int ctrl_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **paylo
 	return 0;
 }
 
-int ctrl_frame_read(int fd, struct ctrl_frame *f, size_t max, struct sr_err *err)
+int control_frame_read(int fd, struct control_frame *f, size_t max, struct sr_err *err)
 {
 	for (;;) {
 		uint8_t *dst;
@@ -192,13 +192,13 @@ int ctrl_frame_read(int fd, struct ctrl_frame *f, size_t max, struct sr_err *err
 	return 1;
 }
 
-void ctrl_frame_free(struct ctrl_frame *f)
+void control_frame_free(struct control_frame *f)
 {
 	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
 
-void ctrl_kv_write(FILE *f, const char *key, const char *value)
+void control_kv_write(FILE *f, const char *key, const char *value)
 {
 	fprintf(f, "%s=", key);
 	for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++) {
@@ -222,7 +222,7 @@ static int hexval(char c)
 	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-const char *ctrl_kv_lookup(const char *text, const char *key, char *buf, size_t cap)
+const char *control_kv_lookup(const char *text, const char *key, char *buf, size_t cap)
 {
 	size_t kl = strlen(key);
 
@@ -261,7 +261,7 @@ static int make_addr(const char *path, struct sockaddr_un *sa, struct sr_err *er
 	return 0;
 }
 
-int ctrl_connect(const char *path, struct sr_err *err)
+int control_connect(const char *path, struct sr_err *err)
 {
 	struct sockaddr_un sa;
 	int fd, r;
@@ -294,7 +294,7 @@ static bool live(const struct sockaddr_un *sa)
 	return up;
 }
 
-int ctrl_listen(const char *path, struct sr_err *err)
+int control_listen(const char *path, struct sr_err *err)
 {
 	struct sockaddr_un sa;
 	struct stat st;
@@ -335,7 +335,7 @@ out_close:
 	return r;
 }
 
-int ctrl_request_buf(const char *path, uint8_t type, const void *payload, size_t len,
+int control_request_buf(const char *path, uint8_t type, const void *payload, size_t len,
 		     uint8_t *rtype, uint8_t **reply, size_t *rlen, struct sr_err *err)
 {
 	struct sr_err serr = { "" };
@@ -343,13 +343,13 @@ int ctrl_request_buf(const char *path, uint8_t type, const void *payload, size_t
 	size_t n;
 	int fd, sr, r;
 
-	fd = ctrl_connect(path, err);
+	fd = control_connect(path, err);
 	if (fd < 0)
 		return fd;
 	/* The agent may answer (refuse) before it reads everything: read its
 	 * reply even when the send broke off. */
-	sr = ctrl_send(fd, type, payload, len, CTRL_REPLY_TIMEOUT_MS, &serr);
-	r = ctrl_recv(fd, CTRL_MAX_REPLY, CTRL_REPLY_TIMEOUT_MS, rtype, &buf, &n, err);
+	sr = control_send(fd, type, payload, len, CONTROL_REPLY_TIMEOUT_MS, &serr);
+	r = control_recv(fd, CONTROL_MAX_REPLY, CONTROL_REPLY_TIMEOUT_MS, rtype, &buf, &n, err);
 	close(fd);
 	if (r) {
 		if (sr)
@@ -361,12 +361,12 @@ int ctrl_request_buf(const char *path, uint8_t type, const void *payload, size_t
 	return 0;
 }
 
-int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len,
+int control_request(const char *path, uint8_t type, const void *payload, size_t len,
 		 uint8_t *rtype, char **text, struct sr_err *err)
 {
 	uint8_t *buf;
 	size_t n;
-	int r = ctrl_request_buf(path, type, payload, len, rtype, &buf, &n, err);
+	int r = control_request_buf(path, type, payload, len, rtype, &buf, &n, err);
 
 	if (!r)
 		*text = (char *)buf;

@@ -21,38 +21,38 @@
 #include "config.h"
 #include "err.h"
 
-#define CTRL_MAX_CONFIG SR_CONFIG_MAX_BYTES /* largest config a push may carry */
-#define CTRL_MAX_REPLY (1u << 20)
-#define CTRL_REQ_TIMEOUT_MS 5000         /* agent: a whole request must arrive in this */
-#define CTRL_REPLY_TIMEOUT_MS 300000     /* client: an apply may wait for VFs */
+#define CONTROL_MAX_CONFIG SR_CONFIG_MAX_BYTES /* largest config a push may carry */
+#define CONTROL_MAX_REPLY (1u << 20)
+#define CONTROL_REQ_TIMEOUT_MS 5000         /* agent: a whole request must arrive in this */
+#define CONTROL_REPLY_TIMEOUT_MS 300000     /* client: an apply may wait for VFs */
 
-enum ctrl_type {
-	CTRL_PUSH = 'P',
-	CTRL_STATUS = 'S',
-	CTRL_INFO = 'I',
-	CTRL_OK = 'O',
-	CTRL_FAIL = 'F',
+enum control_type {
+	CONTROL_PUSH = 'P',
+	CONTROL_STATUS = 'S',
+	CONTROL_INFO = 'I',
+	CONTROL_OK = 'O',
+	CONTROL_FAIL = 'F',
 };
 
-/* A CTRL_OK reply to a push starts with "applied: " or, when some app
+/* A CONTROL_OK reply to a push starts with "applied: " or, when some app
  * could not be given its VF, with this (sriovctl push then exits 3). */
-#define CTRL_APPLIED_WITH_ERRORS "applied with errors"
+#define CONTROL_APPLIED_WITH_ERRORS "applied with errors"
 
 /* Send one frame; timeout_ms bounds the whole write. 0 or -errno
  * (-ETIMEDOUT, -EPIPE, ...). Never raises SIGPIPE. */
-int ctrl_send(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,
+int control_send(int fd, uint8_t type, const void *payload, size_t len, int timeout_ms,
 	      struct sr_err *err);
 
 /* Receive one frame of at most max payload bytes; timeout_ms bounds the
  * whole read. *payload is malloc'd with a NUL after the data (text-safe).
  * -ECONNRESET on EOF before a whole frame, -EMSGSIZE when too large,
  * -ETIMEDOUT, or another -errno. */
-int ctrl_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **payload,
+int control_recv(int fd, size_t max, int timeout_ms, uint8_t *type, uint8_t **payload,
 	      size_t *len, struct sr_err *err);
 
 /* Incremental receive on a non-blocking socket, for a server that must
- * not wait on one client: call ctrl_frame_read() whenever fd is readable. */
-struct ctrl_frame {
+ * not wait on one client: call control_frame_read() whenever fd is readable. */
+struct control_frame {
 	uint8_t hdr[5];
 	size_t got;                  /* bytes of header + payload so far */
 	uint8_t *buf;                /* payload (malloc'd, NUL after it) */
@@ -62,29 +62,29 @@ struct ctrl_frame {
 
 /* 1 when the whole frame is in (f->type, f->buf, f->len), 0 when more
  * is needed, or -errno (-ECONNRESET, -EMSGSIZE, -EBADMSG) with a message. */
-int ctrl_frame_read(int fd, struct ctrl_frame *f, size_t max, struct sr_err *err);
-void ctrl_frame_free(struct ctrl_frame *f);
+int control_frame_read(int fd, struct control_frame *f, size_t max, struct sr_err *err);
+void control_frame_free(struct control_frame *f);
 
 /* Status replies are key=value lines: values are escaped so that no
  * value can make a line or a key of its own ('\\' -> "\\\\", newline
  * -> "\\n", CR -> "\\r", other control bytes -> "\\xNN"). */
-void ctrl_kv_write(FILE *f, const char *key, const char *value);
+void control_kv_write(FILE *f, const char *key, const char *value);
 /* The value of key in such lines, unescaped into buf; NULL when absent. */
-const char *ctrl_kv_lookup(const char *text, const char *key, char *buf, size_t cap);
+const char *control_kv_lookup(const char *text, const char *key, char *buf, size_t cap);
 
 /* Listening socket at path, mode 0600. A stale socket file (no listener)
  * is replaced; a live one is -EADDRINUSE. Returns the fd or -errno. */
-int ctrl_listen(const char *path, struct sr_err *err);
+int control_listen(const char *path, struct sr_err *err);
 
 /* Connected client socket, or -errno with a message. */
-int ctrl_connect(const char *path, struct sr_err *err);
+int control_connect(const char *path, struct sr_err *err);
 
 /* Client: connect, send one request, read the reply. *text is malloc'd
  * (NUL-terminated). 0 or -errno with a message. */
-int ctrl_request(const char *path, uint8_t type, const void *payload, size_t len,
+int control_request(const char *path, uint8_t type, const void *payload, size_t len,
 		 uint8_t *rtype, char **text, struct sr_err *err);
 
 /* The same, for a binary reply: *reply malloc'd (NUL after the data),
  * *rlen its length. */
-int ctrl_request_buf(const char *path, uint8_t type, const void *payload, size_t len,
+int control_request_buf(const char *path, uint8_t type, const void *payload, size_t len,
 		     uint8_t *rtype, uint8_t **reply, size_t *rlen, struct sr_err *err);

@@ -114,12 +114,12 @@ static int from_agent(struct ctl *c, const char *app, uint8_t **buf, size_t *len
 	struct sr_err err = { "" };
 	uint8_t rtype;
 
-	if (ctrl_request_buf(c->socket, CTRL_INFO, app ? app : "", app ? strlen(app) : 0, &rtype,
+	if (control_request_buf(c->socket, CONTROL_INFO, app ? app : "", app ? strlen(app) : 0, &rtype,
 			     buf, len, &err)) {
 		ctl_err("%s\n", err.msg);
 		return 1;
 	}
-	if (rtype != CTRL_OK) {
+	if (rtype != CONTROL_OK) {
 		ctl_err("info: %.*s\n", (int)*len, (const char *)*buf);
 		free(*buf);
 		return CTL_NOT_FOUND;

@@ -22,19 +22,19 @@ int ctl_push(struct ctl *c, int argc, char **argv)
 		ctl_err("push takes one FILE (a binary EdgeDevConfig)\n");
 		return CTL_USAGE;
 	}
-	if (sr_read_file(argv[0], CTRL_MAX_CONFIG, &cfg, &len, &err)) {
+	if (sr_read_file(argv[0], CONTROL_MAX_CONFIG, &cfg, &len, &err)) {
 		ctl_err("%s\n", err.msg);
 		return 1;
 	}
-	if (ctrl_request(c->socket, CTRL_PUSH, cfg, len, &rtype, &text, &err)) {
+	if (control_request(c->socket, CONTROL_PUSH, cfg, len, &rtype, &text, &err)) {
 		ctl_err("%s\n", err.msg);
 		free(cfg);
 		return 1;
 	}
 	free(cfg);
-	ok = rtype == CTRL_OK;
-	app_errors = ok && !strncmp(text, CTRL_APPLIED_WITH_ERRORS ":",
-				    strlen(CTRL_APPLIED_WITH_ERRORS ":"));
+	ok = rtype == CONTROL_OK;
+	app_errors = ok && !strncmp(text, CONTROL_APPLIED_WITH_ERRORS ":",
+				    strlen(CONTROL_APPLIED_WITH_ERRORS ":"));
 	pr_obj_open(NULL);
 	pr_bool(PR_JSON, "ok", NULL, ok);
 	pr_bool(PR_JSON, "app_errors", NULL, app_errors);

@@ -44,7 +44,7 @@ static const struct {
 static void print_field(const char *text, size_t i)
 {
 	char val[1024], fmt[48], when[32];
-	const char *v = ctrl_kv_lookup(text, fields[i].key, val, sizeof(val));
+	const char *v = control_kv_lookup(text, fields[i].key, val, sizeof(val));
 	char *end;
 	long long n;
 
@@ -90,11 +90,11 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 		ctl_err("status takes no arguments\n");
 		return CTL_USAGE;
 	}
-	if (ctrl_request(c->socket, CTRL_STATUS, NULL, 0, &rtype, &text, &err)) {
+	if (control_request(c->socket, CONTROL_STATUS, NULL, 0, &rtype, &text, &err)) {
 		ctl_err("agent not running? %s\n", err.msg);
 		return 1;
 	}
-	if (rtype != CTRL_OK) {
+	if (rtype != CONTROL_OK) {
 		ctl_err("%s\n", text);
 		free(text);
 		return 1;

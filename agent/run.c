@@ -48,7 +48,7 @@ struct daemon {
 	struct agent_env env;
 	int lfd, sfd, ifd, tfd;
 	int lock;                      /* the state dir's lock, held while running */
-	struct ctrl_clients clients;
+	struct control_clients clients;
 	char cfg_dir[PATH_MAX];
 	const char *cfg_name;          /* basename of --config */
 	uint8_t *cfg;                  /* last accepted config (owned) */
@@ -168,7 +168,7 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, char *out, si
 	/* "applied with errors": the same distinction as sriov-agent apply's
 	 * exit status 3 (sriovctl push exits 3 on it). */
 	snprintf(out, cap, "%s: %zu reservation(s), %zu in error, %zu app(s) without their VF, %zu sysfs and %zu netlink write(s)%s",
-		 d->env.last_apps_failed ? CTRL_APPLIED_WITH_ERRORS : "applied", d->n_res, d->n_res_err,
+		 d->env.last_apps_failed ? CONTROL_APPLIED_WITH_ERRORS : "applied", d->n_res, d->n_res_err,
 		 d->env.last_apps_failed, d->env.last_sysfs_writes, d->env.last_netlink_writes, note);
 	return 0;
 }
@@ -256,7 +256,7 @@ static void reconcile(struct daemon *d, const char *why)
 static int read_config_file(const char *path, uint8_t **buf, size_t *len)
 {
 	struct sr_err err = { "" };
-	int r = sr_read_file(path, CTRL_MAX_CONFIG, buf, len, &err);
+	int r = sr_read_file(path, CONTROL_MAX_CONFIG, buf, len, &err);
 
 	if (r)
 		log_warn("--config %s", err.msg);
@@ -359,14 +359,14 @@ static void startup(struct daemon *d)
 	bool aside;
 
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, SR_CONFIG_FILE);
-	if (!sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
+	if (!sr_read_file(path, CONTROL_MAX_CONFIG, &buf, &len, &err)) {
 		d->cfg = buf;
 		d->cfg_len = len;
 		d->cfg_source = "startup";
 	}
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_FILE);
 	aside = !access(path, F_OK) && pending_set_aside(d);
-	if (!aside && !sr_read_file(path, CTRL_MAX_CONFIG, &buf, &len, &err)) {
+	if (!aside && !sr_read_file(path, CONTROL_MAX_CONFIG, &buf, &len, &err)) {
 		log_warn("%s: a config was being applied when the agent stopped: finishing it", path);
 		if (!take_config(d, buf, len, "startup", result, sizeof(result))) {
 			free(buf);
@@ -396,18 +396,18 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	fprintf(f, "pid=%ld\n", (long)getpid());
 	fprintf(f, "started_at=%" PRId64 "\n", d->started_at);
 	fprintf(f, "uptime_s=%" PRId64 "\n", now_s() - d->started_at);
-	ctrl_kv_write(f, "socket", d->o->socket);
-	ctrl_kv_write(f, "state_dir", d->o->state_dir);
-	ctrl_kv_write(f, "config_file", d->o->config ? d->o->config : "");
+	control_kv_write(f, "socket", d->o->socket);
+	control_kv_write(f, "state_dir", d->o->state_dir);
+	control_kv_write(f, "config_file", d->o->config ? d->o->config : "");
 	fprintf(f, "config_in_force=%s\n", d->cfg ? "yes" : "no");
 	fprintf(f, "config_bytes=%zu\n", d->cfg_len);
-	ctrl_kv_write(f, "config_source", d->cfg_source);
-	ctrl_kv_write(f, "config_result", d->cfg_result);
+	control_kv_write(f, "config_source", d->cfg_source);
+	control_kv_write(f, "config_result", d->cfg_result);
 	fprintf(f, "config_at=%" PRId64 "\n", d->cfg_at);
 	fprintf(f, "reservations=%zu\n", d->n_res);
 	fprintf(f, "reservations_in_error=%zu\n", d->n_res_err);
 	fprintf(f, "apps_without_vf=%zu\n", d->env.last_apps_failed);
-	ctrl_kv_write(f, "reconcile_result", d->rec_result);
+	control_kv_write(f, "reconcile_result", d->rec_result);
 	fprintf(f, "reconcile_at=%" PRId64 "\n", d->rec_at);
 	fprintf(f, "interval_s=%lu\n", d->o->interval);
 	fprintf(f, "applies=%lu\n", d->n_applies);
@@ -430,38 +430,38 @@ static void serve_info(struct daemon *d, int fd, const char *app)
 				     now_s(), &msg, &n, &err);
 	sr_state_free(&st);
 	if (r) {
-		ctrl_reply(fd, CTRL_FAIL, err.msg);
+		control_reply(fd, CONTROL_FAIL, err.msg);
 		return;
 	}
-	if (ctrl_send(fd, CTRL_OK, msg, n, CTRL_REQ_TIMEOUT_MS, &err))
+	if (control_send(fd, CONTROL_OK, msg, n, CONTROL_REQ_TIMEOUT_MS, &err))
 		log_debug("reply: %s", err.msg);
 	free(msg);
 }
 
 /* One whole request from a root client (clients.c read it). */
-static void serve_request(void *ctx, int fd, long pid, const struct ctrl_frame *req)
+static void serve_request(void *ctx, int fd, long pid, const struct control_frame *req)
 {
 	struct daemon *d = ctx;
 	char result[RESULT_MAX];
 
 	switch (req->type) {
-	case CTRL_PUSH:
+	case CONTROL_PUSH:
 		log_info("client pid %ld pushed a config of %zu bytes", pid, req->len);
 		if (take_config(d, req->buf, req->len, "push", result, sizeof(result)))
-			ctrl_reply(fd, CTRL_FAIL, result);
+			control_reply(fd, CONTROL_FAIL, result);
 		else
-			ctrl_reply(fd, CTRL_OK, result);
+			control_reply(fd, CONTROL_OK, result);
 		break;
-	case CTRL_STATUS: {
+	case CONTROL_STATUS: {
 		char *text;
 		size_t tl;
 
 		status_text(d, &text, &tl);
-		ctrl_reply(fd, text ? CTRL_OK : CTRL_FAIL, text ? text : "error: out of memory");
+		control_reply(fd, text ? CONTROL_OK : CONTROL_FAIL, text ? text : "error: out of memory");
 		free(text);
 		break;
 	}
-	case CTRL_INFO:
+	case CONTROL_INFO:
 		serve_info(d, fd, req->len ? (const char *)req->buf : NULL);
 		break;
 	default:
@@ -469,7 +469,7 @@ static void serve_request(void *ctx, int fd, long pid, const struct ctrl_frame *
 			 "rejected: unknown request type 0x%02x: allowed 'P' (push), 'S' (status), 'I' (info)",
 			 req->type);
 		log_warn("client pid %ld: %s", pid, result);
-		ctrl_reply(fd, CTRL_FAIL, result);
+		control_reply(fd, CONTROL_FAIL, result);
 	}
 }
 
@@ -594,7 +594,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 	/* Listen first: a second agent on the same socket stops here, before
 	 * it touches the kernel. Clients wait in the backlog until the
 	 * startup reconcile is done. */
-	d->lfd = ctrl_listen(d->o->socket, &err);
+	d->lfd = control_listen(d->o->socket, &err);
 	if (d->lfd < 0) {
 		log_err("%s", err.msg);
 		return d->lfd;
@@ -656,7 +656,7 @@ int agent_run(const struct agent_opts *o)
 	 * a node that has been reconciled. */
 	agent_notify_ready(d.cfg_result[0] ? d.cfg_result : "no config in force");
 	while (!d.stop) {
-		struct pollfd p[4 + CTRL_MAX_CLIENTS] = {
+		struct pollfd p[4 + CONTROL_MAX_CLIENTS] = {
 			{ .fd = d.sfd, .events = POLLIN },
 			{ .fd = d.lfd, .events = POLLIN },
 			{ .fd = d.tfd, .events = POLLIN },

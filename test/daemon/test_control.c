@@ -37,8 +37,8 @@ START_TEST(test_roundtrip)
 		uint8_t type;
 		const char *payload;
 	} cases[] = {
-		{ CTRL_PUSH, "\x0a\x02\x08\x01" }, { CTRL_STATUS, "" }, { CTRL_OK, "applied: ok" },
-		{ CTRL_FAIL, "rejected: vlan_id 5000: allowed 1..4094" },
+		{ CONTROL_PUSH, "\x0a\x02\x08\x01" }, { CONTROL_STATUS, "" }, { CONTROL_OK, "applied: ok" },
+		{ CONTROL_FAIL, "rejected: vlan_id 5000: allowed 1..4094" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -46,8 +46,8 @@ START_TEST(test_roundtrip)
 		uint8_t type, *buf;
 		size_t len, n = strlen(cases[i].payload);
 
-		ck_assert_int_eq(ctrl_send(sp[0], cases[i].type, cases[i].payload, n, 1000, &err), 0);
-		ck_assert_int_eq(ctrl_recv(sp[1], 64, 1000, &type, &buf, &len, &err), 0);
+		ck_assert_int_eq(control_send(sp[0], cases[i].type, cases[i].payload, n, 1000, &err), 0);
+		ck_assert_int_eq(control_recv(sp[1], 64, 1000, &type, &buf, &len, &err), 0);
 		ck_assert_uint_eq(type, cases[i].type);
 		ck_assert_uint_eq(len, n);
 		ck_assert_mem_eq(buf, cases[i].payload, n);
@@ -62,7 +62,7 @@ START_TEST(test_wire_format)
 	struct sr_err err = { "" };
 	uint8_t got[8];
 
-	ck_assert_int_eq(ctrl_send(sp[0], CTRL_PUSH, "abc", 3, 1000, &err), 0);
+	ck_assert_int_eq(control_send(sp[0], CONTROL_PUSH, "abc", 3, 1000, &err), 0);
 	ck_assert_int_eq(read(sp[1], got, sizeof(got)), 8);
 	ck_assert_mem_eq(got, "\x00\x00\x00\x04" "Pabc", 8);
 }
@@ -94,7 +94,7 @@ START_TEST(test_bad_frames)
 		setup();
 		put(cases[i].bytes, cases[i].n);
 		shutdown(sp[0], SHUT_WR);
-		ck_assert_int_eq(ctrl_recv(sp[1], cases[i].max, 1000, &type, &buf, &len, &err),
+		ck_assert_int_eq(control_recv(sp[1], cases[i].max, 1000, &type, &buf, &len, &err),
 				 cases[i].want);
 		ck_assert_msg(strstr(err.msg, cases[i].msg), "case %zu: %s", i, err.msg);
 		ck_assert_ptr_null(buf);
@@ -110,7 +110,7 @@ START_TEST(test_timeout)
 
 	/* A client that sends half a header and then nothing. */
 	put("\x00\x00", 2);
-	ck_assert_int_eq(ctrl_recv(sp[1], 16, 200, &type, &buf, &len, &err), -ETIMEDOUT);
+	ck_assert_int_eq(control_recv(sp[1], 16, 200, &type, &buf, &len, &err), -ETIMEDOUT);
 	ck_assert_ptr_null(buf);
 }
 END_TEST
@@ -124,20 +124,20 @@ START_TEST(test_listen_connect)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sock", dir);
-	ck_assert_int_lt(ctrl_connect(path, &err), 0);
+	ck_assert_int_lt(control_connect(path, &err), 0);
 	ck_assert_msg(strstr(err.msg, "is sriov-agent running?"), "%s", err.msg);
-	l = ctrl_listen(path, &err);
+	l = control_listen(path, &err);
 	ck_assert_int_ge(l, 0);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	/* A second listener on a live socket is refused. */
-	ck_assert_int_eq(ctrl_listen(path, &err), -EADDRINUSE);
-	c = ctrl_connect(path, &err);
+	ck_assert_int_eq(control_listen(path, &err), -EADDRINUSE);
+	c = control_connect(path, &err);
 	ck_assert_int_ge(c, 0);
 	close(c);
 	close(l);
 	/* A stale socket file is replaced. */
-	l2 = ctrl_listen(path, &err);
+	l2 = control_listen(path, &err);
 	ck_assert_msg(l2 >= 0, "%s", err.msg);
 	close(l2);
 	unlink(path);
