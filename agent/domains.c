@@ -19,14 +19,6 @@ void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t
 	snprintf(buf, cap, "%s.%s.cfg", uuid, sr_hypervisor_name(hv));
 }
 
-static bool app_holds_vf(const struct sr_state *st, const char *uuid)
-{
-	for (size_t i = 0; i < st->n_res; i++)
-		if (!strcmp(st->res[i].app_uuid, uuid))
-			return true;
-	return false;
-}
-
 /* True when dir/name already holds exactly buf. */
 static bool same_content(const char *dir, const char *name, const char *buf, size_t len)
 {
