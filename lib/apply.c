@@ -23,6 +23,8 @@
 struct apply {
 	struct sr_config cfg;
 	struct sr_state old;
+	uint8_t *old_bytes;            /* the state file as loaded */
+	size_t old_len;
 	struct sr_reservation *res;
 	size_t n_res;
 	struct sr_plan plan;
@@ -113,7 +115,7 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 	ap->run = (struct sr_run){ .node = ctx->node, .state_dir = ctx->state_dir,
 				   .log = ctx->log, .log_ctx = ctx->log_ctx, .old = &ap->old };
 	if ((r = sr_config_decode(buf, len, &ap->cfg, err)) ||
-	    (r = sr_state_load(ctx->state_dir, &ap->old, err)) ||
+	    (r = sr_state_load_bytes(ctx->state_dir, &ap->old, &ap->old_bytes, &ap->old_len, err)) ||
 	    (r = sr_config_check_release(&ap->cfg, len, ap->old.n_res, err)) ||
 	    (r = read_node(ap, ctx, err)) || (r = check_passthrough(ctx, err)))
 		return r;
@@ -147,6 +149,7 @@ static void apply_free(struct apply *ap)
 	free(ap->run.ifindex);
 	free(ap->res);
 	sr_state_free(&ap->old);
+	free(ap->old_bytes);
 	sr_config_free(&ap->cfg);
 }
 
@@ -168,6 +171,8 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	if (ctx->before_exec && (r = ctx->before_exec(ctx->before_exec_arg, ap.old.res, ap.old.n_res,
 						      ap.res, ap.n_res, err)))
 		goto out;
+	ap.run.old_bytes = ap.old_bytes;
+	ap.run.old_len = ap.old_len;
 	r = sr_exec(&ap.run, &ap.plan, err);
 	ctx->sysfs_writes = ap.run.writes.sysfs_writes;
 	ctx->netlink_writes = ap.run.writes.netlink_writes;

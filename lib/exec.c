@@ -361,20 +361,23 @@ static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_e
 	return 0;
 }
 
-static bool state_unchanged(const struct sr_state *a, const struct sr_state *b)
+/* a (with b's applied_at) encodes to b's bytes: one encode, the saved
+ * state's bytes are the file's as loaded. */
+static bool state_unchanged(const struct sr_state *a, const struct sr_run *run)
 {
 	struct sr_state x = *a;
 	uint8_t *ba = NULL, *bb = NULL;
-	size_t la, lb;
+	size_t la, lb = run->old_len;
 	bool same;
 
-	x.applied_at = b->applied_at;
-	if (sr_state_encode(&x, &ba, &la, NULL) || sr_state_encode(b, &bb, &lb, NULL)) {
+	x.applied_at = run->old->applied_at;
+	if (sr_state_encode(&x, &ba, &la, NULL))
+		return false;
+	if (!run->old_bytes && sr_state_encode(run->old, &bb, &lb, NULL)) {
 		free(ba);
-		free(bb);
 		return false;
 	}
-	same = la == lb && !memcmp(ba, bb, la);
+	same = la == lb && !memcmp(ba, run->old_bytes ? run->old_bytes : bb, la);
 	free(ba);
 	free(bb);
 	return same;
@@ -387,7 +390,7 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 
 	(void)a;
 	sr_exec_state(run, run->n_warnings ? "applied with warnings" : "applied", &st);
-	if (!run->n_changes && state_unchanged(&st, run->old))
+	if (!run->n_changes && state_unchanged(&st, run))
 		return 0;
 	step(run, "before-save", 1);
 	if ((r = sr_state_save(run->state_dir, &st, err)))

@@ -26,6 +26,8 @@ struct sr_run {
 	int *ifindex;                   /* parallel to pfs; 0: no netdev */
 	struct sr_reservation *res;
 	struct sr_state *old;           /* the saved state (releases update it) */
+	const uint8_t *old_bytes;       /* its file's bytes (NULL: no file) */
+	size_t old_len;
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
 	struct sr_node_counts writes;   /* kernel writes of this run */

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "reserve.h"
+#include "set.h"
 
 void sr_plan_free(struct sr_plan *p)
 {
@@ -28,12 +29,16 @@ bool sr_action_changes_node(enum sr_action_type t)
 
 static int plan_add(struct sr_plan *p, struct sr_action a, struct sr_err *err)
 {
-	struct sr_action *n = realloc(p->actions, (p->n + 1) * sizeof(*n));
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		struct sr_action *n = realloc(p->actions, cap * sizeof(*n));
 
-	if (!n)
-		return sr_err_set(err, -ENOMEM, "plan: out of memory");
-	n[p->n++] = a;
-	p->actions = n;
+		if (!n)
+			return sr_err_set(err, -ENOMEM, "plan: out of memory");
+		p->actions = n;
+		p->cap = cap;
+	}
+	p->actions[p->n++] = a;
 	if (sr_action_changes_node(a.type))
 		p->n_changes++;
 	return 0;
@@ -53,13 +58,41 @@ static bool pf_recreated(const struct sr_plan_input *in, size_t pf)
 	return in->pfs[pf].numvfs != in->cfg->pfs[pf].vf_count;
 }
 
-/* Does the new set keep this old reservation (same VF, same app adapter)? */
-static bool kept(const struct sr_plan_input *in, const struct sr_reservation *o)
+static size_t vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index)
 {
-	const struct sr_reservation *n = sr_reservation_find(in->res, in->n_res, o->pf_pci,
-							     o->vf_index);
+	memset(key, 0, SR_PCI_LEN + sizeof(vf_index));
+	memcpy(key, pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
+	memcpy(key + SR_PCI_LEN, &vf_index, sizeof(vf_index));
+	return SR_PCI_LEN + sizeof(vf_index);
+}
 
-	return n && !strcmp(n->app_uuid, o->app_uuid) && n->adapter == o->adapter;
+/* The new reservations by VF, so each old one is looked up in O(1). */
+static int index_res(const struct sr_plan_input *in, struct sr_set *by_vf, struct sr_err *err)
+{
+	uint8_t key[SR_SET_KEY_MAX];
+	size_t dup;
+
+	if (sr_set_init(by_vf, in->n_res))
+		return sr_err_set(err, -ENOMEM, "plan: out of memory");
+	for (size_t i = 0; i < in->n_res; i++)
+		if (sr_set_add(by_vf, key, vf_key(key, in->res[i].pf_pci, in->res[i].vf_index), i,
+			       &dup) < 0)
+			return sr_err_set(err, -ENOMEM, "plan: out of memory");
+	return 0;
+}
+
+/* Does the new set keep this old reservation (same VF, same app adapter)? */
+static bool kept(const struct sr_plan_input *in, const struct sr_set *by_vf,
+		 const struct sr_reservation *o)
+{
+	uint8_t key[SR_SET_KEY_MAX];
+	const struct sr_reservation *n;
+	size_t i;
+
+	if (sr_set_find(by_vf, key, vf_key(key, o->pf_pci, o->vf_index), &i) != 1)
+		return false;
+	n = &in->res[i];
+	return !strcmp(n->app_uuid, o->app_uuid) && n->adapter == o->adapter;
 }
 
 static unsigned attrs_to_write(const struct sr_reservation *r,
@@ -86,16 +119,18 @@ static unsigned attrs_to_write(const struct sr_reservation *r,
 /* Releases: a VF an app gives up, on a PF whose VFs survive. */
 static int plan_releases(const struct sr_plan_input *in, struct sr_plan *p, struct sr_err *err)
 {
-	for (size_t i = 0; i < in->n_old; i++) {
-		ssize_t pf = pf_by_pci(in, in->old[i].pf_pci);
-		int r;
+	struct sr_set by_vf = { 0 };
+	int r = index_res(in, &by_vf, err);
 
-		if (kept(in, &in->old[i]) || (pf >= 0 && pf_recreated(in, (size_t)pf)))
+	for (size_t i = 0; !r && i < in->n_old; i++) {
+		ssize_t pf = pf_by_pci(in, in->old[i].pf_pci);
+
+		if (kept(in, &by_vf, &in->old[i]) || (pf >= 0 && pf_recreated(in, (size_t)pf)))
 			continue;
-		if ((r = plan_add(p, (struct sr_action){ .type = SR_ACT_RELEASE, .res = i }, err)))
-			return r;
+		r = plan_add(p, (struct sr_action){ .type = SR_ACT_RELEASE, .res = i }, err);
 	}
-	return 0;
+	sr_set_free(&by_vf);
+	return r;
 }
 
 static int plan_pfs(const struct sr_plan_input *in, struct sr_plan *p, struct sr_err *err)

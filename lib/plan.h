@@ -42,7 +42,7 @@ struct sr_action {
 
 struct sr_plan {
 	struct sr_action *actions;
-	size_t n;
+	size_t n, cap;
 	size_t n_changes;    /* actions that change the node (sr_action_changes_node) */
 };
 

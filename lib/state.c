@@ -574,13 +574,18 @@ out_unlink:
 	return r;
 }
 
-int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err)
+int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
+			struct sr_err *err)
 {
 	char path[PATH_MAX];
 	uint8_t *buf;
 	size_t len;
 	int r;
 
+	if (bytes) {
+		*bytes = NULL;
+		*n = 0;
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, SR_STATE_FILE);
 	r = sr_read_file(path, STATE_MAX_BYTES, &buf, &len, err);
 	if (r == -ENOENT) {
@@ -590,10 +595,20 @@ int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err)
 	if (r)
 		return r;
 	r = sr_state_decode(buf, len, out, err);
-	free(buf);
 	if (r)
 		sr_err_prefix(err, r, "%s", path);
+	if (!r && bytes) {
+		*bytes = buf;
+		*n = len;
+		return 0;
+	}
+	free(buf);
 	return r;
+}
+
+int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err)
+{
+	return sr_state_load_bytes(dir, out, NULL, NULL, err);
 }
 
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err)

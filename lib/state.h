@@ -35,6 +35,10 @@ int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct
 int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err);
 
 /* Load dir/state.pb; a missing file is an empty state (returns 0). */
+/* The same, also handing back the file's bytes (*bytes malloc'd; NULL and
+ * 0 when there is no file), so "did the state change" needs no re-encode. */
+int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
+			struct sr_err *err);
 int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err);
 
