@@ -53,6 +53,10 @@ struct daemon {
 	const char *cfg_name;          /* basename of --config */
 	uint8_t *cfg;                  /* last accepted config (owned) */
 	size_t cfg_len;
+	/* --config was refused because a PF it names is not on the node
+	 * (-ENODEV: its driver may not be loaded yet at boot): the timer
+	 * tries the file again until it applies or changes its reason. */
+	bool retry_file;
 	bool stop;
 	bool env_open;
 	/* health, for sriovctl status */
@@ -210,6 +214,8 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	d->cfg_len = len;
 	update_info_file(d);
 out_result:
+	if (!strcmp(source, "file"))
+		d->retry_file = r == -ENODEV;
 	d->cfg_source = source;
 	d->cfg_at = now_s();
 	snprintf(d->cfg_result, sizeof(d->cfg_result), "%s", result);
@@ -513,8 +519,14 @@ static void on_timer(struct daemon *d)
 {
 	uint64_t ticks;
 
-	if (read(d->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
-		reconcile(d, "interval");
+	if (read(d->tfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
+		return;
+	if (d->retry_file) {
+		load_config_file(d, "interval: --config waits for its PFs", false);
+		if (!d->retry_file)
+			return; /* applied (or refused for good): that was the reconcile */
+	}
+	reconcile(d, "interval");
 }
 
 static int setup_watch(struct daemon *d)

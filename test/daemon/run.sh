@@ -195,5 +195,21 @@ stop_agent INT
 check "final SIGINT: exit 0" test "$agent_rc" = 0
 check "status with no agent: exit 1" sh -c "'$CTL' --socket '$SOCK' status; test \$? = 1"
 
+# 11. Boot order: --config names PFs whose driver is not loaded yet. The
+# file is refused (PF not on the node), and the timer tries it again until
+# the PFs appear; then it applies with no push and no SIGHUP.
+kill "$drv_pid" 2>/dev/null; wait "$drv_pid" 2>/dev/null; drv_pid=
+SYS=$T/sys-late STATE=$T/state-late
+rm -rf "$SYS"; mkdir -p "$SYS/sys/class/net" "$SYS/sys/bus/pci/devices"
+check_start "agent with --config before its PFs exist" --config "$CFG_A" --interval 1
+check "--config refused: names the missing PF" grep -q 'no such network interface' <<<"$(status_field config_result)"
+check "nothing reserved yet" test "$(status_field reservations)" = 0
+fake_node "$SYS"
+check "the PFs appear: --config applied by the timer" wait_for 10 map_is "$MAP_A"
+check "status: config from the file, in force" test "$(status_field config_source) $(status_field config_in_force)" = "file yes"
+check "log: the retry says why" grep -q -- '--config waits for its PFs' "$LOG"
+stop_agent TERM
+check "late PFs: SIGTERM exit 0" test "$agent_rc" = 0
+
 [ "$fail" -eq 0 ] || { echo "# agent log:"; tail -40 "$LOG" | sed 's/^/#   /'; }
 done_tests
