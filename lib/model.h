@@ -27,7 +27,8 @@
 #define SR_ETH_P_8021AD 0x88a8
 
 /* VF attributes, in the order they are written (MAC first). One netlink
- * request per attribute so a driver refusing one does not block the rest. */
+ * request per VF carries all of them; when the driver refuses it, one
+ * request per attribute so a refused one does not block the rest. */
 enum sr_vf_attr {
 	SR_ATTR_MAC,
 	SR_ATTR_VLAN,       /* vlan + qos + proto, one kernel attribute */

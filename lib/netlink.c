@@ -2,15 +2,19 @@
 /*
  * VF settings through the PF with rtnetlink.
  *
- * Writes: one RTM_SETLINK per VF attribute, ifi_index = PF,
- * IFLA_VFINFO_LIST > IFLA_VF_INFO > exactly one IFLA_VF_* attribute, so a
- * driver refusing one attribute does not stop the others.
+ * Writes: one RTM_SETLINK per VF, ifi_index = PF, IFLA_VFINFO_LIST >
+ * IFLA_VF_INFO > every IFLA_VF_* attribute that must change, in enum order.
+ * The kernel stops at the first attribute the driver refuses and answers
+ * only an errno, so when that request fails the VF is written again one
+ * attribute per request (IFLA_VF_INFO > exactly one IFLA_VF_*): a refused
+ * attribute does not stop the others, and each gets its own outcome.
  *
  * Encoding. MAC, spoofchk, trust, link state and rate are encoded by
  * libnl-route's VF object (rtnl_link_vf_*) through
- * rtnl_link_build_change_request(); only the IFLA_VFINFO_LIST it produced is
- * copied into our own RTM_SETLINK message, so the request carries that one
- * attribute whatever else a libnl version adds (libnl also builds
+ * rtnl_link_build_change_request(), one attribute at a time; only the
+ * attributes inside the IFLA_VF_INFO it produced are copied into our own
+ * RTM_SETLINK message, so the request carries exactly the attributes asked
+ * for whatever else a libnl version adds (libnl also builds
  * RTM_NEWLINK, not RTM_SETLINK). VLAN is encoded here: libnl 3.7 writes
  * IFLA_VF_VLAN_INFO.vlan_proto in host byte order where the kernel wants
  * network order, so its 802.1ad requests would be refused.
@@ -342,16 +346,17 @@ static int libnl_vf_set(struct rtnl_link_vf *lvf, enum sr_vf_attr attr,
 	}
 }
 
-/* Encode one attribute with libnl's VF API and append the IFLA_VFINFO_LIST it
- * produced to msg. */
+/* Encode one attribute with libnl's VF API and append the attributes of the
+ * IFLA_VF_INFO it produced to msg, inside the IFLA_VF_INFO nest the caller
+ * has open. */
 static int put_vf_attr_libnl(struct nl_msg *msg, int pf_ifindex, uint32_t vf,
 			     enum sr_vf_attr attr, const struct sr_vf_settings *s)
 {
 	struct rtnl_link *orig, *changes;
 	struct rtnl_link_vf *lvf;
 	struct nl_msg *scratch;
-	struct nlattr *list;
-	int rc = -ENOMEM;
+	struct nlattr *list, *info, *a;
+	int rc = -ENOMEM, rem;
 
 	orig = rtnl_link_alloc();
 	changes = rtnl_link_alloc();
@@ -377,12 +382,17 @@ static int put_vf_attr_libnl(struct nl_msg *msg, int pf_ifindex, uint32_t vf,
 
 	list = nlmsg_find_attr(nlmsg_hdr(scratch), sizeof(struct ifinfomsg),
 			       IFLA_VFINFO_LIST);
-	if (!list)
-		rc = -EPROTO;
-	else if (nla_put(msg, list->nla_type, nla_len(list), nla_data(list)) < 0)
-		rc = -EMSGSIZE; /* nla_type keeps libnl's NLA_F_NESTED */
-	else
-		rc = 0;
+	info = list ? nla_find(nla_data(list), nla_len(list), IFLA_VF_INFO) : NULL;
+	rc = info ? 0 : -EPROTO;
+	if (info) {
+		/* nla_type keeps libnl's NLA_F_NESTED on nested ones */
+		nla_for_each_nested(a, info, rem) {
+			if (nla_put(msg, a->nla_type, nla_len(a), nla_data(a)) < 0) {
+				rc = -EMSGSIZE;
+				break;
+			}
+		}
+	}
 
 	nlmsg_free(scratch);
 out_put_objects:
@@ -392,18 +402,12 @@ out_put_objects:
 	return rc;
 }
 
+/* The VLAN attribute, inside the IFLA_VF_INFO nest the caller has open. */
 static int put_vf_vlan(struct nl_msg *msg, uint32_t vf, const struct sr_vf_settings *s)
 {
 	uint16_t proto = s->vlan_proto == SR_UNSET ? SR_ETH_P_8021Q : (uint16_t)s->vlan_proto;
 	uint32_t qos = s->qos == SR_UNSET ? 0 : (uint32_t)s->qos;
-	struct nlattr *list, *info, *vlans;
-
-	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
-	if (!list)
-		return -EMSGSIZE;
-	info = nla_nest_start(msg, IFLA_VF_INFO);
-	if (!info)
-		return -EMSGSIZE;
+	struct nlattr *vlans;
 
 	if (proto == SR_ETH_P_8021Q) {
 		struct ifla_vf_vlan v;
@@ -429,9 +433,75 @@ static int put_vf_vlan(struct nl_msg *msg, uint32_t vf, const struct sr_vf_setti
 			return -EMSGSIZE;
 		nla_nest_end(msg, vlans);
 	}
+	return 0;
+}
 
+/* IFLA_VFINFO_LIST > IFLA_VF_INFO > the attributes of mask, in enum order. */
+static int put_vf_info(struct nl_msg *msg, int pf_ifindex, uint32_t vf, unsigned int mask,
+		       const struct sr_vf_settings *s)
+{
+	struct nlattr *list, *info;
+	int rc;
+
+	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
+	if (!list)
+		return -EMSGSIZE;
+	info = nla_nest_start(msg, IFLA_VF_INFO);
+	if (!info)
+		return -EMSGSIZE;
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
+		if (!(mask & (1u << a)))
+			continue;
+		if (a == SR_ATTR_VLAN)
+			rc = put_vf_vlan(msg, vf, s);
+		else
+			rc = put_vf_attr_libnl(msg, pf_ifindex, vf, (enum sr_vf_attr)a, s);
+		if (rc < 0)
+			return rc;
+	}
 	nla_nest_end(msg, info);
 	nla_nest_end(msg, list);
+	return 0;
+}
+
+int sr_nl_put_vf(struct nl_msg *msg, int pf_ifindex, uint32_t vf,
+		 const struct sr_vf_settings *s, unsigned int *attrs)
+{
+	unsigned int mask = 0;
+
+	if (!msg || pf_ifindex <= 0 || !s)
+		return -EINVAL;
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
+		if (!sr_vf_attr_is_set((enum sr_vf_attr)a, s))
+			continue;
+		if (!vf_attr_encodable((enum sr_vf_attr)a, s))
+			return -EINVAL;
+		mask |= 1u << a;
+	}
+	if (!mask)
+		return -ENODATA;
+	if (attrs)
+		*attrs = mask;
+	return put_vf_info(msg, pf_ifindex, vf, mask, s);
+}
+
+int sr_nl_build_vf(int pf_ifindex, uint32_t vf, const struct sr_vf_settings *s,
+		   unsigned int *attrs, struct nl_msg **out)
+{
+	struct nl_msg *msg;
+	int rc;
+
+	if (pf_ifindex <= 0 || !s || !out)
+		return -EINVAL;
+	msg = link_msg_alloc(RTM_SETLINK, pf_ifindex, 0, 0);
+	if (!msg)
+		return -ENOMEM;
+	rc = sr_nl_put_vf(msg, pf_ifindex, vf, s, attrs);
+	if (rc < 0) {
+		nlmsg_free(msg);
+		return rc;
+	}
+	*out = msg;
 	return 0;
 }
 
@@ -451,19 +521,13 @@ int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
 	msg = link_msg_alloc(RTM_SETLINK, pf_ifindex, 0, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (attr == SR_ATTR_VLAN)
-		rc = put_vf_vlan(msg, vf, s);
-	else
-		rc = put_vf_attr_libnl(msg, pf_ifindex, vf, attr, s);
-	if (rc < 0)
-		goto out_free_msg;
-
+	rc = put_vf_info(msg, pf_ifindex, vf, 1u << attr, s);
+	if (rc < 0) {
+		nlmsg_free(msg);
+		return rc;
+	}
 	*out = msg;
 	return 0;
-
-out_free_msg:
-	nlmsg_free(msg);
-	return rc;
 }
 
 int sr_nl_build_link_up(int ifindex, struct nl_msg **out)
@@ -482,15 +546,12 @@ int sr_nl_build_link_up(int ifindex, struct nl_msg **out)
 
 /* ---- writes ------------------------------------------------------------- */
 
-int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
-		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT], struct sr_err *err)
+/* Today's path: one request per set attribute, each outcome its own. */
+static int apply_vf_each(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
+			 const struct sr_vf_settings *s, int result[SR_ATTR__COUNT],
+			 struct sr_err *err)
 {
 	int first = 0;
-
-	for (int a = 0; a < SR_ATTR__COUNT; a++)
-		result[a] = SR_ATTR_NOT_TRIED;
-	if (!nl || !nl->send || !s)
-		return sr_err_set(err, -EINVAL, "netlink: no sender or no settings for VF %u", vf);
 
 	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		struct nl_msg *msg;
@@ -509,6 +570,43 @@ int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
 					   sr_vf_attr_name(a), strerror(-rc));
 	}
 	return first;
+}
+
+int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
+		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT], struct sr_err *err)
+{
+	struct nl_msg *msg;
+	unsigned int mask = 0;
+	int rc;
+
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		result[a] = SR_ATTR_NOT_TRIED;
+	if (!nl || !nl->send || !s)
+		return sr_err_set(err, -EINVAL, "netlink: no sender or no settings for VF %u", vf);
+
+	/* One request with every attribute. A value with no encoding, or a
+	 * single attribute (the same request either way), goes the
+	 * per-attribute way directly. */
+	rc = sr_nl_build_vf(pf_ifindex, vf, s, &mask, &msg);
+	if (rc == -ENODATA)
+		return 0;
+	if (rc < 0 || (mask & (mask - 1)) == 0) {
+		if (rc == 0)
+			nlmsg_free(msg);
+		return apply_vf_each(nl, pf_ifindex, vf, s, result, err);
+	}
+	rc = nl->send(nl->send_ctx, msg);
+	nlmsg_free(msg);
+	if (rc == 0) {
+		for (int a = 0; a < SR_ATTR__COUNT; a++)
+			if (mask & (1u << a))
+				result[a] = 0;
+		return 0;
+	}
+	/* The kernel stops at the first refusal and says which errno, not
+	 * which attribute: ask again one attribute at a time. Those before the
+	 * refused one were already applied; writing them again is harmless. */
+	return apply_vf_each(nl, pf_ifindex, vf, s, result, err);
 }
 
 /* ---- reads -------------------------------------------------------------- */

@@ -36,7 +36,20 @@ int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out, struct sr_err 
 int sr_nl_build_vf_attr(int pf_ifindex, uint32_t vf, enum sr_vf_attr attr,
 			const struct sr_vf_settings *s, struct nl_msg **out);
 
-/* Write every set attribute of s, one request each, in enum order. Each
+/* Append to msg (the caller's RTM_SETLINK) one IFLA_VFINFO_LIST for VF vf
+ * with every attribute s sets, in enum order; *attrs (may be NULL) gets the
+ * bit (1 << attr) of each. -ENODATA when s sets none, -EINVAL when a set
+ * value has no encoding (nothing appended then). */
+int sr_nl_put_vf(struct nl_msg *msg, int pf_ifindex, uint32_t vf,
+		 const struct sr_vf_settings *s, unsigned int *attrs);
+
+/* sr_nl_put_vf into a new RTM_SETLINK request for PF pf_ifindex. */
+int sr_nl_build_vf(int pf_ifindex, uint32_t vf, const struct sr_vf_settings *s,
+		   unsigned int *attrs, struct nl_msg **out);
+
+/* Write every set attribute of s: one request with all of them; only when
+ * that fails (or a value has no encoding), one request per attribute in enum
+ * order, as the kernel says nothing of which attribute it refused. Each
  * outcome goes to result[attr] (SR_ATTR_NOT_TRIED when unset). Returns 0
  * when all attempted succeeded, else the first error. */
 int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,

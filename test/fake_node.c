@@ -87,20 +87,35 @@ static void take(struct sr_vf_settings *k, enum sr_vf_attr a, const struct sr_vf
 	}
 }
 
+/* As sr_nl_apply_vf() sends: one request with every set attribute; when the
+ * fake kernel refuses one of them, one more request per attribute. */
 static int fake_set_vf(void *c, int ifindex, uint32_t vf, const struct sr_vf_settings *s,
 		       int result[SR_ATTR__COUNT], struct sr_err *err)
 {
 	struct sr_fake_node *f = fake_of(c);
 	struct sr_fake_link *l = by_index(f, ifindex);
+	size_t n_set = 0;
+	bool refused = false;
 	int first = 0;
 
-	for (int a = 0; a < SR_ATTR__COUNT; a++)
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		result[a] = SR_ATTR_NOT_TRIED;
+		if (sr_vf_attr_is_set(a, s)) {
+			n_set++;
+			refused |= !l || vf >= SR_FAKE_LINK_VFS || f->refuse[a];
+		}
+	}
+	if (n_set > 1) {
+		f->messages++;
+		f->real.counts.netlink_writes++;
+	}
 	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		if (!sr_vf_attr_is_set(a, s))
 			continue;
-		f->messages++;
-		f->real.counts.netlink_writes++;
+		if (refused || n_set == 1) {
+			f->messages++;
+			f->real.counts.netlink_writes++;
+		}
 		result[a] = !l || vf >= SR_FAKE_LINK_VFS ? -ENODEV : f->refuse[a];
 		if (!result[a])
 			take(&l->vfs[vf], a, s);

@@ -47,9 +47,9 @@ static int count_attrs(struct nlattr *head, int len)
 	return n;
 }
 
-/* Assert the RTM_SETLINK envelope and IFLA_VFINFO_LIST > IFLA_VF_INFO, each
- * holding exactly one attribute, and return the one leaf inside. */
-static struct nlattr *unwrap_vf_leaf(struct nl_msg *msg, int pf_ifindex)
+/* Assert the RTM_SETLINK envelope and IFLA_VFINFO_LIST holding exactly one
+ * IFLA_VF_INFO, and return that IFLA_VF_INFO. */
+static struct nlattr *unwrap_vf_info(struct nl_msg *msg, int pf_ifindex)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *tb[IFLA_MAX + 1];
@@ -74,6 +74,14 @@ static struct nlattr *unwrap_vf_leaf(struct nl_msg *msg, int pf_ifindex)
 	ck_assert_int_eq(count_attrs(nla_data(list), nla_len(list)), 1);
 	info = nla_data(list);
 	ck_assert_int_eq(nla_type(info), IFLA_VF_INFO);
+	return info;
+}
+
+/* The same, the IFLA_VF_INFO holding exactly one attribute: that leaf. */
+static struct nlattr *unwrap_vf_leaf(struct nl_msg *msg, int pf_ifindex)
+{
+	struct nlattr *info = unwrap_vf_info(msg, pf_ifindex);
+
 	ck_assert_int_eq(count_attrs(nla_data(info), nla_len(info)), 1);
 	return nla_data(info);
 }
@@ -290,10 +298,18 @@ END_TEST
 
 /* ---- write loop with a fake sender -------------------------------------- */
 
+/* The fake kernel: applies the attributes of a request in their order and
+ * stops at the first one refused (errno_for), as rtnetlink's do_setvfinfo()
+ * does, answering only that errno. Every request is recorded. */
 struct fake {
 	int errno_for[SR_ATTR__COUNT]; /* 0 = accept */
-	enum sr_vf_attr seen[16];
-	size_t n_seen;
+	struct {
+		enum sr_vf_attr attr[SR_ATTR__COUNT];
+		size_t n;
+	} msg[16];
+	size_t n_msgs;
+	unsigned int applied; /* bit per attribute the kernel took */
+	uint16_t vlan_proto;  /* htons'd proto of the last IFLA_VF_VLAN_INFO */
 };
 
 static enum sr_vf_attr leaf_to_attr(int leaf)
@@ -313,17 +329,38 @@ static enum sr_vf_attr leaf_to_attr(int leaf)
 static int fake_send(void *ctx, struct nl_msg *msg)
 {
 	struct fake *f = ctx;
-	struct nlattr *leaf = unwrap_vf_leaf(msg, PF_IFINDEX);
-	enum sr_vf_attr a = leaf_to_attr(nla_type(leaf));
-	uint32_t vf;
+	struct nlattr *info = unwrap_vf_info(msg, PF_IFINDEX);
+	struct nlattr *leaf;
+	int rem, refused = 0;
 
-	if (nla_type(leaf) == IFLA_VF_VLAN_LIST)
-		leaf = nla_data(leaf);
-	memcpy(&vf, nla_data(leaf), sizeof(vf));
-	ck_assert_uint_eq(vf, VF);
-	ck_assert_uint_lt(f->n_seen, ARRAY_LEN(f->seen));
-	f->seen[f->n_seen++] = a;
-	return f->errno_for[a] ? -f->errno_for[a] : 0;
+	ck_assert_uint_lt(f->n_msgs, ARRAY_LEN(f->msg));
+	f->msg[f->n_msgs].n = 0;
+	nla_for_each_nested(leaf, info, rem) {
+		enum sr_vf_attr a = leaf_to_attr(nla_type(leaf));
+		struct nlattr *payload = leaf;
+		uint32_t vf;
+
+		if (nla_type(leaf) == IFLA_VF_VLAN_LIST) {
+			struct ifla_vf_vlan_info vi;
+
+			payload = nla_data(leaf);
+			ck_assert_int_eq(nla_type(payload), IFLA_VF_VLAN_INFO);
+			ck_assert_int_eq(nla_len(payload), (int)sizeof(vi));
+			memcpy(&vi, nla_data(payload), sizeof(vi));
+			f->vlan_proto = vi.vlan_proto;
+		}
+		memcpy(&vf, nla_data(payload), sizeof(vf));
+		ck_assert_uint_eq(vf, VF);
+		ck_assert_uint_lt(f->msg[f->n_msgs].n, SR_ATTR__COUNT);
+		f->msg[f->n_msgs].attr[f->msg[f->n_msgs].n++] = a;
+		if (!refused && f->errno_for[a])
+			refused = -f->errno_for[a];
+		else if (!refused)
+			f->applied |= 1u << a;
+	}
+	ck_assert_uint_gt(f->msg[f->n_msgs].n, 0);
+	f->n_msgs++;
+	return refused;
 }
 
 static const struct sr_vf_settings all_set = SETTINGS(
@@ -331,14 +368,56 @@ static const struct sr_vf_settings all_set = SETTINGS(
 	.vlan_proto = SR_ETH_P_8021Q, .spoofchk = 1, .trust = 1,
 	.link_state = SR_LINK_STATE_ENABLE, .min_tx_rate = 0, .max_tx_rate = 1000);
 
+#define ALL_ATTRS ((1u << SR_ATTR__COUNT) - 1)
+
+/* Request k of f carries exactly the attributes of mask, in enum order. */
+static void check_msg(const struct fake *f, size_t k, unsigned int mask)
+{
+	size_t n = 0;
+
+	ck_assert_uint_lt(k, f->n_msgs);
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
+		if (!(mask & (1u << a)))
+			continue;
+		ck_assert_uint_lt(n, f->msg[k].n);
+		ck_assert_msg(f->msg[k].attr[n] == (enum sr_vf_attr)a,
+			      "request %zu: attribute %zu is %s, want %s", k, n,
+			      sr_vf_attr_name(f->msg[k].attr[n]), sr_vf_attr_name(a));
+		n++;
+	}
+	ck_assert_uint_eq(f->msg[k].n, n);
+}
+
+/* All accepted: one request with every attribute, in order; 802.1ad keeps
+ * its network-order protocol inside the combined request. */
+START_TEST(test_apply_one_message)
+{
+	struct fake f = { .n_msgs = 0 };
+	struct sr_nl nl = { .send = fake_send, .send_ctx = &f };
+	struct sr_vf_settings s = all_set;
+	int result[SR_ATTR__COUNT];
+
+	s.vlan_proto = _i ? SR_ETH_P_8021AD : SR_ETH_P_8021Q;
+	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), 0);
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		ck_assert_int_eq(result[a], 0);
+	ck_assert_uint_eq(f.n_msgs, 1);
+	check_msg(&f, 0, ALL_ATTRS);
+	ck_assert_uint_eq(f.applied, ALL_ATTRS);
+	if (_i)
+		ck_assert_uint_eq(f.vlan_proto, htons(SR_ETH_P_8021AD));
+}
+END_TEST
+
 static const int refusals[] = { EOPNOTSUPP, EINVAL, EPERM, ENODEV, EBUSY };
 
-/* _i walks refusals x attributes: one attribute refused with one errno. */
+/* _i walks refusals x attributes: one attribute refused with one errno. The
+ * combined request fails, then one request per attribute, as before. */
 START_TEST(test_apply_one_refused)
 {
 	int err = refusals[_i / SR_ATTR__COUNT];
 	enum sr_vf_attr bad = (enum sr_vf_attr)(_i % SR_ATTR__COUNT);
-	struct fake f = { .n_seen = 0 };
+	struct fake f = { .n_msgs = 0 };
 	struct sr_nl nl = { .sock = NULL, .send = fake_send, .send_ctx = &f };
 	int result[SR_ATTR__COUNT];
 
@@ -348,67 +427,134 @@ START_TEST(test_apply_one_refused)
 		ck_assert_msg(result[a] == (a == (int)bad ? -err : 0),
 			      "errno %d on %s: result[%s] = %d", err, sr_vf_attr_name(bad),
 			      sr_vf_attr_name(a), result[a]);
-	ck_assert_uint_eq(f.n_seen, SR_ATTR__COUNT);
-	for (size_t k = 0; k < f.n_seen; k++)
-		ck_assert_int_eq(f.seen[k], (int)k);
+	ck_assert_uint_eq(f.n_msgs, 1 + SR_ATTR__COUNT);
+	check_msg(&f, 0, ALL_ATTRS);
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		check_msg(&f, 1 + (size_t)a, 1u << a);
+	ck_assert_uint_eq(f.applied, ALL_ATTRS & ~(1u << bad));
 }
 END_TEST
 
-START_TEST(test_apply_unset_not_tried)
+/* Table: settings, the kernel's refusals, the outcomes and the requests. */
+struct apply_case {
+	const char *name;
+	struct sr_vf_settings in;
+	int errno_for[SR_ATTR__COUNT];
+	int want[SR_ATTR__COUNT];      /* SR_ATTR_NOT_TRIED, 0 or -errno */
+	int ret;
+	unsigned int msgs[SR_ATTR__COUNT + 1]; /* attribute mask per request */
+	size_t n_msgs;
+};
+
+#define NT SR_ATTR_NOT_TRIED
+#define B(a) (1u << (a))
+
+static const struct apply_case apply_cases[] = {
+	{ "vlan + trust: one request with both",
+	  SETTINGS(.vlan = 0, .trust = 0), { 0 }, { NT, 0, NT, 0, NT, NT }, 0,
+	  { B(SR_ATTR_VLAN) | B(SR_ATTR_TRUST) }, 1 },
+	{ "one attribute: its own request, no fallback when refused",
+	  SETTINGS(.max_tx_rate = 100), { [SR_ATTR_RATE] = EOPNOTSUPP },
+	  { NT, NT, NT, NT, NT, -EOPNOTSUPP }, -EOPNOTSUPP, { B(SR_ATTR_RATE) }, 1 },
+	{ "igb: mac, vlan, spoofchk, trust, rate; rate refused (EOPNOTSUPP)",
+	  SETTINGS(.has_mac = true, .vlan = 100, .spoofchk = 0, .trust = 1, .max_tx_rate = 100),
+	  { [SR_ATTR_RATE] = EOPNOTSUPP }, { 0, 0, 0, 0, NT, -EOPNOTSUPP }, -EOPNOTSUPP,
+	  { B(SR_ATTR_MAC) | B(SR_ATTR_VLAN) | B(SR_ATTR_SPOOFCHK) | B(SR_ATTR_TRUST) |
+		    B(SR_ATTR_RATE),
+	    B(SR_ATTR_MAC), B(SR_ATTR_VLAN), B(SR_ATTR_SPOOFCHK), B(SR_ATTR_TRUST),
+	    B(SR_ATTR_RATE) }, 6 },
+	{ "mac + trust, trust refused (EINVAL)",
+	  SETTINGS(.has_mac = true, .trust = 1), { [SR_ATTR_TRUST] = EINVAL },
+	  { 0, NT, NT, -EINVAL, NT, NT }, -EINVAL,
+	  { B(SR_ATTR_MAC) | B(SR_ATTR_TRUST), B(SR_ATTR_MAC), B(SR_ATTR_TRUST) }, 3 },
+	/* igb-like: a bad VLAN proto and rate refused: the first error is
+	 * returned, both recorded, the rest applied. */
+	{ "vlan 802.1ad (EPROTONOSUPPORT) and rate (EOPNOTSUPP) refused",
+	  SETTINGS(.has_mac = true, .vlan = 100, .qos = 2, .vlan_proto = SR_ETH_P_8021AD,
+		   .spoofchk = 1, .trust = 1, .link_state = SR_LINK_STATE_ENABLE,
+		   .min_tx_rate = 0, .max_tx_rate = 1000),
+	  { [SR_ATTR_VLAN] = EPROTONOSUPPORT, [SR_ATTR_RATE] = EOPNOTSUPP },
+	  { 0, -EPROTONOSUPPORT, 0, 0, 0, -EOPNOTSUPP }, -EPROTONOSUPPORT,
+	  { ALL_ATTRS, B(0), B(1), B(2), B(3), B(4), B(5) }, 7 },
+	/* A value with no encoding is recorded as -EINVAL and not sent; the
+	 * rest go one request each. */
+	{ "vlan 5000 has no encoding: not sent, trust alone",
+	  SETTINGS(.vlan = 5000, .trust = 1), { 0 }, { NT, -EINVAL, NT, 0, NT, NT }, -EINVAL,
+	  { B(SR_ATTR_TRUST) }, 1 },
+	{ "nothing set: no request", SETTINGS(), { 0 }, { NT, NT, NT, NT, NT, NT }, 0, { 0 }, 0 },
+};
+
+START_TEST(test_apply_table)
 {
-	struct sr_vf_settings s = SETTINGS(.vlan = 0, .trust = 0);
-	struct fake f = { .n_seen = 0 };
+	const struct apply_case *c = &apply_cases[_i];
+	struct fake f = { .n_msgs = 0 };
 	struct sr_nl nl = { .send = fake_send, .send_ctx = &f };
 	int result[SR_ATTR__COUNT];
 
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), 0);
-	ck_assert_int_eq(result[SR_ATTR_MAC], SR_ATTR_NOT_TRIED);
-	ck_assert_int_eq(result[SR_ATTR_VLAN], 0);
-	ck_assert_int_eq(result[SR_ATTR_SPOOFCHK], SR_ATTR_NOT_TRIED);
-	ck_assert_int_eq(result[SR_ATTR_TRUST], 0);
-	ck_assert_int_eq(result[SR_ATTR_LINK_STATE], SR_ATTR_NOT_TRIED);
-	ck_assert_int_eq(result[SR_ATTR_RATE], SR_ATTR_NOT_TRIED);
-	ck_assert_uint_eq(f.n_seen, 2);
-	ck_assert_int_eq(f.seen[0], SR_ATTR_VLAN);
-	ck_assert_int_eq(f.seen[1], SR_ATTR_TRUST);
+	memcpy(f.errno_for, c->errno_for, sizeof(f.errno_for));
+	ck_assert_msg(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &c->in, result, NULL) == c->ret,
+		      "%s: return", c->name);
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		ck_assert_msg(result[a] == c->want[a], "%s: result[%s] = %d, want %d", c->name,
+			      sr_vf_attr_name(a), result[a], c->want[a]);
+	ck_assert_msg(f.n_msgs == c->n_msgs, "%s: %zu requests, want %zu", c->name, f.n_msgs,
+		      c->n_msgs);
+	for (size_t k = 0; k < c->n_msgs; k++)
+		check_msg(&f, k, c->msgs[k]);
 }
 END_TEST
 
-/* igb-like: rate refused, a bad VLAN proto refused too: the first error is
- * returned, both recorded, the rest applied. */
-START_TEST(test_apply_first_error_returned)
+#undef NT
+#undef B
+
+/* Message count: one request per VF when the kernel takes everything. */
+START_TEST(test_apply_count_per_vf)
 {
-	struct fake f = { .errno_for = { [SR_ATTR_VLAN] = EPROTONOSUPPORT,
-					 [SR_ATTR_RATE] = EOPNOTSUPP } };
+	struct fake f = { .n_msgs = 0 };
 	struct sr_nl nl = { .send = fake_send, .send_ctx = &f };
+	int result[SR_ATTR__COUNT];
+
+	for (int k = 0; k < 5; k++) {
+		ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &all_set, result, NULL), 0);
+		ck_assert_uint_eq(f.n_msgs, (size_t)k + 1);
+	}
+}
+END_TEST
+
+/* The builder appends to the caller's message: a round trip of every
+ * attribute with the same payloads as the one-attribute requests. */
+START_TEST(test_put_vf_roundtrip)
+{
 	struct sr_vf_settings s = all_set;
-	int result[SR_ATTR__COUNT];
+	struct nl_msg *msg = NULL, *one = NULL;
+	struct nlattr *info, *leaf;
+	unsigned int mask = 0;
+	int rem, a = 0;
 
 	s.vlan_proto = SR_ETH_P_8021AD;
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), -EPROTONOSUPPORT);
-	ck_assert_int_eq(result[SR_ATTR_MAC], 0);
-	ck_assert_int_eq(result[SR_ATTR_VLAN], -EPROTONOSUPPORT);
-	ck_assert_int_eq(result[SR_ATTR_SPOOFCHK], 0);
-	ck_assert_int_eq(result[SR_ATTR_TRUST], 0);
-	ck_assert_int_eq(result[SR_ATTR_LINK_STATE], 0);
-	ck_assert_int_eq(result[SR_ATTR_RATE], -EOPNOTSUPP);
-	ck_assert_uint_eq(f.n_seen, SR_ATTR__COUNT);
-}
-END_TEST
+	ck_assert_int_eq(sr_nl_build_vf(PF_IFINDEX, VF, &s, &mask, &msg), 0);
+	ck_assert_uint_eq(mask, ALL_ATTRS);
+	info = unwrap_vf_info(msg, PF_IFINDEX);
+	ck_assert_int_eq(count_attrs(nla_data(info), nla_len(info)), SR_ATTR__COUNT);
+	nla_for_each_nested(leaf, info, rem) {
+		struct nlattr *want;
 
-/* A value with no encoding is recorded as -EINVAL and not sent. */
-START_TEST(test_apply_unencodable_recorded)
-{
-	struct fake f = { .n_seen = 0 };
-	struct sr_nl nl = { .send = fake_send, .send_ctx = &f };
-	struct sr_vf_settings s = SETTINGS(.vlan = 5000, .trust = 1);
-	int result[SR_ATTR__COUNT];
+		ck_assert_int_eq(sr_nl_build_vf_attr(PF_IFINDEX, VF, (enum sr_vf_attr)a, &s, &one), 0);
+		want = unwrap_vf_leaf(one, PF_IFINDEX);
+		ck_assert_int_eq(leaf->nla_type, want->nla_type);
+		ck_assert_int_eq(nla_len(leaf), nla_len(want));
+		ck_assert(memcmp(nla_data(leaf), nla_data(want), (size_t)nla_len(want)) == 0);
+		nlmsg_free(one);
+		a++;
+	}
+	ck_assert_int_eq(a, SR_ATTR__COUNT);
+	nlmsg_free(msg);
 
-	ck_assert_int_eq(sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL), -EINVAL);
-	ck_assert_int_eq(result[SR_ATTR_VLAN], -EINVAL);
-	ck_assert_int_eq(result[SR_ATTR_TRUST], 0);
-	ck_assert_uint_eq(f.n_seen, 1);
-	ck_assert_int_eq(f.seen[0], SR_ATTR_TRUST);
+	s = (struct sr_vf_settings)SETTINGS();
+	ck_assert_int_eq(sr_nl_build_vf(PF_IFINDEX, VF, &s, NULL, &msg), -ENODATA);
+	s.vlan = 5000;
+	ck_assert_int_eq(sr_nl_build_vf(PF_IFINDEX, VF, &s, NULL, &msg), -EINVAL);
+	ck_assert_int_eq(sr_nl_put_vf(NULL, PF_IFINDEX, VF, &s, NULL), -EINVAL);
 }
 END_TEST
 
@@ -874,9 +1020,10 @@ static Suite *netlink_suite(void)
 	tc = tcase_create("apply");
 	tcase_add_loop_test(tc, test_apply_one_refused, 0,
 			    ARRAY_LEN(refusals) * SR_ATTR__COUNT);
-	tcase_add_test(tc, test_apply_unset_not_tried);
-	tcase_add_test(tc, test_apply_first_error_returned);
-	tcase_add_test(tc, test_apply_unencodable_recorded);
+	tcase_add_loop_test(tc, test_apply_one_message, 0, 2);
+	tcase_add_loop_test(tc, test_apply_table, 0, ARRAY_LEN(apply_cases));
+	tcase_add_test(tc, test_apply_count_per_vf);
+	tcase_add_test(tc, test_put_vf_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
