@@ -54,7 +54,8 @@ struct sr_node_ops {
 	 * reserved and recorded, never written or read. read_vf_settings
 	 * fills the kernel view (has_kernel, kernel) of every VF in pf->vfs;
 	 * *truncated when the kernel listed fewer VFs than IFLA_NUM_VF.
-	 * set_vf writes the set attributes of s, result[] per attribute
+	 * set_vf writes the set attributes of s (one request, per-attribute
+	 * requests only when it is refused), result[] per attribute
 	 * (SR_ATTR_NOT_TRIED when unset). */
 	int (*ifindex)(void *ctx, const char *ifname, int *out, struct sr_err *err);
 	int (*read_vf_settings)(void *ctx, int ifindex, struct sr_pf *pf, bool *truncated,

@@ -72,7 +72,7 @@ sr_apply_fails() {
 }
 
 # The "applied: ..." summary of the last sr_apply, e.g.
-# "4 action(s), 1 sysfs and 14 netlink writes".
+# "4 action(s), 1 sysfs and 9 netlink writes".
 sr_applied() {
 	printf '%s\n' "$sr_log" | sed -n 's/.*applied: \([0-9]* action(s), [0-9]* sysfs and [0-9]* netlink writes\).*/\1/p'
 }

@@ -49,8 +49,10 @@ sr_apply "apply vf_config (4 VFs, 3 apps) exits 0" \
 	--config "$cfg" --state-dir "$state" --hypervisor none
 sr_check_match "the agent says it brought the PF up" "PF $pfaddr was down: brought it up" "$sr_log"
 sr_check_match "PF $pf is up" '[<,]UP[,>]' "$(ip -o link show "$pf")"
-sr_check_eq "kernel writes: 1 sysfs (sriov_numvfs) and 14 netlink (13 VF attributes + link up)" \
-	"4 action(s), 1 sysfs and 14 netlink writes" "$(sr_applied)"
+# web and db: one RTM_SETLINK each with their 4 attributes; meter's 5
+# (rate included) are refused together, then sent one per attribute: 1 + 5.
+sr_check_eq "kernel writes: 1 sysfs (sriov_numvfs) and 9 netlink (web 1, db 1, meter 1 + 5, link up 1)" \
+	"4 action(s), 1 sysfs and 9 netlink writes" "$(sr_applied)"
 sr_check_eq "sriov_numvfs reads 4" 4 "$(cat "$dev/sriov_numvfs")"
 sr_check_eq "virtfn0..3 point at 0000:01:10.0, .2, .4, .6" \
 	"0000:01:10.0 0000:01:10.2 0000:01:10.4 0000:01:10.6" \
@@ -115,8 +117,8 @@ sr_check_eq "kernel: VF 1 spoofchk back off" "$line_db" "$(sr_vf_line 1)"
 sr_apply "apply vf_config_release (db left out) exits 0" \
 	--config "$cfg_release" --state-dir "$state" --hypervisor none
 sr_check_match "the plan releases VF 1 from db" "plan: release PF $pfaddr VF 1 \(app $db\)" "$sr_log"
-sr_check_eq "release: 4 netlink writes (mac, vlan, spoofchk, trust), no sysfs" \
-	"1 action(s), 0 sysfs and 4 netlink writes" "$(sr_applied)"
+sr_check_eq "release: 1 netlink write (mac, vlan, spoofchk, trust in one request), no sysfs" \
+	"1 action(s), 0 sysfs and 1 netlink writes" "$(sr_applied)"
 sr_check_eq "kernel: VF 1 is as before the agent (MAC 00:00:00:00:00:00, no VLAN, spoofchk on, trust off)" \
 	"$pristine" "$(sr_vf_line 1)"
 sr_check_eq "kernel: VF 0 (web) and VF 2 (meter) unchanged" "$line_web|$line_meter" \
