@@ -65,7 +65,9 @@ static void teardown(void)
 	sr_fake_sysfs_destroy(root);
 }
 
-static int apply_fixture(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
+/* Applies fixture NAME on node ops N with a fresh ctx. */
+static int apply_on(const struct sr_node_ops *n, const char *name, struct sr_apply_ctx *ctx,
+		    struct sr_err *err)
 {
 	char path[512];
 	uint8_t *buf;
@@ -74,10 +76,15 @@ static int apply_fixture(const char *name, struct sr_apply_ctx *ctx, struct sr_e
 
 	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
 	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
-	*ctx = (struct sr_apply_ctx){ .node = node_of(&sysfs), .state_dir = state_dir };
+	*ctx = (struct sr_apply_ctx){ .node = n, .state_dir = state_dir };
 	r = sr_apply(ctx, buf, len, NULL, err);
 	free(buf);
 	return r;
+}
+
+static int apply_fixture(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	return apply_on(node_of(&sysfs), name, ctx, err);
 }
 
 static void load_state(struct sr_state *st)
@@ -505,19 +512,10 @@ END_TEST
 
 static struct sr_fake_node fake;
 
+/* As apply_fixture, on the node ops netlink_setup() left in place. */
 static int apply_netlink(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
 {
-	char path[512];
-	uint8_t *buf;
-	size_t len;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
-	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
-	*ctx = (struct sr_apply_ctx){ .node = &node, .state_dir = state_dir };
-	r = sr_apply(ctx, buf, len, NULL, err);
-	free(buf);
-	return r;
+	return apply_on(&node, name, ctx, err);
 }
 
 static void netlink_setup(void)
