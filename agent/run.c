@@ -214,7 +214,10 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	d->cfg_len = len;
 	update_info_file(d);
 out_result:
-	if (!strcmp(source, "file"))
+	/* Any config accepted since (a push) replaces the file's wait. */
+	if (!r)
+		d->retry_file = false;
+	else if (!strcmp(source, "file"))
 		d->retry_file = r == -ENODEV;
 	d->cfg_source = source;
 	d->cfg_at = now_s();

@@ -211,5 +211,18 @@ check "log: the retry says why" grep -q -- '--config waits for its PFs' "$LOG"
 stop_agent TERM
 check "late PFs: SIGTERM exit 0" test "$agent_rc" = 0
 
+# 12. A push accepted while --config waits for its PFs replaces the wait:
+# the timer must not apply the older file over the pushed config.
+kill "$drv_pid" 2>/dev/null; wait "$drv_pid" 2>/dev/null; drv_pid=
+SYS=$T/sys-late2 STATE=$T/state-late2
+rm -rf "$SYS"; mkdir -p "$SYS/sys/class/net" "$SYS/sys/bus/pci/devices"
+check_start "agent with --config A before its PFs exist (interval 2 s)" --config "$CFG_A" --interval 2
+fake_node "$SYS"
+check "push B once the PFs are there: applied" ctl push "$CFG_B"
+sleep 3
+check "after the next ticks B is still in force (the file's wait ended)" map_is "$MAP_B"
+check "status: config from push" field_is config_source push
+stop_agent TERM
+
 [ "$fail" -eq 0 ] || { echo "# agent log:"; tail -40 "$LOG" | sed 's/^/#   /'; }
 done_tests
