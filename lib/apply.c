@@ -52,16 +52,6 @@ static int check_pf(struct apply *ap, size_t i, struct sr_err *err)
 	return 0;
 }
 
-static int pf_ifindex(const struct sr_node_ops *n, const struct sr_pf *pf)
-{
-	struct sr_err e = { "" };
-	int idx = 0;
-
-	if (!n->ifindex || !pf->ifname[0] || n->ifindex(n->ctx, pf->ifname, &idx, &e))
-		return 0;
-	return idx;
-}
-
 /* Read every PF of the config with its VFs and their settings: no writes. */
 static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
 {
@@ -82,7 +72,7 @@ static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr
 		strcpy(ap->run.pfs[i].label, sr_pf_cfg_label(pc));
 		if ((r = check_pf(ap, i, err)))
 			return r;
-		ap->run.ifindex[i] = pf_ifindex(n, &ap->run.pfs[i]);
+		ap->run.ifindex[i] = sr_node_pf_ifindex(n, &ap->run.pfs[i]);
 		if ((r = sr_exec_read_pf(&ap->run, i, err)))
 			return r;
 	}

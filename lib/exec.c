@@ -47,17 +47,6 @@ static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_rese
 	return pf >= 0 ? sr_pf_find_vf(&run->pfs[pf], r->vf_index) : NULL;
 }
 
-static int pf_ifindex(const struct sr_run *run, const struct sr_pf *pf)
-{
-	struct sr_err e = { "" };
-	int idx = 0;
-
-	if (!run->node->ifindex || !pf->ifname[0] || run->node->ifindex(run->node->ctx, pf->ifname,
-									   &idx, &e))
-		return 0;
-	return idx;
-}
-
 int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
 {
 	const struct sr_node_ops *n = run->node;
@@ -203,7 +192,7 @@ static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_
 			mask |= 1u << i;
 	have_pf = !run->node->find_pf(run->node->ctx, NULL, o->pf_pci, &pf, &e);
 	if (have_pf)
-		ifindex = pf_ifindex(run, &pf);
+		ifindex = sr_node_pf_ifindex(run->node, &pf);
 	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o, have_pf, &pf))
 		release_binding(run, o, have_pf, &pf);
 	if (mask && o->has_original)

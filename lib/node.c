@@ -152,6 +152,16 @@ static void real_counts(void *c, struct sr_node_counts *out)
 	*out = impl->counts;
 }
 
+int sr_node_pf_ifindex(const struct sr_node_ops *ops, const struct sr_pf *pf)
+{
+	struct sr_err e = { "" };
+	int idx = 0;
+
+	if (!ops->ifindex || !pf->ifname[0] || ops->ifindex(ops->ctx, pf->ifname, &idx, &e))
+		return 0;
+	return idx;
+}
+
 void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 		       const struct sr_sysfs *sysfs, const struct sr_nl *nl, sr_log_fn log,
 		       void *log_ctx)

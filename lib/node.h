@@ -98,3 +98,7 @@ static inline bool sr_node_has_netlink(const struct sr_node_ops *ops)
 {
 	return ops->set_vf != NULL;
 }
+
+/* pf's netdev ifindex through ops->ifindex; 0 when the node has no
+ * netlink, pf has no netdev or the lookup fails. */
+int sr_node_pf_ifindex(const struct sr_node_ops *ops, const struct sr_pf *pf);
