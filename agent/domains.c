@@ -206,23 +206,20 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 		   const struct sr_reservation *old, size_t n_old,
 		   const struct sr_reservation *res, size_t n_res, struct sr_err *err)
 {
-	struct names listed = { 0 }, keep = { 0 };
+	struct names listed = { 0 };
 	char name[64];
 	bool removed = false;
 	int r = 0;
 
 	manifest_read(state_dir, dir, &listed);
-	for (size_t i = 0; i < listed.n && !r; i++)
-		if (names_add(&keep, listed.v[i]))
-			r = sr_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_old && !r; i++) {
 		if (!old[i].app_uuid[0] || kept(&old[i], res, n_res))
 			continue;
 		domain_file_name(old[i].app_uuid, hv, name, sizeof(name));
-		for (size_t k = 0; k < keep.n; k++) {
+		for (size_t k = 0; k < listed.n; k++) {
 			char path[4096];
 
-			if (strcmp(keep.v[k], name))
+			if (strcmp(listed.v[k], name))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, name);
 			if (unlink(path) && errno != ENOENT) {
@@ -232,21 +229,20 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 			}
 			log_info("removed domain config %s before the apply: app %s's VF %s VF %u changes hands",
 				 path, old[i].app_uuid, old[i].pf_pci, old[i].vf_index);
-			keep.v[k][0] = '\0';
+			listed.v[k][0] = '\0';
 			removed = true;
 		}
 	}
 	if (!r && removed) {
-		struct names left = { 0 };
+		size_t n = 0;
 
-		for (size_t k = 0; k < keep.n && !r; k++)
-			if (keep.v[k][0] && names_add(&left, keep.v[k]))
-				r = sr_err_set(err, -ENOMEM, "out of memory");
-		if (!r)
-			r = manifest_write(state_dir, dir, &left, err);
-		free(left.v);
+		/* The manifest without the names removed above. */
+		for (size_t k = 0; k < listed.n; k++)
+			if (listed.v[k][0])
+				memmove(listed.v[n++], listed.v[k], sizeof(listed.v[0]));
+		listed.n = n;
+		r = manifest_write(state_dir, dir, &listed, err);
 	}
 	free(listed.v);
-	free(keep.v);
 	return r;
 }
