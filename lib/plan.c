@@ -58,14 +58,6 @@ static bool pf_recreated(const struct sr_plan_input *in, size_t pf)
 	return in->pfs[pf].numvfs != in->cfg->pfs[pf].vf_count;
 }
 
-static size_t vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index)
-{
-	memset(key, 0, SR_PCI_LEN + sizeof(vf_index));
-	memcpy(key, pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
-	memcpy(key + SR_PCI_LEN, &vf_index, sizeof(vf_index));
-	return SR_PCI_LEN + sizeof(vf_index);
-}
-
 /* The new reservations by VF, so each old one is looked up in O(1). */
 static int index_res(const struct sr_plan_input *in, struct sr_set *by_vf, struct sr_err *err)
 {
@@ -75,7 +67,8 @@ static int index_res(const struct sr_plan_input *in, struct sr_set *by_vf, struc
 	if (sr_set_init(by_vf, in->n_res))
 		return sr_err_set(err, -ENOMEM, "plan: out of memory");
 	for (size_t i = 0; i < in->n_res; i++)
-		if (sr_set_add(by_vf, key, vf_key(key, in->res[i].pf_pci, in->res[i].vf_index), i,
+		if (sr_set_add(by_vf, key,
+			       sr_reservation_vf_key(key, in->res[i].pf_pci, in->res[i].vf_index), i,
 			       &dup) < 0)
 			return sr_err_set(err, -ENOMEM, "plan: out of memory");
 	return 0;
@@ -89,7 +82,7 @@ static bool kept(const struct sr_plan_input *in, const struct sr_set *by_vf,
 	const struct sr_reservation *n;
 	size_t i;
 
-	if (sr_set_find(by_vf, key, vf_key(key, o->pf_pci, o->vf_index), &i) != 1)
+	if (sr_set_find(by_vf, key, sr_reservation_vf_key(key, o->pf_pci, o->vf_index), &i) != 1)
 		return false;
 	n = &in->res[i];
 	return !strcmp(n->app_uuid, o->app_uuid) && n->adapter == o->adapter;

@@ -39,7 +39,7 @@ static size_t adapter_key(uint8_t key[SR_SET_KEY_MAX], const char *app_uuid,
 	return SR_UUID_LEN + sizeof(position) + SR_PCI_LEN;
 }
 
-static size_t vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index)
+size_t sr_reservation_vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index)
 {
 	memset(key, 0, SR_PCI_LEN + sizeof(vf_index));
 	memcpy(key, pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
@@ -60,7 +60,8 @@ static int index_old(struct old_index *ix, const struct sr_reservation *old, siz
 		if (sr_set_add(&ix->by_adapter, key,
 			       adapter_key(key, old[i].app_uuid, old[i].adapter, old[i].pf_pci), i,
 			       &dup) < 0 ||
-		    sr_set_add(&ix->by_vf, key, vf_key(key, old[i].pf_pci, old[i].vf_index), i,
+		    sr_set_add(&ix->by_vf, key,
+			       sr_reservation_vf_key(key, old[i].pf_pci, old[i].vf_index), i,
 			       &dup) < 0)
 			return sr_err_set(err, -ENOMEM, "reserve: out of memory");
 	return 0;
@@ -93,8 +94,9 @@ static const struct sr_reservation *held_by(const struct old_index *ix,
 	uint8_t key[SR_SET_KEY_MAX];
 	size_t i;
 
-	return sr_set_find(&ix->by_vf, key, vf_key(key, pf_pci, vf_index), &i) == 1 ? &old[i]
-										    : NULL;
+	return sr_set_find(&ix->by_vf, key, sr_reservation_vf_key(key, pf_pci, vf_index), &i) == 1
+		       ? &old[i]
+		       : NULL;
 }
 
 static int fill(struct sr_reservation *r, const struct sr_config *cfg,

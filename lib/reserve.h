@@ -6,8 +6,11 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #include "config.h"
 #include "model.h"
+#include "set.h"
 
 /* One reservation per VF adapter of cfg, in config order. pfs[i] is the
  * node's PF for cfg->pfs[i] (only pci and ifname are read). Rules, in
@@ -27,3 +30,6 @@ int sr_reserve(const struct sr_config *cfg, const struct sr_pf *pfs,
 /* The reservation of app_uuid, or NULL. */
 const struct sr_reservation *sr_reservation_find(const struct sr_reservation *res, size_t n,
 						 const char *pf_pci, uint32_t vf_index);
+
+/* The set key of a VF (PF PCI address and index) into key; its length. */
+size_t sr_reservation_vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index);
