@@ -24,6 +24,13 @@ static struct sr_fake_link *by_index(struct sr_fake_node *f, int ifindex)
 	return NULL;
 }
 
+/* One RTM_SETLINK request: seen by the fake, counted as the real node would. */
+static void sent(struct sr_fake_node *f)
+{
+	f->messages++;
+	f->real.counts.netlink_writes++;
+}
+
 struct sr_fake_link *sr_fake_node_link(struct sr_fake_node *f, const char *ifname)
 {
 	for (size_t i = 0; i < f->n_links; i++)
@@ -105,17 +112,13 @@ static int fake_set_vf(void *c, int ifindex, uint32_t vf, const struct sr_vf_set
 			refused |= !l || vf >= SR_FAKE_LINK_VFS || f->refuse[a];
 		}
 	}
-	if (n_set > 1) {
-		f->messages++;
-		f->real.counts.netlink_writes++;
-	}
+	if (n_set > 1)
+		sent(f);
 	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		if (!sr_vf_attr_is_set(a, s))
 			continue;
-		if (refused || n_set == 1) {
-			f->messages++;
-			f->real.counts.netlink_writes++;
-		}
+		if (refused || n_set == 1)
+			sent(f);
 		result[a] = !l || vf >= SR_FAKE_LINK_VFS ? -ENODEV : f->refuse[a];
 		if (!result[a])
 			take(&l->vfs[vf], a, s);
@@ -136,8 +139,7 @@ static int fake_link_up(void *c, int ifindex, bool *was_down, struct sr_err *err
 	*was_down = !l->up;
 	if (!l->up) {
 		l->up = true;
-		f->messages++;
-		f->real.counts.netlink_writes++;
+		sent(f);
 	}
 	return 0;
 }
