@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# Sourced by test/vm/run.sh and test/grub/boot.sh: the machine every VM test
+# Sourced by test/vm/run.sh, test/grub/boot.sh and test/xen/*.sh: the machine every VM test
 # boots, and the one place that decides PASS from the console.
 #
 # Environment (all optional):
@@ -40,6 +40,27 @@ sr_vm_check_cache() {
 	if [ ! -r "$sr_vm_cache/vmlinuz" ] || [ ! -r "$sr_vm_cache/initrd.gz" ] || [ ! -r "$sr_vm_cache/kver" ]; then
 		sr_vm_skip "no kernel in $sr_vm_cache (run test/vm/prepare.sh; it skips when Debian's kernel cannot be downloaded)"
 	fi
+}
+
+# sr_vm_merge_args DEFAULT... -- ARG...: a command line, one word a line:
+# the defaults not named by an ARG (an ARG NAME=... replaces the default
+# NAME..., "-DEFAULT" drops it), then the ARGs that are not "-...".
+sr_vm_merge_args() {
+	local defaults=() args=() d a keep
+	while [ "$1" != -- ]; do defaults+=("$1"); shift; done
+	shift
+	args=("$@")
+	for d in "${defaults[@]}"; do
+		keep=1
+		for a in "${args[@]}"; do
+			[ "${a%%=*}" = "${d%%=*}" ] && keep=0
+			[ "$a" = "-$d" ] && keep=0
+		done
+		[ $keep -eq 0 ] || echo "$d"
+	done
+	for a in "${args[@]}"; do
+		case $a in -*) ;; *) echo "$a" ;; esac
+	done
 }
 
 # The machine: q35 with a VT-d IOMMU (interrupt remapping, caching mode so

@@ -60,22 +60,9 @@ sr_vm_check_cache
 # no_timer_check: on a loaded host the TCG guest can miss the kernel's
 # early IO-APIC timer test and panic ("timer doesn't work through
 # Interrupt-remapped IO-APIC", seen in grub_boot_off).
-defaults=(console=ttyS0 panic=-1 intel_iommu=on iommu=pt quiet no_timer_check)
-cmdline=()
-for d in "${defaults[@]}"; do
-	keep=1
-	for a in "$@"; do
-		[ "${a%%=*}" = "${d%%=*}" ] && keep=0
-		[ "$a" = "-$d" ] && keep=0
-	done
-	[ $keep -eq 0 ] || cmdline+=("$d")
-done
-for a in "$@"; do
-	case $a in
-	-*) ;;
-	*" "*) echo "run.sh: kernel argument with a space: '$a'" >&2; exit 2 ;;
-	*) cmdline+=("$a") ;;
-	esac
+mapfile -t cmdline < <(sr_vm_merge_args console=ttyS0 panic=-1 intel_iommu=on iommu=pt quiet no_timer_check -- "$@")
+for a in "${cmdline[@]}"; do
+	case $a in *" "*) echo "run.sh: kernel argument with a space: '$a'" >&2; exit 2 ;; esac
 done
 for v in "$scenario" "$src" "$build" "$sr_vm_cache"; do
 	case $v in *" "*) echo "run.sh: path with a space: '$v'" >&2; exit 2 ;; esac

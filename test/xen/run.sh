@@ -68,26 +68,8 @@ sr_vm_check_cache
 [ -r "$sr_vm_cache/xen.elf" ] && [ -r "$sr_vm_cache/xen-guest.gz" ] ||
 	sr_vm_skip "no Xen in $sr_vm_cache (run test/xen/prepare.sh)"
 
-# merge DEFAULTS... -- ARGS...: defaults not named by an ARG, then ARGs.
-merge() {
-	local defaults=() args=() d a keep
-	while [ "$1" != -- ]; do defaults+=("$1"); shift; done
-	shift
-	args=("$@")
-	for d in "${defaults[@]}"; do
-		keep=1
-		for a in "${args[@]}"; do
-			[ "${a%%=*}" = "${d%%=*}" ] && keep=0
-			[ "$a" = "-$d" ] && keep=0
-		done
-		[ $keep -eq 0 ] || echo "$d"
-	done
-	for a in "${args[@]}"; do
-		case $a in -*) ;; *) echo "$a" ;; esac
-	done
-}
-mapfile -t xen_cmdline < <(merge console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M -- "${xen_extra[@]}")
-mapfile -t dom0_cmdline < <(merge console=hvc0 panic=-1 quiet -- "$@")
+mapfile -t xen_cmdline < <(sr_vm_merge_args console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M -- "${xen_extra[@]}")
+mapfile -t dom0_cmdline < <(sr_vm_merge_args console=hvc0 panic=-1 quiet -- "$@")
 for a in "${xen_cmdline[@]}" "${dom0_cmdline[@]}" "$scenario" "$src" "$build" "$sr_vm_cache"; do
 	case $a in *" "*) echo "run.sh: argument or path with a space: '$a'" >&2; exit 2 ;; esac
 done
