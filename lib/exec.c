@@ -32,17 +32,9 @@ static void step(const struct sr_run *run, const char *point, size_t nth)
 		run->node->step(run->node->step_ctx, point, nth);
 }
 
-static ssize_t pf_by_pci(const struct sr_run *run, const char *pci)
-{
-	for (size_t i = 0; i < run->in.cfg->n_pfs; i++)
-		if (!strcmp(run->pfs[i].pci, pci))
-			return (ssize_t)i;
-	return -1;
-}
-
 static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_reservation *r)
 {
-	ssize_t pf = pf_by_pci(run, r->pf_pci);
+	ssize_t pf = sr_plan_pf_by_pci(&run->in, r->pf_pci);
 
 	return pf >= 0 ? sr_pf_find_vf(&run->pfs[pf], r->vf_index) : NULL;
 }

@@ -44,7 +44,7 @@ static int plan_add(struct sr_plan *p, struct sr_action a, struct sr_err *err)
 	return 0;
 }
 
-static ssize_t pf_by_pci(const struct sr_plan_input *in, const char *pci)
+ssize_t sr_plan_pf_by_pci(const struct sr_plan_input *in, const char *pci)
 {
 	for (size_t i = 0; i < in->cfg->n_pfs; i++)
 		if (!strcmp(in->pfs[i].pci, pci))
@@ -116,7 +116,7 @@ static int plan_releases(const struct sr_plan_input *in, struct sr_plan *p, stru
 	int r = index_res(in, &by_vf, err);
 
 	for (size_t i = 0; !r && i < in->n_old; i++) {
-		ssize_t pf = pf_by_pci(in, in->old[i].pf_pci);
+		ssize_t pf = sr_plan_pf_by_pci(in, in->old[i].pf_pci);
 
 		if (kept(in, &by_vf, &in->old[i]) || (pf >= 0 && pf_recreated(in, (size_t)pf)))
 			continue;
@@ -147,7 +147,7 @@ static int plan_configures(const struct sr_plan_input *in, struct sr_plan *p,
 			   struct sr_err *err)
 {
 	for (size_t i = 0; in->configure && i < in->n_res; i++) {
-		ssize_t pf = pf_by_pci(in, in->res[i].pf_pci);
+		ssize_t pf = sr_plan_pf_by_pci(in, in->res[i].pf_pci);
 		unsigned mask;
 		int r;
 
@@ -177,7 +177,7 @@ static bool needs_bind(const struct sr_plan_input *in, size_t pf, const struct s
 static int plan_binds(const struct sr_plan_input *in, struct sr_plan *p, struct sr_err *err)
 {
 	for (size_t i = 0; in->bind_driver && i < in->n_res; i++) {
-		ssize_t pf = pf_by_pci(in, in->res[i].pf_pci);
+		ssize_t pf = sr_plan_pf_by_pci(in, in->res[i].pf_pci);
 		int r;
 
 		/* A VF's own settings (vflist.data) on a VF no app holds: no

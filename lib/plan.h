@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "err.h"
@@ -64,6 +65,9 @@ struct sr_plan_input {
 	bool configure;                    /* VF settings are written (netlink) */
 	const char *bind_driver;           /* NULL: no passthrough binding */
 };
+
+/* The index into in->pfs (and in->cfg->pfs) of the PF at pci; -1: none. */
+ssize_t sr_plan_pf_by_pci(const struct sr_plan_input *in, const char *pci);
 
 /* Pure. Order: releases; per PF autoprobe off then its VF count; map the
  * VFs; capture originals; save the intent (when a VF is to be written);
