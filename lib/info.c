@@ -13,6 +13,7 @@
 
 #include "eveinfo.pb-c.h"
 #include "pbjson.h"
+#include "reserve.h"
 
 typedef Org__Lfedge__Eve__Info__ZInfoMsg PbMsg;
 typedef Org__Lfedge__Eve__Info__ZInfoDevice PbDevice;
@@ -99,15 +100,6 @@ static const char *pf_member(const struct sr_pf_cfg *pc, const struct sr_pf *pf)
 	return pf_name(pc, pf);
 }
 
-static const struct sr_reservation *find_res(const struct sr_state *st, const char *pf_pci,
-					     uint32_t vf)
-{
-	for (size_t i = 0; i < st->n_res; i++)
-		if (st->res[i].vf_index == vf && !strcmp(st->res[i].pf_pci, pf_pci))
-			return &st->res[i];
-	return NULL;
-}
-
 static void set_time(PbTimestamp *ts, int64_t s)
 {
 	google__protobuf__timestamp__init(ts);
@@ -170,7 +162,7 @@ static void add_vf(struct info *in, const struct sr_state *st, const struct sr_c
 {
 	const struct sr_pf *pf = &st->pfs[i];
 	const struct sr_pf_cfg *pc = cfg_pf(cfg, pf);
-	const struct sr_reservation *r = find_res(st, pf->pci, index);
+	const struct sr_reservation *r = sr_reservation_find(st->res, st->n_res, pf->pci, index);
 	const struct sr_vf_settings *k = NULL, *want = r ? &r->desired : NULL;
 	char name[VF_NAME_LEN], member[VF_NAME_LEN];
 	struct bundle *b;
