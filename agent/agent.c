@@ -13,20 +13,35 @@
 #include "domains.h"
 #include "fault.h"
 #include "log.h"
+#include "set.h"
 #include "state.h"
 #include "xen.h"
 
-/* Apps holding a reservation in error: they did not get their VF. */
+/* Apps holding a reservation in error: they did not get their VF. The UUIDs
+ * of reservations in error go in a set, then each app is looked up once
+ * (apps x reservations string compares took 0.55 G instructions at 4096). */
 static size_t apps_failed(const struct sr_state *st)
 {
-	size_t n = 0;
+	struct sr_set failed = { 0 };
+	size_t n = 0, v;
 
-	for (size_t a = 0; a < st->n_apps; a++)
-		for (size_t i = 0; i < st->n_res; i++)
-			if (!strcmp(st->res[i].app_uuid, st->apps[a].uuid_str) && st->res[i].error[0]) {
-				n++;
-				break;
-			}
+	for (size_t i = 0; i < st->n_res; i++) {
+		const char *u = st->res[i].app_uuid;
+
+		if (!st->res[i].error[0] || !u[0])
+			continue;
+		if ((!failed.slots && sr_set_init(&failed, 16)) ||
+		    sr_set_add(&failed, u, strlen(u), i, &v) < 0) {
+			sr_set_free(&failed);
+			return 0; /* out of memory: a count for status only */
+		}
+	}
+	for (size_t a = 0; a < st->n_apps && failed.n; a++) {
+		const char *u = st->apps[a].uuid_str;
+
+		n += sr_set_find(&failed, u, strlen(u), &v) == 1;
+	}
+	sr_set_free(&failed);
 	return n;
 }
 
