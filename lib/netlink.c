@@ -193,7 +193,7 @@ static int sr_nl_send_sock(void *ctx, struct nl_msg *msg)
 	return sr_nl_transact(ctx, msg, NULL, NULL);
 }
 
-int sr_nl_open(struct sr_nl *nl)
+int sr_nl_open_peer(struct sr_nl *nl, int protocol, uint32_t peer_port)
 {
 	struct nl_sock *sk;
 	struct nl_cb *cb;
@@ -206,13 +206,17 @@ int sr_nl_open(struct sr_nl *nl)
 	nl_cb_put(cb);
 	if (!sk)
 		return -ENOMEM;
-	rc = nl_connect(sk, NETLINK_ROUTE);
+	rc = nl_connect(sk, protocol);
 	if (rc < 0) {
 		rc = nle_to_errno(rc);
 		goto out_free_sock;
 	}
-	/* Size each read from the pending datagram: a PF with many VFs sends a
-	 * large RTM_NEWLINK. */
+	nl_socket_set_peer_port(sk, peer_port);
+	/* Size each read from the pending datagram: nl_recv() peeks with
+	 * MSG_PEEK | MSG_TRUNC, which returns the datagram's full length, then
+	 * reads it into a buffer of that size. A PF with 256 VFs answers
+	 * RTM_GETLINK with more than 64 KiB; a fixed buffer (64 KiB, or
+	 * libnl's old 4 pages) would truncate it (-NLE_MSG_TRUNC). */
 	nl_socket_enable_msg_peek(sk);
 
 	*nl = (struct sr_nl){ .sock = sk, .send = sr_nl_send_sock, .send_ctx = sk };
@@ -221,6 +225,11 @@ int sr_nl_open(struct sr_nl *nl)
 out_free_sock:
 	nl_socket_free(sk);
 	return rc;
+}
+
+int sr_nl_open(struct sr_nl *nl)
+{
+	return sr_nl_open_peer(nl, NETLINK_ROUTE, 0);
 }
 
 void sr_nl_close(struct sr_nl *nl)
@@ -720,14 +729,75 @@ static int parse_vf_info(struct nlattr *vfi, uint32_t position,
 	return 0;
 }
 
+/* The IFLA_VFINFO_LIST's payload length. The kernel closes a nest by
+ * storing its length in the 16-bit nla_len without a check, so a list over
+ * 64 KiB (256 VFs with IFLA_VF_BROADCAST and IFLA_VF_STATS, from a kernel
+ * that sends VF stats despite RTEXT_FILTER_SKIP_STATS) arrives with its
+ * length modulo 65536 and its entries running on past that. The true
+ * length is taken when the IFLA_VF_INFO entries that follow one another in
+ * the rem bytes left in the message span exactly that modulo 65536; else
+ * the declared length. -1: neither fits in rem (no usable list). */
+static ssize_t vf_list_len(struct nlattr *list, int rem)
+{
+	struct nlattr *e = nla_data(list);
+	int left = rem - NLA_HDRLEN;
+	size_t walked = 0;
+
+	while (nla_ok(e, left) && nla_type(e) == IFLA_VF_INFO) {
+		walked += NLA_ALIGN(e->nla_len);
+		e = nla_next(e, &left);
+	}
+	if (walked + NLA_HDRLEN > UINT16_MAX &&
+	    ((walked + NLA_HDRLEN) & UINT16_MAX) == list->nla_len)
+		return (ssize_t)walked;
+	if (list->nla_len < NLA_HDRLEN || list->nla_len > rem)
+		return -1;
+	return list->nla_len - NLA_HDRLEN;
+}
+
+/* The two top-level attributes the parser reads; list_len: vf_list_len.
+ * Walked by hand so that a wrapped list is stepped over whole and its tail
+ * is not taken for top-level attributes. */
+static void find_vf_attrs(struct nlmsghdr *nlh, struct nlattr **num, struct nlattr **list,
+			  size_t *list_len)
+{
+	struct nlattr *a = nlmsg_attrdata(nlh, sizeof(struct ifinfomsg));
+	int rem = nlmsg_attrlen(nlh, sizeof(struct ifinfomsg));
+	ssize_t len;
+	size_t step;
+
+	*num = *list = NULL;
+	*list_len = 0;
+	while (rem >= NLA_HDRLEN) {
+		if (nla_type(a) == IFLA_VFINFO_LIST && !*list) {
+			len = vf_list_len(a, rem);
+			if (len < 0)
+				return;
+			*list = a;
+			*list_len = (size_t)len;
+			step = NLA_ALIGN((size_t)len + NLA_HDRLEN);
+			if ((size_t)rem < step)
+				return;
+			rem -= (int)step;
+			a = (struct nlattr *)((char *)a + step);
+			continue;
+		}
+		if (!nla_ok(a, rem))
+			return;
+		if (nla_type(a) == IFLA_NUM_VF && !*num)
+			*num = a;
+		a = nla_next(a, &rem);
+	}
+}
+
 int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n_out,
 		    bool *truncated, struct sr_err *err)
 {
-	struct nlattr *tb[IFLA_MAX + 1];
 	struct sr_vf_settings *vfs = NULL;
 	uint32_t num = 0, placed = 0, position = 0;
-	struct nlattr *vfi;
-	int rc, rem;
+	struct nlattr *num_attr, *list, *vfi;
+	size_t list_len;
+	int rem;
 
 	if (!nlh || !out || !n_out || !truncated)
 		return sr_err_set(err, -EINVAL, "netlink: no message to parse");
@@ -736,11 +806,9 @@ int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n
 				  nlh->nlmsg_type);
 	if (!nlmsg_valid_hdr(nlh, sizeof(struct ifinfomsg)))
 		return sr_err_set(err, -EBADMSG, "netlink: RTM_NEWLINK shorter than ifinfomsg");
-	rc = nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL);
-	if (rc < 0)
-		return sr_err_set(err, -EBADMSG, "netlink: malformed RTM_NEWLINK attributes");
+	find_vf_attrs(nlh, &num_attr, &list, &list_len);
 
-	if (attr_get(tb[IFLA_NUM_VF], &num, sizeof(num)) && num > SR_NL_MAX_VFS)
+	if (attr_get(num_attr, &num, sizeof(num)) && num > SR_NL_MAX_VFS)
 		return sr_err_set(err, -EBADMSG, "netlink: IFLA_NUM_VF %u: allowed 0..%u",
 				  num, SR_NL_MAX_VFS);
 	if (num) {
@@ -752,8 +820,8 @@ int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n
 			sr_vf_settings_init(&vfs[i]);
 	}
 
-	if (num && tb[IFLA_VFINFO_LIST]) {
-		nla_for_each_nested(vfi, tb[IFLA_VFINFO_LIST], rem) {
+	if (num && list) {
+		nla_for_each_attr(vfi, (struct nlattr *)nla_data(list), (int)list_len, rem) {
 			if (nla_type(vfi) != IFLA_VF_INFO)
 				continue;
 			if (parse_vf_info(vfi, position, vfs, num) == 0)
@@ -823,7 +891,10 @@ int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out
 		return sr_err_set(err, -EINVAL, "netlink: ifindex %d: allowed 1..%d",
 				  pf_ifindex, INT32_MAX);
 
-	rc = getlink_alloc(pf_ifindex, RTEXT_FILTER_VF, &msg);
+	/* SKIP_STATS: the VF list without IFLA_VF_STATS (a third of each
+	 * entry, and no driver stats call per VF) on kernels that honour it
+	 * for VFs; older ones ignore the bit. */
+	rc = getlink_alloc(pf_ifindex, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS, &msg);
 	if (rc < 0)
 		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", pf_ifindex,
 				  strerror(-rc));

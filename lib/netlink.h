@@ -27,6 +27,10 @@ struct sr_nl {
 };
 
 int sr_nl_open(struct sr_nl *nl);             /* real NETLINK_ROUTE socket */
+/* The same socket (same receive sizing) on protocol, sending to peer_port:
+ * sr_nl_open is (NETLINK_ROUTE, 0: the kernel). Tests use NETLINK_USERSOCK
+ * with a user-space peer that answers as the kernel would. */
+int sr_nl_open_peer(struct sr_nl *nl, int protocol, uint32_t peer_port);
 void sr_nl_close(struct sr_nl *nl);
 
 int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out, struct sr_err *err);
@@ -55,15 +59,17 @@ int sr_nl_build_vf(int pf_ifindex, uint32_t vf, const struct sr_vf_settings *s,
 int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
 		   const struct sr_vf_settings *s, int result[SR_ATTR__COUNT], struct sr_err *err);
 
-/* Read every VF's settings of the PF (RTM_GETLINK, RTEXT_FILTER_VF). *out is
- * indexed by VF number, *n_out = IFLA_NUM_VF. *truncated is set when the
- * VF list held fewer entries than IFLA_NUM_VF. */
+/* Read every VF's settings of the PF: one RTM_GETLINK with IFLA_EXT_MASK
+ * RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS, whatever the answer's size.
+ * *out is indexed by VF number, *n_out = IFLA_NUM_VF. *truncated is set when
+ * the VF list held fewer entries than IFLA_NUM_VF. */
 int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out,
 		   size_t *n_out, bool *truncated, struct sr_err *err);
 
 /* The pure half of sr_nl_read_vfs: parse one RTM_NEWLINK message (IFLA_NUM_VF,
  * IFLA_VFINFO_LIST). *out (NULL when IFLA_NUM_VF is 0 or absent) is owned by
- * the caller; fields the message does not carry stay SR_UNSET. */
+ * the caller; fields the message does not carry stay SR_UNSET. A VF list
+ * over 64 KiB, whose 16-bit nla_len the kernel wrapped, is read whole. */
 int sr_nl_parse_vfs(struct nlmsghdr *nlh, struct sr_vf_settings **out, size_t *n_out,
 		    bool *truncated, struct sr_err *err);
 

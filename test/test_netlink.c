@@ -2,7 +2,8 @@
 /*
  * lib/netlink.c: builders round-tripped through nlmsg_parse (no socket), the
  * write loop driven by a fake sender and an errno table, the RTM_NEWLINK
- * parser fed hand-built messages, and a real-kernel smoke test inside a
+ * parser fed hand-built messages, answers over 64 KiB read through a socket
+ * from a fake kernel (NETLINK_USERSOCK), and a real-kernel smoke test inside a
  * private network namespace (skipped when unshare() is not allowed).
  */
 #include <arpa/inet.h>
@@ -11,10 +12,12 @@
 #include "check_run.h"
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -931,6 +934,257 @@ START_TEST(test_parse_roundtrip_builder_values)
 }
 END_TEST
 
+/* ---- answers over 64 KiB, through the socket ---------------------------- */
+
+/* A fake kernel on a NETLINK_USERSOCK socket (user-space peers may talk on
+ * it, root or not): sr_nl_read_vfs's socket is opened by sr_nl_open_peer,
+ * sends its RTM_GETLINK there and reads the answer with the same receive
+ * path as against the kernel. The answer is what rtnl_fill_vfinfo writes,
+ * in its order, for BIG_VFS VFs. */
+#define BIG_VFS 256
+
+enum big_kind {
+	BIG_WRAPPED,  /* VF stats sent (a kernel that ignores SKIP_STATS for VFs):
+		       * 296 bytes a VF, the list's nla_len wraps past 64 KiB */
+	BIG_LONG_MSG, /* SKIP_STATS honoured: a 50 KiB list, other attributes
+		       * take the message past 64 KiB */
+};
+
+struct fake_kernel {
+	enum big_kind kind;
+	int fd;
+	uint32_t port;
+	uint32_t ext_mask;    /* the request's IFLA_EXT_MASK */
+	size_t answer_len;    /* bytes of the RTM_NEWLINK sent */
+	uint16_t list_nla_len;
+	char fail[128];       /* what went wrong, "" when nothing */
+};
+
+static void big_vf(uint32_t i, struct kvf *k)
+{
+	*k = (struct kvf){ .vf = i, .mac = { 0x02, 0xbb, 0, 0, (uint8_t)(i >> 8), (uint8_t)i },
+			   .vlan = i + 1, .qos = i % 8, .proto = SR_ETH_P_8021Q,
+			   .spoofchk = i % 2, .trust = (i / 2) % 2,
+			   .link_state = i % 3, .max_rate = i * 10 };
+}
+
+#define PUT(msg, type, v) ck_assert_int_eq(nla_put(msg, type, sizeof(v), &(v)), 0)
+
+/* One IFLA_VF_INFO as rtnl_fill_vfinfo writes it (6.1). */
+static void put_kernel_vf(struct nl_msg *msg, uint32_t i, bool stats)
+{
+	struct kvf k;
+	struct ifla_vf_mac mac = { .vf = i };
+	struct ifla_vf_broadcast bc;
+	struct ifla_vf_vlan vlan;
+	struct ifla_vf_rate rate;
+	struct ifla_vf_tx_rate txr;
+	struct ifla_vf_spoofchk sc;
+	struct ifla_vf_link_state ls;
+	struct ifla_vf_rss_query_en rq = { .vf = i, .setting = 0 };
+	struct ifla_vf_trust tr;
+	struct ifla_vf_vlan_info vi = { .vf = i };
+	struct nlattr *info, *nest;
+
+	big_vf(i, &k);
+	memcpy(mac.mac, k.mac, 6);
+	memset(&bc, 0xff, sizeof(bc));
+	vlan = (struct ifla_vf_vlan){ .vf = i, .vlan = k.vlan, .qos = k.qos };
+	rate = (struct ifla_vf_rate){ .vf = i, .max_tx_rate = k.max_rate };
+	txr = (struct ifla_vf_tx_rate){ .vf = i, .rate = k.max_rate };
+	sc = (struct ifla_vf_spoofchk){ .vf = i, .setting = k.spoofchk };
+	ls = (struct ifla_vf_link_state){ .vf = i, .link_state = k.link_state };
+	tr = (struct ifla_vf_trust){ .vf = i, .setting = k.trust };
+	vi.vlan = k.vlan;
+	vi.qos = k.qos;
+	vi.vlan_proto = htons(k.proto);
+
+	info = nla_nest_start(msg, IFLA_VF_INFO);
+	ck_assert_ptr_nonnull(info);
+	PUT(msg, IFLA_VF_MAC, mac);
+	PUT(msg, IFLA_VF_BROADCAST, bc);
+	PUT(msg, IFLA_VF_VLAN, vlan);
+	PUT(msg, IFLA_VF_RATE, rate);
+	PUT(msg, IFLA_VF_TX_RATE, txr);
+	PUT(msg, IFLA_VF_SPOOFCHK, sc);
+	PUT(msg, IFLA_VF_LINK_STATE, ls);
+	PUT(msg, IFLA_VF_RSS_QUERY_EN, rq);
+	PUT(msg, IFLA_VF_TRUST, tr);
+	nest = nla_nest_start(msg, IFLA_VF_VLAN_LIST);
+	PUT(msg, IFLA_VF_VLAN_INFO, vi);
+	nla_nest_end(msg, nest);
+	if (stats) {
+		nest = nla_nest_start(msg, IFLA_VF_STATS);
+		for (int t = IFLA_VF_STATS_RX_PACKETS; t <= IFLA_VF_STATS_TX_DROPPED; t++)
+			if (t != IFLA_VF_STATS_PAD)
+				ck_assert_int_eq(nla_put_u64(msg, t, 1000u * i + t), 0);
+		nla_nest_end(msg, nest);
+	}
+	nla_nest_end(msg, info);
+}
+
+/* The RTM_NEWLINK answer. The list's nest is closed as the kernel closes
+ * it: tail - start stored in 16 bits, unchecked (libnl's nla_nest_end
+ * refuses a nest over 64 KiB). */
+static struct nl_msg *big_answer(struct fake_kernel *fk, uint32_t seq)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = PF_IFINDEX };
+	struct nl_msg *msg = nlmsg_alloc_size(256 * 1024);
+	static uint8_t filler[16 * 1024];
+	struct nlattr *list, *spec;
+	struct nlmsghdr *nlh;
+	size_t len;
+
+	ck_assert_ptr_nonnull(msg);
+	nlh = nlmsg_put(msg, 0, seq, RTM_NEWLINK, sizeof(ifi), 0);
+	ck_assert_ptr_nonnull(nlh);
+	memcpy(nlmsg_data(nlh), &ifi, sizeof(ifi));
+	ck_assert_int_eq(nla_put_string(msg, IFLA_IFNAME, "pf0"), 0);
+	ck_assert_int_eq(nla_put_u32(msg, IFLA_MTU, 1500), 0);
+	ck_assert_int_eq(nla_put_u32(msg, IFLA_NUM_VF, BIG_VFS), 0);
+	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
+	for (uint32_t i = 0; i < BIG_VFS; i++)
+		put_kernel_vf(msg, i, fk->kind == BIG_WRAPPED);
+	len = (size_t)((char *)nlmsg_tail(nlmsg_hdr(msg)) - (char *)list);
+	list->nla_len = (uint16_t)len;
+	fk->list_nla_len = list->nla_len;
+	if (fk->kind == BIG_LONG_MSG) {
+		spec = nla_nest_start(msg, IFLA_AF_SPEC);
+		ck_assert_int_eq(nla_put(msg, AF_INET6, sizeof(filler), filler), 0);
+		nla_nest_end(msg, spec);
+	}
+	ck_assert_int_eq(nla_put_u32(msg, IFLA_GROUP, 0), 0);
+	return msg;
+}
+
+static int fake_kernel_fail(struct fake_kernel *fk, const char *what)
+{
+	snprintf(fk->fail, sizeof(fk->fail), "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+/* Read one request, answer with big_answer() and the ACK. */
+static void *fake_kernel_run(void *arg)
+{
+	struct fake_kernel *fk = arg;
+	struct sockaddr_nl from;
+	socklen_t fromlen = sizeof(from);
+	uint8_t req[4096];
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)req;
+	struct {
+		struct nlmsghdr h;
+		struct nlmsgerr e;
+	} ack;
+	struct nl_msg *msg;
+	ssize_t n;
+
+	n = recvfrom(fk->fd, req, sizeof(req), 0, (struct sockaddr *)&from, &fromlen);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct ifinfomsg)) || nlh->nlmsg_type != RTM_GETLINK) {
+		fake_kernel_fail(fk, "no RTM_GETLINK");
+		return NULL;
+	}
+	if (nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) == 0 &&
+	    tb[IFLA_EXT_MASK])
+		fk->ext_mask = nla_get_u32(tb[IFLA_EXT_MASK]);
+	msg = big_answer(fk, nlh->nlmsg_seq);
+	fk->answer_len = nlmsg_hdr(msg)->nlmsg_len;
+	if (sendto(fk->fd, nlmsg_hdr(msg), fk->answer_len, 0, (struct sockaddr *)&from,
+		   fromlen) < 0)
+		fake_kernel_fail(fk, "send the answer");
+	nlmsg_free(msg);
+	ack.h = (struct nlmsghdr){ .nlmsg_len = sizeof(ack), .nlmsg_type = NLMSG_ERROR,
+				   .nlmsg_seq = nlh->nlmsg_seq };
+	ack.e = (struct nlmsgerr){ .error = 0, .msg = *nlh };
+	if (sendto(fk->fd, &ack, sizeof(ack), 0, (struct sockaddr *)&from, fromlen) < 0)
+		fake_kernel_fail(fk, "send the ACK");
+	return NULL;
+}
+
+static void fake_kernel_open(struct fake_kernel *fk)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(sa);
+
+	fk->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
+	ck_assert_msg(fk->fd >= 0, "NETLINK_USERSOCK: %s", strerror(errno));
+	ck_assert_int_eq(bind(fk->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fk->fd, (struct sockaddr *)&sa, &len), 0);
+	fk->port = sa.nl_pid;
+}
+
+START_TEST(test_read_over_64k)
+{
+	struct fake_kernel fk = { .kind = (enum big_kind)_i };
+	struct sr_vf_settings *vfs = NULL;
+	struct sr_err err = { "" };
+	bool truncated = true;
+	struct sr_nl nl;
+	pthread_t th;
+	size_t n = 0;
+	int rc;
+
+	fake_kernel_open(&fk);
+	ck_assert_int_eq(sr_nl_open_peer(&nl, NETLINK_USERSOCK, fk.port), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, fake_kernel_run, &fk), 0);
+	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
+	pthread_join(th, NULL);
+	sr_nl_close(&nl);
+	close(fk.fd);
+
+	ck_assert_msg(!fk.fail[0], "fake kernel: %s", fk.fail);
+	ck_assert_msg(fk.answer_len > 64 * 1024, "answer of %zu bytes", fk.answer_len);
+	if (fk.kind == BIG_WRAPPED)
+		ck_assert_msg(fk.list_nla_len < 32 * 1024, "list nla_len %u did not wrap",
+			      fk.list_nla_len);
+	ck_assert_uint_eq(fk.ext_mask, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
+	ck_assert_msg(rc == 0, "sr_nl_read_vfs: %d %s", rc, err.msg);
+	ck_assert_uint_eq(n, BIG_VFS);
+	ck_assert(!truncated);
+	for (uint32_t i = 0; i < BIG_VFS; i++) {
+		struct kvf k;
+
+		big_vf(i, &k);
+		ck_assert_msg(vfs[i].has_mac && !memcmp(vfs[i].mac, k.mac, 6), "VF %u MAC", i);
+		ck_assert_int_eq(vfs[i].vlan, (int)k.vlan);
+		ck_assert_int_eq(vfs[i].qos, (int)k.qos);
+		ck_assert_int_eq(vfs[i].spoofchk, (int)k.spoofchk);
+		ck_assert_int_eq(vfs[i].trust, (int)k.trust);
+		ck_assert_int_eq(vfs[i].link_state, (int)k.link_state);
+		ck_assert_int_eq(vfs[i].max_tx_rate, (int64_t)k.max_rate);
+	}
+	free(vfs);
+}
+END_TEST
+
+/* The wrapped list alone, no socket: every VF is read. */
+START_TEST(test_parse_wrapped_list)
+{
+	struct fake_kernel fk = { .kind = BIG_WRAPPED };
+	struct nl_msg *msg = big_answer(&fk, 1);
+	struct sr_vf_settings *vfs = NULL;
+	bool truncated = true;
+	size_t n = 0;
+
+	ck_assert_int_eq(sr_nl_parse_vfs(nlmsg_hdr(msg), &vfs, &n, &truncated, NULL), 0);
+	ck_assert_uint_eq(n, BIG_VFS);
+	ck_assert(!truncated);
+	ck_assert_int_eq(vfs[BIG_VFS - 1].vlan, BIG_VFS);
+	free(vfs);
+
+	/* A list whose declared length is not the true one modulo 64 KiB is
+	 * read only as far as it says: the VFs past it are reported missing. */
+	nla_find(nlmsg_attrdata(nlmsg_hdr(msg), sizeof(struct ifinfomsg)),
+		 nlmsg_attrlen(nlmsg_hdr(msg), sizeof(struct ifinfomsg)), IFLA_VFINFO_LIST)
+		->nla_len -= 296;
+	ck_assert_int_eq(sr_nl_parse_vfs(nlmsg_hdr(msg), &vfs, &n, &truncated, NULL), 0);
+	ck_assert_uint_eq(n, BIG_VFS);
+	ck_assert(truncated);
+	free(vfs);
+	nlmsg_free(msg);
+}
+END_TEST
+
 /* ---- real kernel, private network namespace ----------------------------- */
 
 static bool enter_netns(void)
@@ -1036,6 +1290,11 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_parse_index_out_of_range);
 	tcase_add_test(tc, test_parse_wrong_type);
 	tcase_add_test(tc, test_parse_roundtrip_builder_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("large");
+	tcase_add_loop_test(tc, test_read_over_64k, BIG_WRAPPED, BIG_LONG_MSG + 1);
+	tcase_add_test(tc, test_parse_wrapped_list);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("kernel");
