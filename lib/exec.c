@@ -149,17 +149,19 @@ static void release_binding(struct sr_run *run, struct sr_reservation *o, bool h
  * back already (an apply killed after its release phase) or taken by the
  * host. Unbinding again would wait the whole timeout for it to leave a
  * driver it is meant to stay on (driver_override names the host driver).
- * pf: the old PF as read (have_pf), its VF table read here. */
-static bool vf_left_driver(struct sr_run *run, const struct sr_reservation *o, bool have_pf,
-			   struct sr_pf *pf)
+ * The PF's VF table is read at its first bound VF: releasing one VF changes
+ * only that VF's driver. */
+static bool vf_left_driver(struct sr_run *run, const struct sr_reservation *o,
+			   struct sr_old_pf *op)
 {
 	struct sr_err e = { "" };
 	const struct sr_vf *vf;
 	const char *cur;
 
-	if (!have_pf || run->node->read_vfs(run->node->ctx, pf, &e))
+	if (!op->found || (!op->vfs_read && run->node->read_vfs(run->node->ctx, &op->pf, &e)))
 		return false;
-	vf = sr_pf_find_vf(pf, o->vf_index);
+	op->vfs_read = true;
+	vf = sr_pf_find_vf(&op->pf, o->vf_index);
 	cur = vf ? vf->driver : "";
 	if (!strcmp(cur, o->bound_driver))
 		return false;
@@ -168,30 +170,58 @@ static bool vf_left_driver(struct sr_run *run, const struct sr_reservation *o, b
 	return true;
 }
 
+/* The old PF named pci, read at its first release (releasing N VFs of a PF
+ * read the PF N times, and its VF table N times when they were bound). */
+static struct sr_old_pf *old_pf(struct sr_run *run, const char *pci)
+{
+	struct sr_old_pf *op, *grown;
+	struct sr_err e = { "" };
+
+	for (size_t i = 0; i < run->n_old_pfs; i++)
+		if (!strcmp(run->old_pfs[i].pf.pci, pci))
+			return &run->old_pfs[i];
+	grown = realloc(run->old_pfs, (run->n_old_pfs + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	run->old_pfs = grown;
+	op = &grown[run->n_old_pfs++];
+	*op = (struct sr_old_pf){ 0 };
+	op->found = !run->node->find_pf(run->node->ctx, NULL, pci, &op->pf, &e);
+	/* The key even when not found: looked up once. */
+	snprintf(op->pf.pci, sizeof(op->pf.pci), "%s", pci);
+	if (op->found)
+		op->ifindex = sr_node_pf_ifindex(run->node, &op->pf);
+	return op;
+}
+
+static void old_pfs_free(struct sr_run *run)
+{
+	for (size_t i = 0; i < run->n_old_pfs; i++)
+		sr_pf_clear(&run->old_pfs[i].pf);
+	free(run->old_pfs);
+	run->old_pfs = NULL;
+	run->n_old_pfs = 0;
+}
+
 static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	struct sr_reservation *o = &run->old->res[a->res];
-	struct sr_err e = { "" };
-	struct sr_pf pf = { 0 };
+	struct sr_old_pf *op = old_pf(run, o->pf_pci);
 	unsigned mask = 0;
-	bool have_pf;
-	int ifindex = 0;
 
-	(void)err;
+	if (!op)
+		return sr_err_set(err, -ENOMEM, "out of memory");
 	/* Restore only what this agent changed successfully. */
 	for (int i = 0; i < SR_ATTR__COUNT; i++)
 		if (o->attr_result[i] == 0 && sr_vf_attr_is_set(i, &o->original))
 			mask |= 1u << i;
-	have_pf = !run->node->find_pf(run->node->ctx, NULL, o->pf_pci, &pf, &e);
-	if (have_pf)
-		ifindex = sr_node_pf_ifindex(run->node, &pf);
-	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o, have_pf, &pf))
-		release_binding(run, o, have_pf, &pf);
+	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o, op))
+		release_binding(run, o, op->found, &op->pf);
 	if (mask && o->has_original)
-		write_attrs(run, ifindex, o->pf_pci, o, &o->original, mask, "restore");
+		write_attrs(run, op->found ? op->ifindex : 0, o->pf_pci, o, &o->original, mask,
+			    "restore");
 	LOG(run, LOG_INFO, "released PF %s VF %u from app %s", o->pf_pci, o->vf_index,
 	    o->app_uuid);
-	sr_pf_clear(&pf);
 	return 0;
 }
 
@@ -413,8 +443,10 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		const struct phase *ph = (unsigned)a->type < SR_ACT__COUNT ? &phases[a->type] : NULL;
 		char line[256];
 
-		if (!ph)
-			return sr_err_set(err, -EINVAL, "plan: unknown action %d", (int)a->type);
+		if (!ph) {
+			r = sr_err_set(err, -EINVAL, "plan: unknown action %d", (int)a->type);
+			break;
+		}
 		sr_action_format(a, &run->in, line, sizeof(line));
 		LOG(run, LOG_DEBUG, "exec: %s", line);
 		r = ph->run(run, a, err);
@@ -422,6 +454,7 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		if (!r && ph->step)
 			step(run, ph->step, nth[a->type]);
 	}
+	old_pfs_free(run);
 	if (run->node->counts)
 		run->node->counts(run->node->ctx, &c1);
 	run->writes.sysfs_writes = c1.sysfs_writes - c0.sysfs_writes;

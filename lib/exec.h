@@ -14,6 +14,14 @@
 #include "plan.h"
 #include "state.h"
 
+/* A PF of released reservations, read once per run (not once per VF). */
+struct sr_old_pf {
+	bool found;                     /* find_pf succeeded: pf is valid */
+	bool vfs_read;                  /* pf.vfs read (first bound VF) */
+	int ifindex;
+	struct sr_pf pf;
+};
+
 /* Everything a run reads and changes. The caller fills the inputs; pfs,
  * ifindex and res are changed in place (VF tables, kernel view, outcomes). */
 struct sr_run {
@@ -28,6 +36,8 @@ struct sr_run {
 	struct sr_state *old;           /* the saved state (releases update it) */
 	const uint8_t *old_bytes;       /* its file's bytes (NULL: no file) */
 	size_t old_len;
+	struct sr_old_pf *old_pfs;      /* sr_exec's own, freed when it returns */
+	size_t n_old_pfs;
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
 	struct sr_node_counts writes;   /* kernel writes of this run */
