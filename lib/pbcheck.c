@@ -127,7 +127,11 @@ int sr_pb_prescan(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_
 	return scan_msg(&s, d, buf, buf, buf + len, 0);
 }
 
-/* ---- UTF-8 walk over a decoded message ---- */
+/* ---- UTF-8 walk over a decoded message ----
+ *
+ * path == NULL: the fast walk, no field names built (valid input, the
+ * common case). Only when it finds a bad string is the walk made again with
+ * the path, for the message. */
 
 static int check_msg(const ProtobufCMessage *m, char *path, size_t off, size_t cap,
 		     struct sr_err *err);
@@ -138,6 +142,8 @@ static int check_string(const char *s, const char *path, struct sr_err *err)
 
 	if (!s || sr_utf8_valid(s, strlen(s)))
 		return 0;
+	if (!path)
+		return -EINVAL;
 	return sr_err_set(err, -EINVAL, "%s \"%s\": not valid UTF-8: strings must be UTF-8 text",
 			  path, sr_quote(q, sizeof(q), s, 48));
 }
@@ -150,6 +156,18 @@ static int check_value(const ProtobufCFieldDescriptor *f, const void *v, char *p
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(void *const *)v)
 		return check_msg(*(ProtobufCMessage *const *)v, path, off, cap, err);
 	return 0;
+}
+
+/* path + off: the field's name (and [k]) appended; off when path is NULL. */
+static size_t name_field(char *path, size_t off, size_t cap, const char *name, const size_t *k)
+{
+	size_t o;
+
+	if (!path)
+		return off;
+	o = off + (size_t)(k ? snprintf(path + off, cap - off, "%s%s[%zu]", off ? "." : "", name, *k)
+			     : snprintf(path + off, cap - off, "%s%s", off ? "." : "", name));
+	return o >= cap ? cap - 1 : o;
 }
 
 static int check_msg(const ProtobufCMessage *m, char *path, size_t off, size_t cap,
@@ -172,25 +190,16 @@ static int check_msg(const ProtobufCMessage *m, char *path, size_t off, size_t c
 			const char *const *arr = *(const char *const *const *)(base + f->offset);
 
 			n = *(const size_t *)(base + f->quantifier_offset);
-			for (size_t k = 0; k < n; k++) {
-				size_t o = off + (size_t)snprintf(path + off, cap - off, "%s%s[%zu]",
-								  off ? "." : "", f->name, k);
-
-				if (o >= cap)
-					o = cap - 1;
-				if ((r = check_value(f, &arr[k], path, o, cap, err)))
+			for (size_t k = 0; k < n; k++)
+				if ((r = check_value(f, &arr[k], path,
+						     name_field(path, off, cap, f->name, &k), cap, err)))
 					return r;
-			}
-		} else {
-			size_t o = off + (size_t)snprintf(path + off, cap - off, "%s%s",
-							  off ? "." : "", f->name);
-
-			if (o >= cap)
-				o = cap - 1;
-			if ((r = check_value(f, base + f->offset, path, o, cap, err)))
-				return r;
+		} else if ((r = check_value(f, base + f->offset, path,
+					    name_field(path, off, cap, f->name, NULL), cap, err))) {
+			return r;
 		}
-		path[off] = '\0';
+		if (path)
+			path[off] = '\0';
 	}
 	return 0;
 }
@@ -199,5 +208,7 @@ int sr_pb_check_utf8(const ProtobufCMessage *m, struct sr_err *err)
 {
 	char path[256] = "";
 
+	if (!check_msg(m, NULL, 0, sizeof(path), err))
+		return 0;
 	return check_msg(m, path, 0, sizeof(path), err);
 }
