@@ -53,9 +53,22 @@ static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_
 	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res, err);
 }
 
+struct precheck_arg {
+	const struct agent_opts *o;
+	const struct sr_sysfs *sysfs;
+};
+
+static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_err *err)
+{
+	const struct precheck_arg *p = arg;
+
+	return agent_precheck(p->o, p->sysfs, c, len, err);
+}
+
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err)
 {
+	struct precheck_arg pre = { .o = o, .sysfs = &env->sysfs };
 	struct sr_apply_ctx ctx = {
 		.node = &env->node,
 		.state_dir = o->state_dir,
@@ -63,6 +76,8 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 					      : NULL,
 		.dry_run = o->dry_run,
 		.log = agent_log,
+		.after_decode = precheck,
+		.after_decode_arg = &pre,
 	};
 	struct sr_state st = { 0 };
 	unsigned warnings = 0;
@@ -73,8 +88,6 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		ctx.before_exec = retire_domains;
 		ctx.before_exec_arg = (void *)o;
 	}
-	if ((r = agent_precheck(o, &env->sysfs, buf, len, err)))
-		return r;
 	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
 	if (r)
 		return r;

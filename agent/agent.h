@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "err.h"
 #include "hypervisor.h"
 #include "netlink.h"
@@ -55,11 +56,12 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env);
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err);
 
-/* Before sr_apply's first kernel write: every limit a later stage
- * applies (domain emitter, passthrough driver, room in the state and
- * domain dirs). 0 or -errno with a message. precheck.c */
-int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs, const uint8_t *buf,
-		   size_t len, struct sr_err *err);
+/* Before sr_apply's first kernel write, on the config it decoded (len: its
+ * size in bytes): every limit a later stage applies (domain emitter,
+ * passthrough driver, room in the state and domain dirs). 0 or -errno with
+ * a message. precheck.c */
+int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
+		   const struct sr_config *c, size_t len, struct sr_err *err);
 
 /* Take the state dir's lock (the loser logs the holder's pid) and remove
  * temp files interrupted writes left in the state and domain dirs.

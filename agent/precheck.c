@@ -55,18 +55,14 @@ static int check_apps(const struct agent_opts *o, const struct sr_config *c, siz
 	return r;
 }
 
-int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs, const uint8_t *buf,
-		   size_t len, struct sr_err *err)
+int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
+		   const struct sr_config *c, size_t len, struct sr_err *err)
 {
-	struct sr_config c;
 	size_t with_vf = 0;
 	int r;
 
-	/* A config that does not decode: sr_apply says why, with the same message. */
-	if (sr_config_decode(buf, len, &c, NULL))
-		return 0;
-	r = o->passthrough ? check_apps(o, &c, &with_vf, err) : 0;
-	if (!r && o->passthrough && o->hv == SR_HV_KVM && c.n_adapters &&
+	r = o->passthrough ? check_apps(o, c, &with_vf, err) : 0;
+	if (!r && o->passthrough && o->hv == SR_HV_KVM && c->n_adapters &&
 	    sr_sysfs_iommu_enabled(sysfs)) {
 		char path[PATH_MAX + 64];
 		struct stat sb;
@@ -80,11 +76,10 @@ int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs, con
 	}
 	/* A dry run writes nothing, not even the dirs. */
 	if (!r && !o->dry_run)
-		r = sr_check_dir_writable(o->state_dir, state_need(o, len, c.n_adapters), "state dir",
+		r = sr_check_dir_writable(o->state_dir, state_need(o, len, c->n_adapters), "state dir",
 					  err);
 	if (!r && !o->dry_run && o->passthrough)
 		r = sr_check_dir_writable(o->domain_dir, (uint64_t)with_vf * 8192u + (64u << 10),
 					  "domain dir", err);
-	sr_config_free(&c);
 	return r;
 }

@@ -105,6 +105,8 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 	ap->run = (struct sr_run){ .node = ctx->node, .state_dir = ctx->state_dir,
 				   .log = ctx->log, .log_ctx = ctx->log_ctx, .old = &ap->old };
 	if ((r = sr_config_decode(buf, len, &ap->cfg, err)) ||
+	    (ctx->after_decode &&
+	     (r = ctx->after_decode(ctx->after_decode_arg, &ap->cfg, len, err))) ||
 	    (r = sr_state_load_bytes(ctx->state_dir, &ap->old, &ap->old_bytes, &ap->old_len, err)) ||
 	    (r = sr_config_check_release(&ap->cfg, len, ap->old.n_res, err)) ||
 	    (r = read_node(ap, ctx, err)) || (r = check_passthrough(ctx, err)))

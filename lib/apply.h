@@ -31,6 +31,12 @@ struct sr_apply_ctx {
 	 * write (not in a dry run), with the reservations before and after:
 	 * the agent retires domain configs that would name a VF about to go to
 	 * another app. A non-zero return stops the apply, nothing changed. */
+	/* May be NULL. Called as soon as the config decodes, before the
+	 * state and the node are read (also in a dry run): the agent checks
+	 * its own limits against the decoded config, so one decode serves
+	 * both. A non-zero return stops the apply, nothing changed. */
+	int (*after_decode)(void *arg, const struct sr_config *cfg, size_t len, struct sr_err *err);
+	void *after_decode_arg;
 	int (*before_exec)(void *arg, const struct sr_reservation *old, size_t n_old,
 			   const struct sr_reservation *res, size_t n_res, struct sr_err *err);
 	void *before_exec_arg;
