@@ -372,25 +372,24 @@ static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_e
 	return 0;
 }
 
-/* a (with b's applied_at) encodes to b's bytes: one encode, the saved
- * state's bytes are the file's as loaded. */
+/* a (with the old state's applied_at) encodes to the state file's bytes as
+ * loaded. No file: changed (a run's state always has a last_result, the
+ * empty state loaded without a file has none, so they never encode alike;
+ * encoding both only to compare cost a whole encode). */
 static bool state_unchanged(const struct sr_state *a, const struct sr_run *run)
 {
 	struct sr_state x = *a;
-	uint8_t *ba = NULL, *bb = NULL;
-	size_t la, lb = run->old_len;
+	uint8_t *ba = NULL;
+	size_t la;
 	bool same;
 
+	if (!run->old_bytes)
+		return false;
 	x.applied_at = run->old->applied_at;
 	if (sr_state_encode(&x, &ba, &la, NULL))
 		return false;
-	if (!run->old_bytes && sr_state_encode(run->old, &bb, &lb, NULL)) {
-		free(ba);
-		return false;
-	}
-	same = la == lb && !memcmp(ba, run->old_bytes ? run->old_bytes : bb, la);
+	same = la == run->old_len && !memcmp(ba, run->old_bytes, la);
 	free(ba);
-	free(bb);
 	return same;
 }
 
