@@ -46,7 +46,7 @@ static const struct plan_case cases[] = {
 	  "reread save" },
 	{ "unchanged: nothing to change, only the bookkeeping",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok B01bok", "A00bok B01bok", true, "vfio-pci",
-	  "map reread save" },
+	  "map save" },
 	{ "release before the VF count change of another PF",
 	  { 4, 2 }, { 4, 3 }, 0, "vfio-pci", 2, "A00bok B01bok C02bok", "A00bok B01bok", true,
 	  "vfio-pci", "release:2 numvfs:1:3 map reread save" },
@@ -69,7 +69,7 @@ static const struct plan_case cases[] = {
 	  { 4, 2 }, { 2, 2 }, 0, "", 1, "A00bor", "A00bor", true, "vfio-pci",
 	  "numvfs:0:2 map intent configure:0:mac,vlan bind:0 reread save" },
 	{ "no kernel view: trust the record of what was applied",
-	  { 4, 2 }, { 4, 2 }, 0, "", 0, "A00ok", "A00ok", true, NULL, "map reread save" },
+	  { 4, 2 }, { 4, 2 }, 0, "", 0, "A00ok", "A00ok", true, NULL, "map save" },
 	{ "no netlink: no capture, no configure",
 	  { 0, 0 }, { 4, 2 }, 1, "", 0, "", "A00 B10", false, "vfio-pci",
 	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map intent bind:0 bind:0 reread save" },
@@ -301,7 +301,8 @@ START_TEST(test_plan_orderings)
 		ck_assert_int_lt(last[SR_ACT_SAVE_INTENT], first[SR_ACT_CONFIGURE]);
 		ck_assert_int_lt(last[SR_ACT_SAVE_INTENT], first[SR_ACT_BIND]);
 		ck_assert_int_eq(last[SR_ACT_SAVE], (int)plan.n - 1);
-		ck_assert_int_eq(last[SR_ACT_REREAD], (int)plan.n - 2);
+		/* read back exactly when the run writes to the kernel */
+		ck_assert_int_eq(last[SR_ACT_REREAD], plan.n_changes ? (int)plan.n - 2 : -1);
 		sr_plan_free(&plan);
 	}
 }
