@@ -198,7 +198,7 @@ static bool kept(const struct sr_reservation *o, const struct sr_reservation *re
 {
 	for (size_t i = 0; i < n_res; i++)
 		if (res[i].vf_index == o->vf_index && !strcmp(res[i].pf_pci, o->pf_pci))
-			return !strcmp(res[i].app_uuid, o->app_uuid) && res[i].adapter == o->adapter;
+			return sr_reservation_same_adapter(o, &res[i]);
 	return false;
 }
 

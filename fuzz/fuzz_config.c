@@ -7,7 +7,10 @@
  *  - on success: a model that keeps the promises config.h and model.h make
  *    (VF counts >= 1, valid ifname/PCI, adapters pointing inside the arrays,
  *    explicit VF indexes below the PF's count, at most vf_count adapters per
- *    PF, settings inside their ranges, unique app UUIDs and MACs).
+ *    PF, settings inside their ranges, unique app UUIDs and MACs, each
+ *    adapter's name 1..75 bytes and its occurrence the number of earlier
+ *    adapters of its app with that name, so (app, name, occurrence) is
+ *    unique).
  *  - the error message is UTF-8 text on one line, whatever the input held;
  *  - the reserver and the planner on a synthetic node built from the
  *    config (VF counts from the input's last bytes): no VF reserved twice,
@@ -103,6 +106,7 @@ static void check_config(const struct sr_config *c)
 	}
 	for (size_t i = 0; i < c->n_adapters; i++) {
 		const struct sr_adapter_cfg *a = &c->adapters[i];
+		uint32_t before = 0;
 
 		if (a->app >= c->n_apps || a->pf >= c->n_pfs)
 			broken("adapter points outside apps/pfs");
@@ -110,8 +114,12 @@ static void check_config(const struct sr_config *c)
 		    (a->vf_index < 0 || a->vf_index >= c->pfs[a->pf].vf_count))
 			broken("explicit VF index out of the PF's range");
 		check_settings(&a->settings);
+		if (!nul_terminated(a->name, sizeof(a->name)) || !a->name[0])
+			broken("adapter name empty or not terminated");
 		for (size_t j = 0; j < i; j++) {
 			const struct sr_adapter_cfg *b = &c->adapters[j];
+
+			before += b->app == a->app && !strcmp(b->name, a->name);
 
 			if (a->vf_index != SR_UNSET && b->pf == a->pf && b->vf_index == a->vf_index)
 				broken("one VF named by two adapters");
@@ -119,6 +127,8 @@ static void check_config(const struct sr_config *c)
 			    !memcmp(a->settings.mac, b->settings.mac, 6))
 				broken("one MAC on two adapters");
 		}
+		if (a->occurrence != before)
+			broken("adapter occurrence is not its count among same-name adapters");
 	}
 	for (size_t p = 0; p < c->n_pfs; p++) {
 		size_t asked = 0;
@@ -163,6 +173,8 @@ static void check_reservations(const struct sr_config *c, const struct sr_reserv
 			broken("explicit <pf>vf<N> not honoured");
 		if (strcmp(res[i].app_uuid, c->apps[a->app].uuid_str))
 			broken("reservation of another app");
+		if (strcmp(res[i].adapter_name, a->name) || res[i].occurrence != a->occurrence)
+			broken("reservation without its adapter's identity");
 	}
 }
 
@@ -175,7 +187,7 @@ static void check_releases(const struct sr_config *c, const struct sr_pf *pfs,
 	for (size_t i = 0; i < n_old; i++) {
 		const struct sr_reservation *n = sr_reservation_find(res, n_res, old[i].pf_pci,
 								     old[i].vf_index);
-		bool kept = n && !strcmp(n->app_uuid, old[i].app_uuid) && n->adapter == old[i].adapter;
+		bool kept = n && sr_reservation_same_adapter(&old[i], n);
 		bool recreated = false;
 		size_t releases = 0;
 

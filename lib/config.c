@@ -688,7 +688,8 @@ static int check_macs(struct sr_config *c, struct sr_err *err)
 		if (a->settings.has_mac)
 			continue;
 		for (t = 0; t < DERIVE_TRIES; t++) {
-			sr_derive_mac_try(c->apps[a->app].uuid, a->position, t, a->derived_mac);
+			sr_derive_mac_try(c->apps[a->app].uuid, a->name, a->occurrence, t,
+					  a->derived_mac);
 			if ((r = sr_set_add(&seen, a->derived_mac, 6, i, NULL)) <= 0)
 				break;
 		}
@@ -716,6 +717,10 @@ static int decode_adapter(const struct sr_config *c, const struct names *nm, con
 		return sr_err_set(err, -EINVAL,
 				  "%s.name empty: a PhyIoNetEthVF adapter names its PF label or \"<pf-label>vf<N>\"",
 				  where);
+	if (strlen(ad->name) >= sizeof(a->name))
+		return sr_err_set(err, -EINVAL,
+				  "%s.name \"%s\": %zu bytes, allowed 1..%zu (a PF label or \"<pf-label>vf<N>\")",
+				  where, Q(q, ad->name), strlen(ad->name), sizeof(a->name) - 1);
 	r = resolve_adapter(nm, ad->name, &a->pf, &a->vf_index, &other);
 	if (r == -EEXIST)
 		return sr_err_set(err, -EINVAL,
@@ -729,6 +734,7 @@ static int decode_adapter(const struct sr_config *c, const struct names *nm, con
 	}
 	a->app = app;
 	a->adapter_index = (uint32_t)k;
+	strcpy(a->name, ad->name);
 	return decode_ethvf(ad->eth_vf, &a->settings, where, "eth_vf.", err);
 }
 
@@ -772,6 +778,39 @@ static int decode_apps(const PbConfig *pb, struct sr_config *c, const struct nam
 	}
 	sr_set_free(&uuids);
 	return r;
+}
+
+static int by_app_name_position(const void *x, const void *y)
+{
+	const struct sr_adapter_cfg *a = *(const struct sr_adapter_cfg *const *)x;
+	const struct sr_adapter_cfg *b = *(const struct sr_adapter_cfg *const *)y;
+	int d;
+
+	if (a->app != b->app)
+		return a->app < b->app ? -1 : 1;
+	if ((d = strcmp(a->name, b->name)))
+		return d;
+	return a->position < b->position ? -1 : a->position > b->position;
+}
+
+/* Each adapter's occurrence among its app's VF adapters of the same name:
+ * one sort, O(n log n) over all adapters. */
+static int number_occurrences(struct sr_config *c, struct sr_err *err)
+{
+	struct sr_adapter_cfg **p = calloc(c->n_adapters ? c->n_adapters : 1, sizeof(*p));
+
+	if (!p)
+		return oom(err);
+	for (size_t i = 0; i < c->n_adapters; i++)
+		p[i] = &c->adapters[i];
+	qsort(p, c->n_adapters, sizeof(*p), by_app_name_position);
+	for (size_t i = 0; i < c->n_adapters; i++)
+		p[i]->occurrence = i && p[i - 1]->app == p[i]->app &&
+						   !strcmp(p[i - 1]->name, p[i]->name)
+					   ? p[i - 1]->occurrence + 1
+					   : 0;
+	free(p);
+	return 0;
 }
 
 /* ---- vflist.data: settings that belong to a VF ---- */
@@ -892,7 +931,8 @@ static int build(const PbConfig *pb, struct sr_config *c, struct sr_err *err)
 	}
 	if (!(r = check_pf_unique(&nm, c->pfs, c->n_pfs, err)) &&
 	    !(r = decode_vfdata(pb, c, err)) &&
-	    !(r = decode_apps(pb, c, &nm, err)) && !(r = check_explicit(c, err)) &&
+	    !(r = decode_apps(pb, c, &nm, err)) && !(r = number_occurrences(c, err)) &&
+	    !(r = check_explicit(c, err)) &&
 	    !(r = check_explicit_vfdata(c, err)) &&
 	    !(r = check_capacity(c, err)))
 		r = check_macs(c, err);

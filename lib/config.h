@@ -40,6 +40,8 @@ struct sr_adapter_cfg {
 	size_t pf;                    /* index into sr_config.pfs */
 	int64_t vf_index;             /* SR_UNSET: lowest free VF */
 	uint32_t position;            /* among the app's VF adapters, from 0 */
+	char name[SR_ADAPTER_NAME_LEN]; /* Adapter.name as written */
+	uint32_t occurrence;          /* among the app's VF adapters with this name, from 0 */
 	uint32_t adapter_index;       /* position in the app's adapters list */
 	struct sr_vf_settings settings; /* has_mac false: derived_mac is used */
 	uint8_t derived_mac[6];       /* when !settings.has_mac: unique in the config */
@@ -62,7 +64,11 @@ struct sr_config {
 	size_t n_pfs;
 	struct sr_app *apps;
 	size_t n_apps;
-	struct sr_adapter_cfg *adapters;  /* grouped by app, in config order */
+	/* grouped by app, in config order; an adapter's identity is (app UUID,
+	 * name, occurrence): it holds its VF and derived MAC whatever other
+	 * adapters the app gains or loses, except an earlier one of the same
+	 * name (then the occurrences shift) */
+	struct sr_adapter_cfg *adapters;
 	size_t n_adapters;
 };
 

@@ -91,26 +91,47 @@ void sr_reservation_init(struct sr_reservation *r)
 		r->attr_result[i] = SR_ATTR_NOT_TRIED;
 }
 
-void sr_derive_mac_try(const uuid_t app, uint32_t adapter, uint32_t attempt, uint8_t mac[6])
+bool sr_reservation_same_adapter(const struct sr_reservation *old,
+				 const struct sr_reservation *now)
 {
-	/* FNV-1a over the 16 UUID bytes and the adapter position; a retry
-	 * after a collision also hashes the attempt number. */
+	if (strcmp(old->app_uuid, now->app_uuid))
+		return false;
+	if (!old->adapter_name[0] || !now->adapter_name[0])
+		return old->adapter == now->adapter;
+	return old->occurrence == now->occurrence && !strcmp(old->adapter_name, now->adapter_name);
+}
+
+static uint64_t fnv1a_u32(uint64_t h, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	return h;
+}
+
+void sr_derive_mac_try(const uuid_t app, const char *name, uint32_t occurrence,
+		       uint32_t attempt, uint8_t mac[6])
+{
+	/* FNV-1a over the 16 UUID bytes, the name's bytes and a NUL, the
+	 * occurrence (4 bytes, little endian); a retry after a collision also
+	 * hashes the attempt number. */
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ app[i]) * 0x100000001b3ULL;
-	for (int i = 0; i < 4; i++)
-		h = (h ^ ((adapter >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-	for (int i = 0; attempt && i < 4; i++)
-		h = (h ^ ((attempt >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	h = h * 0x100000001b3ULL; /* the NUL: h ^ 0 */
+	h = fnv1a_u32(h, occurrence);
+	if (attempt)
+		h = fnv1a_u32(h, attempt);
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
 	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02); /* unicast, locally administered */
 }
 
-void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6])
+void sr_derive_mac(const uuid_t app, const char *name, uint32_t occurrence, uint8_t mac[6])
 {
-	sr_derive_mac_try(app, adapter, 0, mac);
+	sr_derive_mac_try(app, name, occurrence, 0, mac);
 }
 
 void sr_mac_format(const uint8_t mac[6], char buf[18])

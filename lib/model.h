@@ -16,6 +16,9 @@
 #define SR_UUID_LEN 37     /* canonical text form + NUL */
 #define SR_LABEL_LEN 64
 #define SR_NAME_LEN 128
+/* An app adapter's name as the config spells it: a PF label (< SR_LABEL_LEN)
+ * or "<label>vf<N>" with N a uint32 in decimal, + NUL. */
+#define SR_ADAPTER_NAME_LEN 76
 #define SR_DRIVER_LEN 64
 #define SR_UNSET (-1)
 
@@ -101,7 +104,13 @@ struct sr_reservation {
 	char pf_ifname[IF_NAMESIZE];
 	uint32_t vf_index;
 	char vf_pci[SR_PCI_LEN];
-	uint32_t adapter;              /* position among the app's VF adapters */
+	/* The app adapter holding the VF (adapter identity): the app UUID, the
+	 * adapter's name and its occurrence among the app's VF adapters with
+	 * that name (0 for the first). adapter_name "" with an app UUID: a
+	 * reservation saved before adapters had names (matched by position). */
+	char adapter_name[SR_ADAPTER_NAME_LEN];
+	uint32_t occurrence;
+	uint32_t adapter;              /* position among the app's VF adapters (domain order) */
 	struct sr_vf_settings desired;
 	bool has_original;
 	struct sr_vf_settings original;
@@ -140,13 +149,21 @@ bool sr_vf_attr_matches(enum sr_vf_attr a, const struct sr_vf_settings *want,
 /* True when want sets attribute a at all. */
 bool sr_vf_attr_is_set(enum sr_vf_attr a, const struct sr_vf_settings *want);
 
-/* A stable locally administered unicast MAC for an app's adapter: the same
- * UUID and position give the same MAC on every node and every boot. */
-void sr_derive_mac(const uuid_t app, uint32_t adapter, uint8_t mac[6]);
+/* Do old and now stand for the same app adapter? Same app UUID, and the
+ * same adapter name and occurrence; an old reservation saved without a
+ * name (an older state file) is matched by adapter position instead. */
+bool sr_reservation_same_adapter(const struct sr_reservation *old,
+				 const struct sr_reservation *now);
+
+/* A stable locally administered unicast MAC for an app adapter: the same
+ * adapter identity (UUID, name, occurrence) gives the same MAC on every
+ * node and every boot, whatever other adapters the app has. */
+void sr_derive_mac(const uuid_t app, const char *name, uint32_t occurrence, uint8_t mac[6]);
 /* The same with a retry number: attempt 0 is sr_derive_mac(); the config
  * validator takes the next attempt when a derived MAC collides with
  * another adapter's, so the result is still a function of the config. */
-void sr_derive_mac_try(const uuid_t app, uint32_t adapter, uint32_t attempt, uint8_t mac[6]);
+void sr_derive_mac_try(const uuid_t app, const char *name, uint32_t occurrence,
+		       uint32_t attempt, uint8_t mac[6]);
 
 /* "02:00:5e:..": buf must hold 18 bytes. */
 void sr_mac_format(const uint8_t mac[6], char buf[18]);

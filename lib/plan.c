@@ -85,7 +85,7 @@ static bool kept(const struct sr_plan_input *in, const struct sr_set *by_vf,
 	if (sr_set_find(by_vf, key, sr_reservation_vf_key(key, o->pf_pci, o->vf_index), &i) != 1)
 		return false;
 	n = &in->res[i];
-	return !strcmp(n->app_uuid, o->app_uuid) && n->adapter == o->adapter;
+	return sr_reservation_same_adapter(o, n);
 }
 
 static unsigned attrs_to_write(const struct sr_reservation *r,

@@ -22,21 +22,44 @@ const struct sr_reservation *sr_reservation_find(const struct sr_reservation *re
 	return NULL;
 }
 
-/* The old reservations indexed two ways: by app adapter on a PF (who held
- * what) and by VF (what a VF carried). Keys are fixed-size, zero-padded. */
+/* The old reservations indexed three ways: by app adapter identity on a
+ * PF (who held what), by adapter position for reservations saved before
+ * adapters had names, and by VF (what a VF carried). Keys are fixed-size,
+ * zero-padded. */
 struct old_index {
 	struct sr_set by_adapter;
+	struct sr_set by_position;
 	struct sr_set by_vf;
 };
 
-static size_t adapter_key(uint8_t key[SR_SET_KEY_MAX], const char *app_uuid,
-			  uint32_t position, const char *pf_pci)
+/* FNV-1a of the adapter name: the key holds the hash (a name is up to 75
+ * bytes, too long for a set key), so a match is confirmed by the name. */
+static uint64_t name_hash(const char *name)
 {
-	memset(key, 0, SR_UUID_LEN + sizeof(position) + SR_PCI_LEN);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
+/* (app UUID, number, PF, name hash): number is the occurrence for the
+ * identity key, the position for the legacy one (name NULL). */
+static size_t adapter_key(uint8_t key[SR_SET_KEY_MAX], const char *app_uuid, uint32_t number,
+			  const char *pf_pci, const char *name)
+{
+	uint64_t h = name ? name_hash(name) : 0;
+	size_t o = 0;
+
+	memset(key, 0, SR_UUID_LEN + sizeof(number) + SR_PCI_LEN + sizeof(h));
 	memcpy(key, app_uuid, strnlen(app_uuid, SR_UUID_LEN - 1));
-	memcpy(key + SR_UUID_LEN, &position, sizeof(position));
-	memcpy(key + SR_UUID_LEN + sizeof(position), pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
-	return SR_UUID_LEN + sizeof(position) + SR_PCI_LEN;
+	o += SR_UUID_LEN;
+	memcpy(key + o, &number, sizeof(number));
+	o += sizeof(number);
+	memcpy(key + o, pf_pci, strnlen(pf_pci, SR_PCI_LEN - 1));
+	o += SR_PCI_LEN;
+	memcpy(key + o, &h, sizeof(h));
+	return o + sizeof(h);
 }
 
 size_t sr_reservation_vf_key(uint8_t key[SR_SET_KEY_MAX], const char *pf_pci, uint32_t vf_index)
@@ -51,40 +74,52 @@ static int index_old(struct old_index *ix, const struct sr_reservation *old, siz
 		     struct sr_err *err)
 {
 	uint8_t key[SR_SET_KEY_MAX];
-	size_t dup;
+	size_t dup, k;
 
-	if (sr_set_init(&ix->by_adapter, n_old) || sr_set_init(&ix->by_vf, n_old))
+	if (sr_set_init(&ix->by_adapter, n_old) || sr_set_init(&ix->by_position, 0) ||
+	    sr_set_init(&ix->by_vf, n_old))
 		return sr_err_set(err, -ENOMEM, "reserve: out of memory");
 	/* The first of equal keys wins, as in the linear search it replaces. */
-	for (size_t i = 0; i < n_old; i++)
-		if (sr_set_add(&ix->by_adapter, key,
-			       adapter_key(key, old[i].app_uuid, old[i].adapter, old[i].pf_pci), i,
+	for (size_t i = 0; i < n_old; i++) {
+		const struct sr_reservation *o = &old[i];
+
+		if (!o->adapter_name[0])
+			k = adapter_key(key, o->app_uuid, o->adapter, o->pf_pci, NULL);
+		else
+			k = adapter_key(key, o->app_uuid, o->occurrence, o->pf_pci, o->adapter_name);
+		if (sr_set_add(o->adapter_name[0] ? &ix->by_adapter : &ix->by_position, key, k, i,
 			       &dup) < 0 ||
-		    sr_set_add(&ix->by_vf, key,
-			       sr_reservation_vf_key(key, old[i].pf_pci, old[i].vf_index), i,
+		    sr_set_add(&ix->by_vf, key, sr_reservation_vf_key(key, o->pf_pci, o->vf_index), i,
 			       &dup) < 0)
 			return sr_err_set(err, -ENOMEM, "reserve: out of memory");
+	}
 	return 0;
 }
 
 static void index_free(struct old_index *ix)
 {
 	sr_set_free(&ix->by_adapter);
+	sr_set_free(&ix->by_position);
 	sr_set_free(&ix->by_vf);
 }
 
+/* What this app adapter held on this PF: by its identity, else (a state
+ * saved before adapters had names) by its position. */
 static const struct sr_reservation *previous(const struct old_index *ix,
 					     const struct sr_reservation *old,
-					     const char *app_uuid, uint32_t position,
+					     const char *app_uuid, const struct sr_adapter_cfg *a,
 					     const char *pf_pci)
 {
 	uint8_t key[SR_SET_KEY_MAX];
 	size_t i;
 
-	return sr_set_find(&ix->by_adapter, key, adapter_key(key, app_uuid, position, pf_pci),
-			   &i) == 1
-		       ? &old[i]
-		       : NULL;
+	if (sr_set_find(&ix->by_adapter, key,
+			adapter_key(key, app_uuid, a->occurrence, pf_pci, a->name), &i) == 1)
+		return strcmp(old[i].adapter_name, a->name) ? NULL : &old[i];
+	if (sr_set_find(&ix->by_position, key, adapter_key(key, app_uuid, a->position, pf_pci, NULL),
+			&i) == 1)
+		return &old[i];
+	return NULL;
 }
 
 static const struct sr_reservation *held_by(const struct old_index *ix,
@@ -111,6 +146,8 @@ static int fill(struct sr_reservation *r, const struct sr_config *cfg,
 	strcpy(r->pf_pci, pf->pci);
 	strcpy(r->pf_ifname, pf->ifname);
 	r->vf_index = vf;
+	strcpy(r->adapter_name, a->name);
+	r->occurrence = a->occurrence;
 	r->adapter = a->position;
 	/* the adapter's settings with the VF's vflist.data entry, if any */
 	return sr_config_vf_settings(cfg, a, vf, &r->desired, err);
@@ -185,8 +222,7 @@ static int take_named_and_kept(struct reserve *rv, struct sr_err *err)
 
 		if (rv->done[i])
 			continue;
-		prev = previous(&rv->ix, rv->old, cfg->apps[a->app].uuid_str, a->position,
-				rv->pfs[a->pf].pci);
+		prev = previous(&rv->ix, rv->old, cfg->apps[a->app].uuid_str, a, rv->pfs[a->pf].pci);
 		if (prev && prev->vf_index < cfg->pfs[a->pf].vf_count &&
 		    !rv->taken[a->pf][prev->vf_index] && (r = take(rv, i, prev->vf_index, err)))
 			return r;
@@ -242,7 +278,7 @@ static void carry(struct reserve *rv)
 
 		if (!prev)
 			continue;
-		if (!strcmp(prev->app_uuid, r->app_uuid) && prev->adapter == r->adapter)
+		if (sr_reservation_same_adapter(prev, r))
 			carry_over(r, prev);
 		else if (sr_reservation_is_vf_config(prev) || sr_reservation_is_vf_config(r))
 			carry_original(r, prev);

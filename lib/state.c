@@ -231,6 +231,11 @@ static void enc_res(struct enc *e, const struct sr_reservation *rs, size_t i)
 	p->vf_pci = (char *)rs->vf_pci;
 	p->has_adapter = true;
 	p->adapter = rs->adapter;
+	if (rs->adapter_name[0]) {
+		p->adapter_name = (char *)rs->adapter_name;
+		p->has_occurrence = true;
+		p->occurrence = rs->occurrence;
+	}
 	p->desired = enc_settings(&rs->desired, &e->desired[i]);
 	if (rs->has_original)
 		p->original = enc_settings(&rs->original, &e->original[i]);
@@ -377,7 +382,9 @@ static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err
 	    (r = copy_str(rs->bound_driver, sizeof(rs->bound_driver), p->bound_driver,
 			  "bound driver", err)) ||
 	    (r = copy_str(rs->original_driver, sizeof(rs->original_driver), p->original_driver,
-			  "original driver", err)))
+			  "original driver", err)) ||
+	    (r = copy_str(rs->adapter_name, sizeof(rs->adapter_name), p->adapter_name,
+			  "adapter name", err)))
 		return r;
 	/* "" is a VF's own settings (vflist.data) on a VF no app holds */
 	if (rs->app_uuid[0] && uuid_parse(rs->app_uuid, u))
@@ -388,6 +395,7 @@ static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err
 				  rs->app_uuid);
 	rs->vf_index = p->vf_index;
 	rs->adapter = p->adapter;
+	rs->occurrence = p->occurrence;
 	dec_settings(p->desired, &rs->desired);
 	rs->has_original = p->original != NULL;
 	dec_settings(p->original, &rs->original);

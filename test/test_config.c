@@ -308,7 +308,7 @@ START_TEST(test_unicast)
 END_TEST
 
 /* The derived MAC is stable, unicast, locally administered, and differs
- * per app and per adapter position. */
+ * per app, per adapter name and per occurrence of a name. */
 START_TEST(test_derive_mac)
 {
 	uuid_t a, b;
@@ -316,12 +316,14 @@ START_TEST(test_derive_mac)
 
 	uuid_parse("11111111-1111-4111-8111-111111111111", a);
 	uuid_parse("22222222-2222-4222-8222-222222222222", b);
-	sr_derive_mac(a, 0, m1);
-	sr_derive_mac(a, 0, m2);
-	sr_derive_mac(a, 1, m3);
-	sr_derive_mac(b, 0, m4);
+	sr_derive_mac(a, "uplink1", 0, m1);
+	sr_derive_mac(a, "uplink1", 0, m2);
+	sr_derive_mac(a, "uplink1", 1, m3);
+	sr_derive_mac(b, "uplink1", 0, m4);
 	ck_assert_mem_eq(m1, m2, 6);
 	ck_assert(memcmp(m1, m3, 6));
+	ck_assert(memcmp(m1, m4, 6));
+	sr_derive_mac(a, "uplink2", 0, m4);
 	ck_assert(memcmp(m1, m4, 6));
 	ck_assert(sr_mac_is_unicast(m1));
 	ck_assert_uint_eq(m1[0] & 0x03, 0x02);
@@ -405,14 +407,14 @@ START_TEST(test_derived_mac_collision)
 	size_t len;
 
 	uuid_parse(uuids[0], u);
-	sr_derive_mac(u, 0, want0);
+	sr_derive_mac(u, "uplink1", 0, want0);
 	sr_mac_format(want0, mac_text);
 	vmacs[1] = mac_text;
 	len = pack_apps(uuids, vmacs, 2, NULL, NULL, &buf);
 	ck_assert_msg(sr_config_decode(buf, len, &c, &err) == 0, "%s", err.msg);
 	ck_assert(!c.adapters[0].settings.has_mac);
 	ck_assert_mem_eq(c.adapters[1].settings.mac, want0, 6);
-	sr_derive_mac_try(u, 0, 1, want1);
+	sr_derive_mac_try(u, "uplink1", 0, 1, want1);
 	ck_assert_mem_eq(c.adapters[0].derived_mac, want1, 6);
 	ck_assert(memcmp(c.adapters[0].derived_mac, want0, 6));
 	sr_config_free(&c);
@@ -424,6 +426,72 @@ START_TEST(test_derived_mac_collision)
 	ck_assert_msg(sr_config_decode(buf, len, &c, &err) == 0, "%s", err.msg);
 	ck_assert_mem_eq(c.adapters[0].derived_mac, want0, 6);
 	sr_config_free(&c);
+	free(buf);
+}
+END_TEST
+
+/* An adapter's derived MAC follows its identity (app UUID, name,
+ * occurrence among the app's adapters with that name), not its position:
+ * app "two" drops its first adapter and its "uplink1" keeps its MAC. Two
+ * adapters of one name are numbered in order. */
+START_TEST(test_adapter_identity)
+{
+	struct sr_config a, b;
+	struct sr_err err = { "" };
+	uint8_t want[6];
+
+	ck_assert_msg(decode_fixture("adapter_names", &a, &err) == 0, "%s", err.msg);
+	ck_assert_msg(decode_fixture("adapter_names_drop", &b, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(a.adapters[1].name, "uplink1");
+	ck_assert_uint_eq(a.adapters[1].position, 1);
+	ck_assert_str_eq(b.adapters[0].name, "uplink1");
+	ck_assert_uint_eq(b.adapters[0].position, 0);
+	ck_assert_uint_eq(b.adapters[0].occurrence, 0);
+	ck_assert_mem_eq(a.adapters[1].derived_mac, b.adapters[0].derived_mac, 6);
+	ck_assert(memcmp(a.adapters[0].derived_mac, b.adapters[0].derived_mac, 6));
+	sr_derive_mac(a.apps[0].uuid, "uplink1", 0, want);
+	ck_assert_mem_eq(b.adapters[0].derived_mac, want, 6);
+	/* app "one" also names "uplink1": its own occurrence 0 */
+	ck_assert_uint_eq(a.adapters[2].occurrence, 0);
+	sr_config_free(&a);
+	sr_config_free(&b);
+
+	ck_assert_msg(decode_fixture("adapter_same_name", &a, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(a.adapters[0].occurrence, 0);
+	ck_assert_uint_eq(a.adapters[1].occurrence, 0);
+	ck_assert_uint_eq(a.adapters[2].occurrence, 1);
+	sr_derive_mac(a.apps[0].uuid, "uplink1", 1, want);
+	ck_assert_mem_eq(a.adapters[2].derived_mac, want, 6);
+	sr_config_free(&a);
+}
+END_TEST
+
+/* An adapter name longer than any PF label plus "vf<N>" can be. */
+START_TEST(test_adapter_name_long)
+{
+	static const char *const uuids[1] = { "11111111-1111-4111-8111-111111111111" };
+	static const char *const vmacs[1] = { NULL };
+	char name[96];
+	struct sr_config c;
+	struct sr_err err = { "" };
+	uint8_t *buf;
+	size_t len;
+
+	/* "uplink1vf0...01": VF 1 with leading zeros, 76 bytes */
+	snprintf(name, sizeof(name), "uplink1vf%066d", 1);
+	ck_assert_uint_eq(strlen(name), 75);
+	len = pack_apps(uuids, vmacs, 1, NULL, name, &buf);
+	ck_assert_msg(sr_config_decode(buf, len, &c, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(c.adapters[0].vf_index, 1);
+	ck_assert_str_eq(c.adapters[0].name, name);
+	sr_config_free(&c);
+	free(buf);
+	snprintf(name, sizeof(name), "uplink1vf%067d", 1);
+	len = pack_apps(uuids, vmacs, 1, NULL, name, &buf);
+	ck_assert_int_eq(sr_config_decode(buf, len, &c, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "apps[0] (11111111-1111-4111-8111-111111111111).adapters[0].name \"uplink1vf0000"),
+		      "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "\": 76 bytes, allowed 1..75"), "%s", err.msg);
 	free(buf);
 }
 END_TEST
@@ -481,6 +549,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_truncated_message);
 	tcase_add_test(tc, test_empty_config);
 	tcase_add_test(tc, test_derived_mac_collision);
+	tcase_add_test(tc, test_adapter_identity);
+	tcase_add_test(tc, test_adapter_name_long);
 	tcase_add_test(tc, test_shared_assigngrp);
 	tcase_add_test(tc, test_check_release);
 	suite_add_tcase(s, tc);

@@ -145,14 +145,16 @@ START_TEST(test_derive_mac)
 
 	ck_assert_int_eq(uuid_parse("11111111-1111-4111-8111-111111111111", a), 0);
 	ck_assert_int_eq(uuid_parse("22222222-2222-4222-8222-222222222222", b), 0);
-	sr_derive_mac(a, 0, m1);
-	sr_derive_mac(a, 0, m2);
+	sr_derive_mac(a, "eth1", 0, m1);
+	sr_derive_mac(a, "eth1", 0, m2);
 	ck_assert(!memcmp(m1, m2, 6));  /* stable */
 	ck_assert(sr_mac_is_unicast(m1));
 	ck_assert_uint_eq(m1[0] & 0x03, 0x02); /* locally administered, unicast */
-	sr_derive_mac(a, 1, m3);
-	ck_assert(memcmp(m1, m3, 6));   /* per adapter */
-	sr_derive_mac(b, 0, m3);
+	sr_derive_mac(a, "eth1", 1, m3);
+	ck_assert(memcmp(m1, m3, 6));   /* per occurrence of a name */
+	sr_derive_mac(a, "eth2", 0, m3);
+	ck_assert(memcmp(m1, m3, 6));   /* per adapter name */
+	sr_derive_mac(b, "eth1", 0, m3);
 	ck_assert(memcmp(m1, m3, 6));   /* per app */
 }
 END_TEST

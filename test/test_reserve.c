@@ -218,6 +218,172 @@ START_TEST(test_vfdata_conflict_auto)
 }
 END_TEST
 
+/* Reserve fixture `name` against old; *out owned by the caller. */
+static size_t reserve_fixture(const char *name, const struct sr_reservation *old, size_t n_old,
+			      struct sr_reservation **out)
+{
+	struct sr_err err = { "" };
+	size_t n;
+
+	sr_config_free(&cfg);
+	setup_fixture(name);
+	ck_assert_msg(sr_reserve(&cfg, pfs, old, n_old, out, &n, &err) == 0, "%s", err.msg);
+	return n;
+}
+
+/* An adapter's identity is (app UUID, name, occurrence), not its position:
+ * app "two" drops its first adapter ("eth1", VF 0) and its second
+ * ("uplink1", VF 1) keeps VF 1, its derived MAC and its saved state (by
+ * position it would become adapter 0 and take VF 0 with another MAC). */
+START_TEST(test_identity_drop_first)
+{
+	static const char two[] = "a0000002-0000-4000-8000-000000000002";
+	struct sr_reservation *a, *b;
+	size_t na, nb;
+
+	na = reserve_fixture("adapter_names", NULL, 0, &a);
+	ck_assert_uint_eq(na, 3);
+	ck_assert_str_eq(a[0].adapter_name, "eth1");
+	ck_assert_uint_eq(a[0].vf_index, 0);
+	ck_assert_str_eq(a[1].app_uuid, two);
+	ck_assert_str_eq(a[1].adapter_name, "uplink1");
+	ck_assert_uint_eq(a[1].occurrence, 0);
+	ck_assert_uint_eq(a[1].adapter, 1);
+	ck_assert_uint_eq(a[1].vf_index, 1);
+	ck_assert_uint_eq(a[2].vf_index, 2);
+	ck_assert(memcmp(a[0].desired.mac, a[1].desired.mac, 6));
+	a[1].has_original = true;
+	a[1].original.vlan = 0;
+	strcpy(a[1].bound_driver, "vfio-pci");
+
+	nb = reserve_fixture("adapter_names_drop", a, na, &b);
+	ck_assert_uint_eq(nb, 2);
+	ck_assert_str_eq(b[0].app_uuid, two);
+	ck_assert_str_eq(b[0].adapter_name, "uplink1");
+	ck_assert_uint_eq(b[0].adapter, 0);
+	ck_assert_uint_eq(b[0].vf_index, 1);
+	ck_assert_mem_eq(b[0].desired.mac, a[1].desired.mac, 6);
+	ck_assert_int_eq(b[0].desired.vlan, 7);
+	ck_assert(b[0].has_original);
+	ck_assert_str_eq(b[0].bound_driver, "vfio-pci");
+	ck_assert(sr_reservation_same_adapter(&a[1], &b[0]));
+	ck_assert(!sr_reservation_same_adapter(&a[0], &b[0]));
+	ck_assert_uint_eq(b[1].vf_index, 2);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* The limit: two adapters of one app with the same name are told apart by
+ * their order. Dropping the first "uplink1" makes the second occurrence 0:
+ * it takes the first one's VF 0 (and MAC); "eth1" keeps VF 1. */
+START_TEST(test_identity_same_name)
+{
+	struct sr_reservation *a, *b;
+	size_t na, nb;
+
+	na = reserve_fixture("adapter_same_name", NULL, 0, &a);
+	ck_assert_uint_eq(na, 4);
+	ck_assert_uint_eq(a[0].occurrence, 0);
+	ck_assert_uint_eq(a[1].occurrence, 0);
+	ck_assert_uint_eq(a[2].occurrence, 1);
+	ck_assert_uint_eq(a[3].occurrence, 0);
+	ck_assert_uint_eq(a[2].vf_index, 2);
+	nb = reserve_fixture("adapter_same_name_drop", a, na, &b);
+	ck_assert_uint_eq(nb, 3);
+	ck_assert_str_eq(b[0].adapter_name, "eth1");
+	ck_assert_uint_eq(b[0].vf_index, 1);
+	ck_assert_str_eq(b[1].adapter_name, "uplink1");
+	ck_assert_uint_eq(b[1].occurrence, 0);
+	ck_assert_uint_eq(b[1].vf_index, 0);
+	ck_assert_mem_eq(b[1].desired.mac, a[0].desired.mac, 6);
+	ck_assert_uint_eq(b[2].vf_index, 3);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* Reservations from a state file written before adapters had names (no
+ * adapter_name) are matched once by position, then carry the identity. */
+START_TEST(test_identity_legacy)
+{
+	struct sr_reservation *a, *b;
+	size_t na, nb;
+
+	na = reserve_fixture("adapter_names", NULL, 0, &a);
+	/* Move the VFs so only the old reservations explain the result. */
+	a[0].vf_index = 3;
+	a[1].vf_index = 0;
+	a[2].vf_index = 1;
+	for (size_t i = 0; i < na; i++) {
+		a[i].adapter_name[0] = '\0';
+		a[i].occurrence = 0;
+		a[i].has_original = true;
+	}
+	nb = reserve_fixture("adapter_names", a, na, &b);
+	ck_assert_uint_eq(nb, 3);
+	ck_assert_uint_eq(b[0].vf_index, 3);
+	ck_assert_uint_eq(b[1].vf_index, 0);
+	ck_assert_uint_eq(b[2].vf_index, 1);
+	for (size_t i = 0; i < nb; i++) {
+		ck_assert(b[i].has_original);
+		ck_assert(sr_reservation_same_adapter(&a[i], &b[i]));
+	}
+	ck_assert_str_eq(b[0].adapter_name, "eth1");
+	ck_assert_str_eq(b[1].adapter_name, "uplink1");
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* test/fixtures/state_positional.pb: the state.pb the agent wrote before
+ * adapters had names (2b69e5a: `sriov-agent apply --no-netlink
+ * --hypervisor none` of adapter_names on a fake PF 0000:03:00.0 with 7
+ * VFs). It still loads; its reservations are matched by position once
+ * and then carry the identity, so a later drop of two's first adapter
+ * keeps "uplink1" on VF 1. Applied in one step (no apply in between),
+ * the drop is still matched by position (VF 0): the one-time limit. */
+START_TEST(test_identity_legacy_file)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len, na, nb;
+	struct sr_state st;
+	struct sr_reservation *a, *b;
+	struct sr_err err = { "" };
+
+	snprintf(path, sizeof(path), "%s/test/fixtures/state_positional.pb", SR_SOURCE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ck_assert_msg(sr_state_decode(buf, len, &st, &err) == 0, "%s", err.msg);
+	free(buf);
+	ck_assert_uint_eq(st.n_res, 3);
+	for (size_t i = 0; i < st.n_res; i++)
+		ck_assert_str_eq(st.res[i].adapter_name, "");
+	ck_assert_uint_eq(st.res[1].adapter, 1);
+	ck_assert_uint_eq(st.res[1].vf_index, 1);
+
+	nb = reserve_fixture("adapter_names_drop", st.res, st.n_res, &b);
+	ck_assert_uint_eq(b[0].vf_index, 0);
+	free(b);
+
+	na = reserve_fixture("adapter_names", st.res, st.n_res, &a);
+	ck_assert_uint_eq(na, 3);
+	for (size_t i = 0; i < na; i++) {
+		ck_assert_uint_eq(a[i].vf_index, st.res[i].vf_index);
+		ck_assert(sr_reservation_same_adapter(&st.res[i], &a[i]));
+	}
+	ck_assert_str_eq(a[1].adapter_name, "uplink1");
+	nb = reserve_fixture("adapter_names_drop", a, na, &b);
+	ck_assert_uint_eq(nb, 2);
+	ck_assert_str_eq(b[0].adapter_name, "uplink1");
+	ck_assert_uint_eq(b[0].vf_index, 1);
+	ck_assert_mem_eq(b[0].desired.mac, a[1].desired.mac, 6);
+	free(a);
+	free(b);
+	sr_state_free(&st);
+}
+END_TEST
+
 START_TEST(test_find)
 {
 	struct sr_reservation r[2];
@@ -246,6 +412,10 @@ int main(void)
 	tcase_add_test(tc, test_find);
 	tcase_add_test(tc, test_vfdata);
 	tcase_add_test(tc, test_vfdata_conflict_auto);
+	tcase_add_test(tc, test_identity_drop_first);
+	tcase_add_test(tc, test_identity_same_name);
+	tcase_add_test(tc, test_identity_legacy);
+	tcase_add_test(tc, test_identity_legacy_file);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }

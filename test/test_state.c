@@ -78,6 +78,10 @@ static void sample_init(struct sample *s)
 		strcpy(r->original_driver, i ? "igbvf" : "");
 	}
 	strcpy(s->res[1].error, "bind to vfio-pci failed");
+	/* res[0] has an adapter identity; res[1] is as a state file written
+	 * before adapters had names saved it (position only) */
+	strcpy(s->res[0].adapter_name, "uplink1");
+	s->res[0].occurrence = 2;
 	uuid_parse("11111111-1111-4111-8111-111111111111", s->app.uuid);
 	strcpy(s->app.uuid_str, "11111111-1111-4111-8111-111111111111");
 	strcpy(s->app.name, "router");
@@ -129,6 +133,12 @@ START_TEST(test_roundtrip_fields)
 	ck_assert_int_eq(d.res[0].attr_result[SR_ATTR_MAC], SR_ATTR_NOT_TRIED);
 	ck_assert_str_eq(d.res[1].error, "bind to vfio-pci failed");
 	ck_assert_str_eq(d.res[1].original_driver, "igbvf");
+	ck_assert_str_eq(d.res[0].adapter_name, "uplink1");
+	ck_assert_uint_eq(d.res[0].occurrence, 2);
+	ck_assert_uint_eq(d.res[0].adapter, 0);
+	ck_assert_str_eq(d.res[1].adapter_name, "");
+	ck_assert_uint_eq(d.res[1].occurrence, 0);
+	ck_assert_uint_eq(d.res[1].adapter, 1);
 	ck_assert_uint_eq(d.n_apps, 1);
 	ck_assert_uint_eq(d.apps[0].vcpus, 2);
 	ck_assert(d.apps[0].activate);

@@ -112,7 +112,7 @@ sr_check_eq "kernel: web's VF has its MAC, VLAN 100, QoS 3, spoof checking on, t
 	"link/ether 02:00:00:00:0a:01 brd ff:ff:ff:ff:ff:ff, vlan 100, qos 3, spoof checking on, link-state auto, trust off" \
 	"$web_line"
 sr_check_eq "kernel: db's VF has the MAC derived from its UUID, VLAN 200, trust on" \
-	"link/ether $(sr_derive_mac "$db" 0) brd ff:ff:ff:ff:ff:ff, vlan 200, spoof checking on, link-state auto, trust on" \
+	"link/ether $(sr_derive_mac "$db" uplink) brd ff:ff:ff:ff:ff:ff, vlan 200, spoof checking on, link-state auto, trust on" \
 	"$db_line"
 sr_check_match "web's KVM config names its VF's address (from the virtfn0 link)" \
 	"host = \"$vf0\"" "$(cat "$domains/$web.kvm.cfg")"

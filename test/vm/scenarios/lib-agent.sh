@@ -182,18 +182,25 @@ sr_jq() {
 	printf '%s\n' "$2" | jq -r "$1" 2>/dev/null || echo jq-error
 }
 
-# sr_derive_mac UUID POSITION: the MAC the agent derives for an app adapter
-# with no configured MAC, computed independently of the C code: FNV-1a (64
-# bit) over the 16 UUID bytes and the position (4 bytes, little endian), low
-# 6 bytes little endian, first octet made unicast and locally administered.
-# The same UUID gives the same MAC on every node, so this is pinned here.
+# sr_derive_mac UUID NAME [OCCURRENCE]: the MAC the agent derives for an
+# app adapter with no configured MAC, computed independently of the C code:
+# FNV-1a (64 bit) over the 16 UUID bytes, the adapter name's bytes and a
+# NUL, and the occurrence (4 bytes, little endian; the adapter's count among
+# the app's VF adapters with that name, default 0), low 6 bytes little
+# endian, first octet made unicast and locally administered. The same
+# adapter gives the same MAC on every node, so this is pinned here.
 sr_derive_mac() {
-	local hex=${1//-/} h=$((0xcbf29ce484222325)) i b out=
+	local LC_ALL=C hex=${1//-/} name=$2 occ=${3:-0} h=$((0xcbf29ce484222325)) i b out=
 	for ((i = 0; i < 32; i += 2)); do
 		h=$(((h ^ 16#${hex:i:2}) * 0x100000001b3))
 	done
+	for ((i = 0; i < ${#name}; i++)); do
+		printf -v b '%d' "'${name:i:1}"
+		h=$(((h ^ b) * 0x100000001b3))
+	done
+	h=$((h * 0x100000001b3))
 	for ((i = 0; i < 4; i++)); do
-		h=$(((h ^ (($2 >> (8 * i)) & 0xff)) * 0x100000001b3))
+		h=$(((h ^ ((occ >> (8 * i)) & 0xff)) * 0x100000001b3))
 	done
 	for ((i = 0; i < 6; i++)); do
 		b=$(((h >> (8 * i)) & 0xff))

@@ -24,7 +24,7 @@ state=$SR_VM_WORKDIR/state
 bcast="brd ff:ff:ff:ff:ff:ff"
 line_web="link/ether 02:5a:00:00:00:01 $bcast, vlan 100, qos 3, spoof checking on, link-state auto, trust off"
 line_meter="link/ether 02:5a:00:00:00:03 $bcast, vlan 300, qos 5, spoof checking on, link-state auto, trust on"
-db_mac=$(sr_derive_mac "$db" 0)
+db_mac=$(sr_derive_mac "$db" igb)
 line_db="link/ether $db_mac $bcast, vlan 200, spoof checking off, link-state auto, trust on"
 
 cfg=$(sr_encode vf_config) && cfg_release=$(sr_encode vf_config_release) &&

@@ -43,9 +43,9 @@ sr_apply "apply vfdata (5 VFs, 4 apps, 3 vflist.data entries) exits 0" \
 	--config "$cfg" --state-dir "$state" --hypervisor none
 sr_note "ip -d link show $pf:"
 ip -d link show "$pf" | sed 's/^/#   /'
-d2=$(sr_derive_mac da000002-0000-4000-8000-000000000002 0)
-d3=$(sr_derive_mac da000003-0000-4000-8000-000000000003 0)
-d4=$(sr_derive_mac da000004-0000-4000-8000-000000000004 0)
+d2=$(sr_derive_mac da000002-0000-4000-8000-000000000002 port0vf2)
+d3=$(sr_derive_mac da000003-0000-4000-8000-000000000003 igbvf3)
+d4=$(sr_derive_mac da000004-0000-4000-8000-000000000004 grp0vf4)
 sr_check_eq "kernel: free VF 0 has its entry's MAC and VLAN 40" \
 	"link/ether 02:da:00:00:00:00 $bcast, vlan 40, spoof checking on, link-state auto, trust off" "$(sr_vf_line 0)"
 sr_check_eq "kernel: VF 1 (\"${pf}vf1\", ifname form) has its entry's MAC and VLAN 41" \
