@@ -482,12 +482,19 @@ out:
 int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err)
 {
 	uint8_t *b = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, first = 4096;
+	struct stat sb;
 	int fd, r = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	/* A regular file's size, plus one byte to see the end in the same
+	 * buffer: one allocation of what the file holds (doubling from 4 KiB
+	 * took 2 MiB, and 3 MiB during the last realloc, for a 1 MiB state). */
+	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    (uint64_t)sb.st_size < max)
+		first = (size_t)sb.st_size + 1;
 	for (;;) {
 		ssize_t got;
 
@@ -498,7 +505,7 @@ int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
 				r = sr_err_set(err, -EFBIG, "%s: larger than %zu bytes", path, max);
 				goto out;
 			}
-			cap = cap ? cap * 2 : 4096;
+			cap = cap ? cap * 2 : first;
 			if (cap > max)
 				cap = max;
 			nb = realloc(b, cap);
