@@ -373,24 +373,17 @@ static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_e
 }
 
 /* a (with the old state's applied_at) encodes to the state file's bytes as
- * loaded. No file: changed (a run's state always has a last_result, the
- * empty state loaded without a file has none, so they never encode alike;
- * encoding both only to compare cost a whole encode). */
+ * loaded, compared as it is encoded. No file: changed (a run's state always
+ * has a last_result, the empty state loaded without a file has none, so
+ * they never encode alike). */
 static bool state_unchanged(const struct sr_state *a, const struct sr_run *run)
 {
 	struct sr_state x = *a;
-	uint8_t *ba = NULL;
-	size_t la;
-	bool same;
 
 	if (!run->old_bytes)
 		return false;
 	x.applied_at = run->old->applied_at;
-	if (sr_state_encode(&x, &ba, &la, NULL))
-		return false;
-	same = la == run->old_len && !memcmp(ba, run->old_bytes, la);
-	free(ba);
-	return same;
+	return sr_state_encodes_to(&x, run->old_bytes, run->old_len);
 }
 
 static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err *err)

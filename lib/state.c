@@ -126,33 +126,27 @@ static void dec_settings(const PbSettings *pb, struct sr_vf_settings *s)
 		s->max_tx_rate = pb->max_tx_rate;
 }
 
-/* Everything the encoder points at, freed in one place. */
+/* The encoder builds one element at a time (a PF with its VFs, a
+ * reservation, an app) in scratch space the next one reuses, and packs it
+ * as protobuf-c packs a repeated message field: tag, length, bytes, fields
+ * in number order. The bytes are those of packing the whole State at once,
+ * without its message tree (3.8 MiB of structs at 4096 reservations). */
 struct enc {
-	PbState st;
-	PbPf *pfs, **pfp;
+	PbPf pf;
 	PbVf *vfs, **vfp;
 	struct enc_settings *vf_kernel;
-	PbRes *res, **resp;
-	struct enc_settings *desired, *original;
-	PbAttr *attrs, **attrp;
-	PbApp *apps, **appp;
+	size_t cap_vfs;
+	PbRes res;
+	struct enc_settings desired, original;
+	PbAttr attrs[SR_ATTR__COUNT], *attrp[SR_ATTR__COUNT];
+	PbApp app;
 };
 
 static void enc_free(struct enc *e)
 {
-	free(e->pfs);
-	free(e->pfp);
 	free(e->vfs);
 	free(e->vfp);
 	free(e->vf_kernel);
-	free(e->res);
-	free(e->resp);
-	free(e->desired);
-	free(e->original);
-	free(e->attrs);
-	free(e->attrp);
-	free(e->apps);
-	free(e->appp);
 }
 
 static char *nz(const char *s)
@@ -160,29 +154,25 @@ static char *nz(const char *s)
 	return s[0] ? (char *)s : NULL;
 }
 
-static int enc_alloc(struct enc *e, const struct sr_state *st, struct sr_err *err)
+/* Scratch for the largest PF's VFs. */
+static int enc_alloc(struct enc *e, const struct sr_state *st)
 {
-	size_t n_vfs = 0;
+	size_t n = 1;
 
 	for (size_t i = 0; i < st->n_pfs; i++)
-		n_vfs += st->pfs[i].n_vfs;
-#define ALLOC(p, n) ((p) = calloc((n) > 0 ? (n) : 1, sizeof(*(p))))
-	if (!ALLOC(e->pfs, st->n_pfs) || !ALLOC(e->pfp, st->n_pfs) || !ALLOC(e->vfs, n_vfs) ||
-	    !ALLOC(e->vfp, n_vfs) || !ALLOC(e->vf_kernel, n_vfs) || !ALLOC(e->res, st->n_res) ||
-	    !ALLOC(e->resp, st->n_res) || !ALLOC(e->desired, st->n_res) ||
-	    !ALLOC(e->original, st->n_res) || !ALLOC(e->attrs, st->n_res * SR_ATTR__COUNT) ||
-	    !ALLOC(e->attrp, st->n_res * SR_ATTR__COUNT) || !ALLOC(e->apps, st->n_apps) ||
-	    !ALLOC(e->appp, st->n_apps))
-		return sr_err_set(err, -ENOMEM, "state: out of memory");
-#undef ALLOC
-	return 0;
+		if (st->pfs[i].n_vfs > n)
+			n = st->pfs[i].n_vfs;
+	e->vfs = calloc(n, sizeof(*e->vfs));
+	e->vfp = calloc(n, sizeof(*e->vfp));
+	e->vf_kernel = calloc(n, sizeof(*e->vf_kernel));
+	e->cap_vfs = n;
+	return e->vfs && e->vfp && e->vf_kernel ? 0 : -ENOMEM;
 }
 
-/* PF i and its VFs; *v: the next free VF slot. */
-static void enc_pf(struct enc *e, const struct sr_pf *pf, size_t i, size_t *v)
+static const ProtobufCMessage *enc_pf(struct enc *e, const struct sr_pf *pf)
 {
 	struct sr_vf_settings unset;
-	PbPf *p = &e->pfs[i];
+	PbPf *p = &e->pf;
 
 	sr_vf_settings_init(&unset);
 	sriov_agent__state__pf__init(p);
@@ -197,11 +187,11 @@ static void enc_pf(struct enc *e, const struct sr_pf *pf, size_t i, size_t *v)
 	p->has_totalvfs = p->has_numvfs = true;
 	p->totalvfs = pf->totalvfs;
 	p->numvfs = pf->numvfs;
-	p->vfs = &e->vfp[*v];
+	p->vfs = e->vfp;
 	p->n_vfs = pf->n_vfs;
-	for (size_t j = 0; j < pf->n_vfs; j++, (*v)++) {
+	for (size_t j = 0; j < pf->n_vfs; j++) {
 		const struct sr_vf *vf = &pf->vfs[j];
-		PbVf *q = &e->vfs[*v];
+		PbVf *q = &e->vfs[j];
 
 		sriov_agent__state__vf__init(q);
 		q->index = vf->index;
@@ -211,16 +201,15 @@ static void enc_pf(struct enc *e, const struct sr_pf *pf, size_t i, size_t *v)
 		q->has_iommu_group = vf->iommu_group != SR_UNSET;
 		q->iommu_group = vf->iommu_group;
 		if (vf->has_kernel && !sr_vf_settings_equal(&vf->kernel, &unset))
-			q->kernel = enc_settings(&vf->kernel, &e->vf_kernel[*v]);
-		e->vfp[*v] = q;
+			q->kernel = enc_settings(&vf->kernel, &e->vf_kernel[j]);
+		e->vfp[j] = q;
 	}
-	e->pfp[i] = p;
+	return &p->base;
 }
 
-static void enc_res(struct enc *e, const struct sr_reservation *rs, size_t i)
+static const ProtobufCMessage *enc_res(struct enc *e, const struct sr_reservation *rs)
 {
-	PbRes *p = &e->res[i];
-	size_t a = i * SR_ATTR__COUNT;
+	PbRes *p = &e->res;
 
 	sriov_agent__state__reservation__init(p);
 	p->app_uuid = (char *)rs->app_uuid;
@@ -236,27 +225,27 @@ static void enc_res(struct enc *e, const struct sr_reservation *rs, size_t i)
 		p->has_occurrence = true;
 		p->occurrence = rs->occurrence;
 	}
-	p->desired = enc_settings(&rs->desired, &e->desired[i]);
+	p->desired = enc_settings(&rs->desired, &e->desired);
 	if (rs->has_original)
-		p->original = enc_settings(&rs->original, &e->original[i]);
-	p->attrs = &e->attrp[a];
-	for (int k = 0; k < SR_ATTR__COUNT; k++, a++) {
-		sriov_agent__state__attr_result__init(&e->attrs[a]);
-		e->attrs[a].attr = (char *)sr_vf_attr_name(k);
-		e->attrs[a].has_result = rs->attr_result[k] != SR_ATTR_NOT_TRIED;
-		e->attrs[a].result = rs->attr_result[k];
-		e->attrp[a] = &e->attrs[a];
+		p->original = enc_settings(&rs->original, &e->original);
+	p->attrs = e->attrp;
+	for (int k = 0; k < SR_ATTR__COUNT; k++) {
+		sriov_agent__state__attr_result__init(&e->attrs[k]);
+		e->attrs[k].attr = (char *)sr_vf_attr_name(k);
+		e->attrs[k].has_result = rs->attr_result[k] != SR_ATTR_NOT_TRIED;
+		e->attrs[k].result = rs->attr_result[k];
+		e->attrp[k] = &e->attrs[k];
 	}
 	p->n_attrs = SR_ATTR__COUNT;
 	p->error = nz(rs->error);
 	p->bound_driver = nz(rs->bound_driver);
 	p->original_driver = nz(rs->original_driver);
-	e->resp[i] = p;
+	return &p->base;
 }
 
-static void enc_app(struct enc *e, const struct sr_app *ap, size_t i)
+static const ProtobufCMessage *enc_app(struct enc *e, const struct sr_app *ap)
 {
-	PbApp *p = &e->apps[i];
+	PbApp *p = &e->app;
 
 	sriov_agent__state__app__init(p);
 	p->uuid = (char *)ap->uuid_str;
@@ -266,54 +255,148 @@ static void enc_app(struct enc *e, const struct sr_app *ap, size_t i)
 	p->vcpus = ap->vcpus;
 	p->virt_mode = ap->virt_mode;
 	p->activate = ap->activate;
-	e->appp[i] = p;
+	return &p->base;
+}
+
+/* Where packed elements go: counted, written to out, or compared with cmp
+ * (packed in tmp first). */
+struct sink {
+	enum { SINK_COUNT, SINK_WRITE, SINK_COMPARE } mode;
+	uint8_t *out;
+	const uint8_t *cmp;
+	size_t cmp_len;
+	uint8_t *tmp;
+	size_t tmp_cap;
+	size_t off;
+	bool differs;
+	int err;                       /* -ENOMEM */
+};
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			p[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+/* m as a field of State: tag (0: top-level fields, packed as they are)
+ * then its length. */
+static void emit(struct sink *k, uint8_t tag, const ProtobufCMessage *m)
+{
+	size_t size = protobuf_c_message_get_packed_size(m), h = 0;
+	uint8_t head[11], *dst;
+
+	if (k->differs || k->err)
+		return;
+	if (tag) {
+		head[h++] = tag;
+		h += put_varint(head + h, size);
+	}
+	if (k->mode == SINK_COUNT) {
+		k->off += h + size;
+		return;
+	}
+	if (k->mode == SINK_WRITE) {
+		memcpy(k->out + k->off, head, h);
+		protobuf_c_message_pack(m, k->out + k->off + h);
+		k->off += h + size;
+		return;
+	}
+	if (k->off + h + size > k->cmp_len || memcmp(k->cmp + k->off, head, h)) {
+		k->differs = true;
+		return;
+	}
+	if (size > k->tmp_cap) {
+		dst = realloc(k->tmp, size);
+		if (!dst) {
+			k->err = -ENOMEM;
+			return;
+		}
+		k->tmp = dst;
+		k->tmp_cap = size;
+	}
+	protobuf_c_message_pack(m, k->tmp);
+	k->differs = memcmp(k->cmp + k->off + h, k->tmp, size) != 0;
+	k->off += h + size;
+}
+
+/* State's fields in number order: version 1, pfs 2, reservations 3, apps
+ * 4, applied_at 5, last_result 7 (then the checksum, 15). */
+static void enc_walk(struct enc *e, const struct sr_state *st, struct sink *k)
+{
+	PbState head, tail;
+
+	sriov_agent__state__state__init(&head);
+	head.has_version = true;
+	head.version = SR_STATE_VERSION;
+	emit(k, 0, &head.base);
+	for (size_t i = 0; i < st->n_pfs; i++)
+		emit(k, (2u << 3) | 2u, enc_pf(e, &st->pfs[i]));
+	for (size_t i = 0; i < st->n_res; i++)
+		emit(k, (3u << 3) | 2u, enc_res(e, &st->res[i]));
+	for (size_t i = 0; i < st->n_apps; i++)
+		emit(k, (4u << 3) | 2u, enc_app(e, &st->apps[i]));
+	sriov_agent__state__state__init(&tail);
+	tail.has_applied_at = true;
+	tail.applied_at = st->applied_at;
+	tail.last_result = nz(st->last_result);
+	emit(k, 0, &tail.base);
 }
 
 int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err)
 {
+	struct sink k = { .mode = SINK_COUNT };
 	struct enc e = { 0 };
-	size_t v = 0, n;
-	uint8_t *out;
 	uint32_t crc;
-	int r;
+	size_t n;
+	int r = 0;
 
-	if ((r = enc_alloc(&e, st, err)))
-		goto out;
-	sriov_agent__state__state__init(&e.st);
-	e.st.has_version = true;
-	e.st.version = SR_STATE_VERSION;
-	e.st.has_applied_at = true;
-	e.st.applied_at = st->applied_at;
-	e.st.last_result = nz(st->last_result);
-	for (size_t i = 0; i < st->n_pfs; i++)
-		enc_pf(&e, &st->pfs[i], i, &v);
-	e.st.pfs = e.pfp;
-	e.st.n_pfs = st->n_pfs;
-	for (size_t i = 0; i < st->n_res; i++)
-		enc_res(&e, &st->res[i], i);
-	e.st.reservations = e.resp;
-	e.st.n_reservations = st->n_res;
-	for (size_t i = 0; i < st->n_apps; i++)
-		enc_app(&e, &st->apps[i], i);
-	e.st.apps = e.appp;
-	e.st.n_apps = st->n_apps;
-
-	n = sriov_agent__state__state__get_packed_size(&e.st);
-	out = malloc(n + CHECKSUM_LEN);
-	if (!out) {
+	if (enc_alloc(&e, st)) {
 		r = sr_err_set(err, -ENOMEM, "state: out of memory");
 		goto out;
 	}
-	sriov_agent__state__state__pack(&e.st, out);
-	crc = sr_crc32(out, n);
-	out[n] = CHECKSUM_TAG;
-	for (int k = 0; k < 4; k++)
-		out[n + 1 + k] = (uint8_t)(crc >> (8 * k));
+	enc_walk(&e, st, &k);
+	n = k.off;
+	k = (struct sink){ .mode = SINK_WRITE, .out = malloc(n + CHECKSUM_LEN) };
+	if (!k.out) {
+		r = sr_err_set(err, -ENOMEM, "state: out of memory");
+		goto out;
+	}
+	enc_walk(&e, st, &k);
+	crc = sr_crc32(k.out, n);
+	k.out[n] = CHECKSUM_TAG;
+	for (int i = 0; i < 4; i++)
+		k.out[n + 1 + i] = (uint8_t)(crc >> (8 * i));
 	*len = n + CHECKSUM_LEN;
-	*buf = out;
+	*buf = k.out;
 out:
 	enc_free(&e);
 	return r;
+}
+
+bool sr_state_encodes_to(const struct sr_state *st, const uint8_t *bytes, size_t len)
+{
+	struct sink k = { .mode = SINK_COMPARE, .cmp = bytes, .cmp_len = len };
+	struct enc e = { 0 };
+	bool same = false;
+
+	/* Equal content before the checksum: equal checksum. */
+	if (len >= CHECKSUM_LEN && !enc_alloc(&e, st)) {
+		k.cmp_len = len - CHECKSUM_LEN;
+		enc_walk(&e, st, &k);
+		same = !k.err && !k.differs && k.off == k.cmp_len &&
+		       bytes[k.cmp_len] == CHECKSUM_TAG;
+	}
+	free(k.tmp);
+	enc_free(&e);
+	return same;
 }
 
 /* ---- decode ---- */

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,10 @@ void sr_state_free(struct sr_state *st);
 /* Parse state bytes; -EINVAL with a message on corrupt or inconsistent data. */
 int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct sr_err *err);
 int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err);
+/* True when st encodes to exactly bytes (a state file's, checksum
+ * included), compared element by element with no buffer for the whole
+ * encoding; false also when out of memory. */
+bool sr_state_encodes_to(const struct sr_state *st, const uint8_t *bytes, size_t len);
 
 /* Load dir/state.pb; a missing file is an empty state (returns 0). */
 /* The same, also handing back the file's bytes (*bytes malloc'd; NULL and
