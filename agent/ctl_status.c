@@ -39,6 +39,15 @@ static const struct {
 	{ "reconcile_at", K_TIME, "last reconcile at" },
 	{ "interval_s", K_INT, "interval (s)" },
 	{ "applies", K_INT, "applies" },
+	{ "events_monitor", K_STR, "event monitor" },
+	{ "events", K_INT, "events" },
+	{ "events_own", K_INT, "own echoes" },
+	{ "events_overruns", K_INT, "event overruns" },
+	{ "event_reconciles", K_INT, "event reconciles" },
+	{ "event_verifies", K_INT, "verifying" },
+	{ "repairs", K_INT, "repairs" },
+	{ "repair_ms", K_INT, "last repair (ms)" },
+	{ "repair_done_us", K_INT, "last repair at (us)" },
 };
 
 static void print_field(const char *text, size_t i)

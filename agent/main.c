@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"  --no-netlink          reserve VFs and record settings, write none with netlink\n"
 		"  --dry-run             print the plan, change nothing (apply)\n"
 		"  --socket PATH         control socket (run; default " SR_DEFAULT_SOCKET ")\n"
-		"  --interval SEC        reconcile period (run; default 30)\n"
+		"  --interval SEC        reconcile period, a safety net behind kernel events\n"
+		"                        (run; default 300)\n"
 		"  --info-file PATH      run: keep PATH holding the device's ZInfoMsg (EVE's\n"
 		"                        info format), rewritten atomically when it changes\n"
 		"  --log stderr|syslog   where logs go (default stderr)\n"
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 		.sysfs_root = "/",
 		.state_dir = SR_DEFAULT_STATE_DIR,
 		.socket = SR_DEFAULT_SOCKET,
-		.interval = 30,
+		.interval = 300,
 		.hv = SR_HV_KVM,
 		.passthrough = true,
 	};

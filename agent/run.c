@@ -3,8 +3,11 @@
  * sriov-agent run: the long-running agent. One poll() loop over the control
  * socket, a signalfd (TERM/INT: stop, HUP: reload --config), an inotify
  * watch on --config's directory and a timerfd for the periodic reconcile.
- * Single-threaded: a signal or a client that arrives during an apply waits
- * until the apply (and its state write) is finished.
+ * Two more descriptors carry kernel events (events.c): link notifications
+ * and uevents about the managed PFs and VFs schedule a debounced
+ * reconcile, so drift is repaired at once and the timer is a long safety
+ * net. Single-threaded: a signal or a client that arrives during an apply
+ * waits until the apply (and its state write) is finished.
  *
  * Config durability: a config being applied is first written to
  * STATE-DIR/config.pending.pb; once accepted it replaces STATE-DIR/config.pb
@@ -33,6 +36,7 @@
 #include "agent_info.h"
 #include "clients.h"
 #include "control.h"
+#include "events.h"
 #include "log.h"
 #include "notify.h"
 #include "state.h"
@@ -49,6 +53,7 @@ struct daemon {
 	int lfd, sfd, ifd, tfd;
 	int lock;                      /* the state dir's lock, held while running */
 	struct control_clients clients;
+	struct agent_events ev;
 	char cfg_dir[PATH_MAX];
 	const char *cfg_name;          /* basename of --config */
 	uint8_t *cfg;                  /* last accepted config (owned) */
@@ -110,6 +115,18 @@ static void count_reservations(struct daemon *d, char *note, size_t cap)
 	sr_state_free(&st);
 }
 
+/* The events' watch set from the saved state (and the config's PFs). */
+static void rewatch(struct daemon *d)
+{
+	struct sr_state st = { 0 };
+	struct sr_err e = { "" };
+
+	if (sr_state_load(d->o->state_dir, &st, &e))
+		return;
+	events_rewatch(&d->ev, &st);
+	sr_state_free(&st);
+}
+
 /* A PF that vanished (hot-unplug, driver gone) makes sr_apply fail before
  * it reserves anything: mark the reservations on it in error so that
  * `sriovctl list` shows it, keep everything else as it was. */
@@ -155,15 +172,46 @@ static void update_info_file(struct daemon *d)
 		log_debug("--info-file %s: rewritten", d->o->info_file);
 }
 
+/* Kernel writes made through the node so far. */
+static size_t node_writes(struct daemon *d)
+{
+	struct sr_node_counts c = { 0 };
+
+	d->env.node.counts(d->env.node.ctx, &c);
+	return c.sysfs_writes + c.netlink_writes;
+}
+
+/* agent_apply_bytes, with the kernel events that its own writes cause
+ * judged after it (events_after_apply). *writes: kernel writes it made.
+ * reconcile: the config in force again (it reads the node even when it
+ * fails); verify: an event-driven reconcile that verifies echoes. */
+static int apply_judged(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile,
+			bool verify, size_t *writes, struct sr_err *err)
+{
+	struct sr_debounce saved;
+	size_t before = node_writes(d);
+	int r;
+
+	events_before_apply(&d->ev, &saved);
+	r = agent_apply_bytes(d->o, &d->env, buf, len, err);
+	*writes = node_writes(d) - before;
+	/* The echoes name the VFs this apply made: watch them first. */
+	if (events_on(&d->ev))
+		rewatch(d);
+	events_after_apply(&d->ev, &saved, reconcile || !r || *writes, *writes, verify);
+	return r;
+}
+
 /* Apply buf; result text ("applied: ..." / "rejected: ...") into out. */
-static int apply(struct daemon *d, const uint8_t *buf, size_t len, char *out, size_t cap)
+static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile, bool verify,
+		 size_t *writes, char *out, size_t cap)
 {
 	struct sr_err err = { "" };
 	char note[SR_NAME_LEN + 96];
 	int r;
 
 	d->n_applies++;
-	r = agent_apply_bytes(d->o, &d->env, buf, len, &err);
+	r = apply_judged(d, buf, len, reconcile, verify, writes, &err);
 	if (r) {
 		snprintf(out, cap, "rejected: %s", err.msg);
 		return r;
@@ -186,6 +234,7 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	char pending[PATH_MAX];
 	struct sr_err err = { "" };
 	uint8_t *copy;
+	size_t writes;
 	int r;
 
 	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_FILE);
@@ -193,7 +242,9 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 		snprintf(result, cap, "rejected: cannot record the config: %s", err.msg);
 		goto out_result;
 	}
-	r = apply(d, buf, len, result, cap);
+	/* Watch the new config's PFs (the file's even while they are missing). */
+	events_set_config(&d->ev, buf, len);
+	r = apply(d, buf, len, false, false, &writes, result, cap);
 	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
 		snprintf(result, cap, "rejected: applied, but cannot save it: %s", err.msg);
 	if (unlink(pending) && errno != ENOENT)
@@ -219,6 +270,12 @@ out_result:
 		d->retry_file = false;
 	else if (!strcmp(source, "file"))
 		d->retry_file = r == -ENODEV;
+	/* A refused config's PFs are not watched, but a --config that waits
+	 * for its PFs has them watched: their arrival retries it. */
+	if (r && !d->retry_file && events_on(&d->ev)) {
+		events_set_config(&d->ev, d->cfg, d->cfg_len);
+		rewatch(d);
+	}
 	d->cfg_source = source;
 	d->cfg_at = now_s();
 	snprintf(d->cfg_result, sizeof(d->cfg_result), "%s", result);
@@ -235,15 +292,24 @@ out_result:
 	return r;
 }
 
-static void reconcile(struct daemon *d, const char *why)
+/* Reconcile the config in force. by_event: started by kernel events (why
+ * names them; verify: only to verify the agent's own echoes; first_ms:
+ * when they began). */
+static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool verify,
+			 int64_t first_ms)
 {
 	char result[RESULT_MAX];
+	size_t writes = 0;
 	int r;
 
 	if (!d->cfg)
 		return;
 	log_debug("reconcile (%s)", why);
-	r = apply(d, d->cfg, d->cfg_len, result, sizeof(result));
+	r = apply(d, d->cfg, d->cfg_len, true, verify, &writes, result, sizeof(result));
+	events_reconciled(&d->ev, by_event, verify, first_ms, !r, writes);
+	if (writes && !r)
+		log_info("repair (%s): %zu kernel write(s)%s", why, writes,
+			 by_event ? "" : " (not started by an event)");
 	if (r) {
 		/* The config in force stays in force: keep trying. */
 		memmove(result + 7, result + 9, strlen(result + 9) + 1);
@@ -260,6 +326,11 @@ static void reconcile(struct daemon *d, const char *why)
 	d->rec_at = now_s();
 	snprintf(d->rec_result, sizeof(d->rec_result), "%s", result);
 	agent_notify_status(result);
+}
+
+static void reconcile(struct daemon *d, const char *why)
+{
+	reconcile_ev(d, why, false, false, 0);
 }
 
 static int read_config_file(const char *path, uint8_t **buf, size_t *len)
@@ -372,6 +443,7 @@ static void startup(struct daemon *d)
 		d->cfg = buf;
 		d->cfg_len = len;
 		d->cfg_source = "startup";
+		events_set_config(&d->ev, buf, len);
 	}
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_FILE);
 	aside = !access(path, F_OK) && pending_set_aside(d);
@@ -420,6 +492,15 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	fprintf(f, "reconcile_at=%" PRId64 "\n", d->rec_at);
 	fprintf(f, "interval_s=%lu\n", d->o->interval);
 	fprintf(f, "applies=%lu\n", d->n_applies);
+	control_kv_write(f, "events_monitor", d->ev.monitor);
+	fprintf(f, "events=%lu\n", d->ev.received);
+	fprintf(f, "events_own=%lu\n", d->ev.own);
+	fprintf(f, "events_overruns=%lu\n", d->ev.overruns);
+	fprintf(f, "event_reconciles=%lu\n", d->ev.reconciles);
+	fprintf(f, "event_verifies=%lu\n", d->ev.verifies);
+	fprintf(f, "repairs=%lu\n", d->ev.repairs);
+	fprintf(f, "repair_ms=%" PRId64 "\n", d->ev.repair_ms);
+	fprintf(f, "repair_done_us=%" PRId64 "\n", d->ev.repair_done_us);
 	fclose(f);
 }
 
@@ -532,6 +613,24 @@ static void on_timer(struct daemon *d)
 	reconcile(d, "interval");
 }
 
+/* Kernel events asked for a repair and it is due. */
+static void on_events_due(struct daemon *d)
+{
+	char why[160];
+	int64_t first_ms;
+	bool verify;
+
+	if (!events_due(&d->ev, &verify, &first_ms, why, sizeof(why)))
+		return;
+	if (d->retry_file && !verify) {
+		/* A PF appeared (driver bound, netdev added): try the file now. */
+		load_config_file(d, why, false);
+		if (!d->retry_file)
+			return;
+	}
+	reconcile_ev(d, why, true, verify, first_ms);
+}
+
 static int setup_watch(struct daemon *d)
 {
 	char *slash;
@@ -628,6 +727,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 		return -EIO;
 	}
 	d->env_open = true;
+	events_open(&d->ev, d->o);
 	return 0;
 }
 
@@ -635,6 +735,7 @@ int agent_run(const struct agent_opts *o)
 {
 	struct daemon d = {
 		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1, .lock = -1,
+		.ev.mon.fd = { -1, -1 },
 		.cfg_source = "none", .cfg_result = "", .rec_result = "",
 	};
 	sigset_t mask;
@@ -671,16 +772,18 @@ int agent_run(const struct agent_opts *o)
 	 * a node that has been reconciled. */
 	agent_notify_ready(d.cfg_result[0] ? d.cfg_result : "no config in force");
 	while (!d.stop) {
-		struct pollfd p[4 + CONTROL_MAX_CLIENTS] = {
+		struct pollfd p[4 + EVENTS_NFDS + CONTROL_MAX_CLIENTS] = {
 			{ .fd = d.sfd, .events = POLLIN },
 			{ .fd = d.lfd, .events = POLLIN },
 			{ .fd = d.tfd, .events = POLLIN },
 			{ .fd = d.ifd, .events = POLLIN },
 		};
+		struct pollfd *pc = p + 4 + EVENTS_NFDS;
 		int timeout = -1;
-		size_t nc = clients_pollfds(&d.clients, p + 4, &timeout);
+		size_t nc = clients_pollfds(&d.clients, pc, &timeout);
 
-		if (poll(p, 4 + nc, timeout) < 0) {
+		events_pollfds(&d.ev, p + 4, &timeout);
+		if (poll(p, 4 + EVENTS_NFDS + nc, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -691,13 +794,15 @@ int agent_run(const struct agent_opts *o)
 			on_signal(&d);
 		if (d.stop)
 			break;
-		clients_service(&d.clients, p + 4, nc, serve_request, &d);
+		clients_service(&d.clients, pc, nc, serve_request, &d);
 		if (p[1].revents)
 			clients_accept(&d.clients, d.lfd);
 		if (p[2].revents)
 			on_timer(&d);
 		if (d.ifd >= 0 && p[3].revents)
 			on_inotify(&d);
+		events_service(&d.ev, p + 4);
+		on_events_due(&d);
 	}
 	log_info("stopped after %" PRId64 "s; state in %s", mono_s() - t0, o->state_dir);
 	rc = 0;
@@ -713,6 +818,7 @@ out:
 		close(d.ifd);
 	if (d.tfd >= 0)
 		close(d.tfd);
+	events_close(&d.ev);
 	if (d.env_open)
 		agent_env_close(o, &d.env);
 	free(d.cfg);

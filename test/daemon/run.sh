@@ -16,6 +16,9 @@ check_start "agent starts (kvm passthrough, no netlink, reconcile every 2s)" --i
 check "socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
 check "status before any config: no config in force" test "$(status_field config_in_force)" = no
 check "status text has the pid" sh -c "'$CTL' --socket '$SOCK' status | grep -q '^pid  *$agent_pid\$'"
+# A fake sysfs sends no kernel events: no monitor, the timer reconciles.
+check "status: no event monitor on a fake sysfs" grep -q '^off: --sysfs-root ' <<<"$(status_field events_monitor)"
+check "status: no events, no event reconcile" test "$(status_field events) $(status_field event_reconciles)" = "0 0"
 
 # 1. A good config.
 out=$(ctl push "$CFG_A" 2>&1); rc=$?
