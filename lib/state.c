@@ -508,11 +508,193 @@ static int dec_app(const PbApp *p, struct sr_app *ap, struct sr_err *err)
 	return 0;
 }
 
+/* The State message is walked field by field here and each PF,
+ * reservation and app unpacked on its own, converted and freed: the whole
+ * message tree (2.6 MiB at 4096 reservations) never exists at once. Errors
+ * keep protobuf-c's precedence: bytes that do not unpack anywhere are "not
+ * a valid state file" before any other complaint. */
+struct field {
+	uint32_t id, wire;
+	uint64_t v;                    /* varint, fixed */
+	const uint8_t *p;              /* length-delimited */
+	size_t n;
+};
+
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned shift = 0; shift < 70; shift += 7) {
+		if (*p >= end)
+			return -EINVAL;
+		x |= (uint64_t)(**p & 0x7f) << (shift < 64 ? shift : 63);
+		if (!(*(*p)++ & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The next field at *p; -EINVAL when the bytes are not protobuf. */
+static int next_field(const uint8_t **p, const uint8_t *end, struct field *f)
+{
+	uint64_t tag;
+
+	if (get_varint(p, end, &tag) || !(tag >> 3) || (tag >> 3) > 0x1fffffff)
+		return -EINVAL;
+	f->id = (uint32_t)(tag >> 3);
+	f->wire = (uint32_t)(tag & 7);
+	switch (f->wire) {
+	case 0:
+		return get_varint(p, end, &f->v);
+	case 1:
+	case 5:
+		if ((size_t)(end - *p) < (f->wire == 1 ? 8u : 4u))
+			return -EINVAL;
+		*p += f->wire == 1 ? 8 : 4;
+		return 0;
+	case 2:
+		if (get_varint(p, end, &f->v) || f->v > (uint64_t)(end - *p))
+			return -EINVAL;
+		f->p = *p;
+		f->n = (size_t)f->v;
+		*p += f->n;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* State's own fields: the wire type protobuf-c expects (others: skipped). */
+static int state_wire(uint32_t id)
+{
+	switch (id) {
+	case 1: case 5: return 0;             /* version, applied_at */
+	case 2: case 3: case 4: case 7: return 2; /* pfs, reservations, apps, last_result */
+	case 15: return 5;                    /* checksum */
+	default: return -1;
+	}
+}
+
+struct state_scan {
+	size_t n[5];                   /* elements of fields 2..4 */
+	bool has_version;
+	uint32_t version;
+	int64_t applied_at;
+	const uint8_t *result;
+	size_t result_len;
+};
+
+static int scan_state(const uint8_t *p, const uint8_t *end, struct state_scan *sc)
+{
+	struct field f;
+
+	while (p < end) {
+		if (next_field(&p, end, &f))
+			return -EINVAL;
+		if (state_wire(f.id) >= 0 && (uint32_t)state_wire(f.id) != f.wire)
+			return -EINVAL;
+		if (f.id >= 2 && f.id <= 4)
+			sc->n[f.id]++;
+		else if (f.id == 1)
+			sc->has_version = true, sc->version = (uint32_t)f.v;
+		else if (f.id == 5)
+			sc->applied_at = (int64_t)f.v;
+		else if (f.id == 7)
+			sc->result = f.p, sc->result_len = f.n;
+	}
+	return 0;
+}
+
+static ProtobufCMessage *unpack_elem(uint32_t id, const struct field *f)
+{
+	const ProtobufCMessageDescriptor *d = id == 2 ? &sriov_agent__state__pf__descriptor :
+					      id == 3 ? &sriov_agent__state__reservation__descriptor :
+							&sriov_agent__state__app__descriptor;
+
+	return protobuf_c_message_unpack(d, NULL, f->n, f->p);
+}
+
+/* Every element unpacks (what one unpack of the whole State checked). */
+static bool elements_unpack(const uint8_t *p, const uint8_t *end)
+{
+	struct field f;
+
+	while (p < end && !next_field(&p, end, &f)) {
+		ProtobufCMessage *m;
+
+		if (f.id < 2 || f.id > 4)
+			continue;
+		if (!(m = unpack_elem(f.id, &f)))
+			return false;
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	return true;
+}
+
+static int dec_elem(uint32_t id, const ProtobufCMessage *m, struct sr_state *st,
+		    struct sr_err *err)
+{
+	if (id == 2)
+		return st->n_pfs++, dec_pf((const PbPf *)m, &st->pfs[st->n_pfs - 1], err);
+	if (id == 3)
+		return dec_res((const PbRes *)m, &st->res[st->n_res++], err);
+	return dec_app((const PbApp *)m, &st->apps[st->n_apps++], err);
+}
+
+static int dec_elements(const uint8_t *p, const uint8_t *end, struct sr_state *st,
+			struct sr_err *err)
+{
+	struct field f;
+	int r = 0;
+
+	while (!r && p < end && !next_field(&p, end, &f)) {
+		ProtobufCMessage *m;
+
+		if (f.id < 2 || f.id > 4)
+			continue;
+		if (!(m = unpack_elem(f.id, &f)))
+			return -EBADMSG;
+		r = dec_elem(f.id, m, st, err);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	return r;
+}
+
+static int dec_state(const uint8_t *buf, size_t len, struct sr_state *st, struct sr_err *err)
+{
+	const uint8_t *end = buf + len;
+	struct state_scan sc = { 0 };
+	char *result;
+	int r;
+
+	if (scan_state(buf, end, &sc))
+		return -EBADMSG;
+	if (sc.has_version && sc.version != SR_STATE_VERSION)
+		return sr_err_set(err, -EINVAL, "state: version %u, this agent reads version %u",
+				  sc.version, SR_STATE_VERSION);
+	st->pfs = calloc(sc.n[2] ? sc.n[2] : 1, sizeof(*st->pfs));
+	st->res = calloc(sc.n[3] ? sc.n[3] : 1, sizeof(*st->res));
+	st->apps = calloc(sc.n[4] ? sc.n[4] : 1, sizeof(*st->apps));
+	if (!st->pfs || !st->res || !st->apps)
+		return sr_err_set(err, -ENOMEM, "state: out of memory");
+	if ((r = dec_elements(buf, end, st, err)))
+		return r;
+	st->applied_at = sc.applied_at;
+	/* As protobuf-c's string: the bytes up to the first NUL. */
+	result = strndup(sc.result ? (const char *)sc.result : "", sc.result_len);
+	if (!result)
+		return sr_err_set(err, -ENOMEM, "state: out of memory");
+	r = copy_str(st->last_result, sizeof(st->last_result), result, "last result", err);
+	free(result);
+	return r;
+}
+
 int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct sr_err *err)
 {
 	struct sr_state st = { 0 };
-	PbState *pb;
-	int r = 0;
+	int r;
 
 	if (len < CHECKSUM_LEN || buf[len - CHECKSUM_LEN] != CHECKSUM_TAG)
 		return sr_err_set(err, -EINVAL,
@@ -522,40 +704,13 @@ int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct
 	    ((uint32_t)buf[len - 4] | (uint32_t)buf[len - 3] << 8 | (uint32_t)buf[len - 2] << 16 |
 	     (uint32_t)buf[len - 1] << 24))
 		return sr_err_set(err, -EINVAL, "state: %zu bytes with a wrong checksum: corrupt", len);
-	pb = sriov_agent__state__state__unpack(NULL, len - CHECKSUM_LEN, buf);
-	if (!pb)
-		return sr_err_set(err, -EINVAL, "state: %zu bytes are not a valid state file", len);
-	if (pb->has_version && pb->version != SR_STATE_VERSION) {
-		r = sr_err_set(err, -EINVAL, "state: version %u, this agent reads version %u",
-			       pb->version, SR_STATE_VERSION);
-		goto out;
+	r = dec_state(buf, len - CHECKSUM_LEN, &st, err);
+	if (r == -EBADMSG || (r && r != -ENOMEM && !elements_unpack(buf, buf + len - CHECKSUM_LEN)))
+		r = sr_err_set(err, -EINVAL, "state: %zu bytes are not a valid state file", len);
+	if (!r) {
+		*out = st;
+		memset(&st, 0, sizeof(st));
 	}
-	st.pfs = calloc(pb->n_pfs ? pb->n_pfs : 1, sizeof(*st.pfs));
-	st.res = calloc(pb->n_reservations ? pb->n_reservations : 1, sizeof(*st.res));
-	st.apps = calloc(pb->n_apps ? pb->n_apps : 1, sizeof(*st.apps));
-	if (!st.pfs || !st.res || !st.apps) {
-		r = sr_err_set(err, -ENOMEM, "state: out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < pb->n_pfs; i++) {
-		st.n_pfs++;
-		if ((r = dec_pf(pb->pfs[i], &st.pfs[i], err)))
-			goto out;
-	}
-	for (size_t i = 0; i < pb->n_reservations; i++, st.n_res++)
-		if ((r = dec_res(pb->reservations[i], &st.res[i], err)))
-			goto out;
-	for (size_t i = 0; i < pb->n_apps; i++, st.n_apps++)
-		if ((r = dec_app(pb->apps[i], &st.apps[i], err)))
-			goto out;
-	st.applied_at = pb->applied_at;
-	if ((r = copy_str(st.last_result, sizeof(st.last_result), pb->last_result, "last result",
-			  err)))
-		goto out;
-	*out = st;
-	memset(&st, 0, sizeof(st));
-out:
-	sriov_agent__state__state__free_unpacked(pb, NULL);
 	sr_state_free(&st);
 	return r;
 }
