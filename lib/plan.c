@@ -113,7 +113,8 @@ static unsigned attrs_to_write(const struct sr_reservation *r,
 static int plan_releases(const struct sr_plan_input *in, struct sr_plan *p, struct sr_err *err)
 {
 	struct sr_set by_vf = { 0 };
-	int r = index_res(in, &by_vf, err);
+	/* No old reservations (a first apply): nothing to look up. */
+	int r = in->n_old ? index_res(in, &by_vf, err) : 0;
 
 	for (size_t i = 0; !r && i < in->n_old; i++) {
 		ssize_t pf = sr_plan_pf_by_pci(in, in->old[i].pf_pci);
