@@ -31,12 +31,13 @@ typedef SriovAgent__State__App PbApp;
 #define CHECKSUM_TAG ((15u << 3) | 5u)
 #define CHECKSUM_LEN 5
 
-uint32_t sr_crc32(const void *buf, size_t len)
+/* CRC-32 state c (start 0xffffffff) over buf; the CRC is the final c with
+ * all bits flipped. */
+static uint32_t crc32_update(uint32_t c, const void *buf, size_t len)
 {
 	static uint32_t table[256];
 	static bool ready;
 	const uint8_t *p = buf;
-	uint32_t c = 0xffffffffu;
 
 	if (!ready) {
 		for (uint32_t i = 0; i < 256; i++) {
@@ -50,7 +51,12 @@ uint32_t sr_crc32(const void *buf, size_t len)
 	}
 	for (size_t i = 0; i < len; i++)
 		c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
+	return c;
+}
+
+uint32_t sr_crc32(const void *buf, size_t len)
+{
+	return crc32_update(0xffffffffu, buf, len) ^ 0xffffffffu;
 }
 
 void sr_state_free(struct sr_state *st)
@@ -261,7 +267,7 @@ static const ProtobufCMessage *enc_app(struct enc *e, const struct sr_app *ap)
 /* Where packed elements go: counted, written to out, or compared with cmp
  * (packed in tmp first). */
 struct sink {
-	enum { SINK_COUNT, SINK_WRITE, SINK_COMPARE } mode;
+	enum { SINK_COUNT, SINK_WRITE, SINK_COMPARE, SINK_FD } mode;
 	uint8_t *out;
 	const uint8_t *cmp;
 	size_t cmp_len;
@@ -269,8 +275,70 @@ struct sink {
 	size_t tmp_cap;
 	size_t off;
 	bool differs;
-	int err;                       /* -ENOMEM */
+	int err;                       /* -errno, with a message in e */
+	/* SINK_FD: through buf (SINK_FD_BUF bytes) to fd, crc kept */
+	int fd;
+	const char *path;
+	uint8_t *buf;
+	size_t used;
+	uint32_t crc;
+	struct sr_err *e;
 };
+
+#define SINK_FD_BUF (64u << 10)
+
+static int write_all(int fd, const uint8_t *p, size_t len, const char *path, struct sr_err *err)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return sr_err_set(err, -errno, "%s: write: %s", path, strerror(errno));
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void sink_flush(struct sink *k)
+{
+	if (!k->err && k->used)
+		k->err = write_all(k->fd, k->buf, k->used, k->path, k->e);
+	k->used = 0;
+}
+
+static void sink_put(struct sink *k, const uint8_t *p, size_t n)
+{
+	while (n && !k->err) {
+		size_t c = SINK_FD_BUF - k->used < n ? SINK_FD_BUF - k->used : n;
+
+		memcpy(k->buf + k->used, p, c);
+		k->used += c;
+		p += c;
+		n -= c;
+		if (k->used == SINK_FD_BUF)
+			sink_flush(k);
+	}
+}
+
+/* m packed in k->tmp (grown to size). */
+static bool pack_tmp(struct sink *k, const ProtobufCMessage *m, size_t size)
+{
+	if (size > k->tmp_cap) {
+		uint8_t *t = realloc(k->tmp, size);
+
+		if (!t) {
+			k->err = sr_err_set(k->e, -ENOMEM, "state: out of memory");
+			return false;
+		}
+		k->tmp = t;
+		k->tmp_cap = size;
+	}
+	protobuf_c_message_pack(m, k->tmp);
+	return true;
+}
 
 static size_t put_varint(uint8_t *p, uint64_t v)
 {
@@ -291,7 +359,7 @@ static size_t put_varint(uint8_t *p, uint64_t v)
 static void emit(struct sink *k, uint8_t tag, const ProtobufCMessage *m)
 {
 	size_t size = protobuf_c_message_get_packed_size(m), h = 0;
-	uint8_t head[11], *dst;
+	uint8_t head[11];
 
 	if (k->differs || k->err)
 		return;
@@ -299,31 +367,27 @@ static void emit(struct sink *k, uint8_t tag, const ProtobufCMessage *m)
 		head[h++] = tag;
 		h += put_varint(head + h, size);
 	}
-	if (k->mode == SINK_COUNT) {
-		k->off += h + size;
-		return;
-	}
-	if (k->mode == SINK_WRITE) {
+	switch (k->mode) {
+	case SINK_COUNT:
+		break;
+	case SINK_WRITE:
 		memcpy(k->out + k->off, head, h);
 		protobuf_c_message_pack(m, k->out + k->off + h);
-		k->off += h + size;
-		return;
+		break;
+	case SINK_COMPARE:
+		if (k->off + h + size > k->cmp_len || memcmp(k->cmp + k->off, head, h))
+			k->differs = true;
+		else if (pack_tmp(k, m, size))
+			k->differs = memcmp(k->cmp + k->off + h, k->tmp, size) != 0;
+		break;
+	case SINK_FD:
+		if (!pack_tmp(k, m, size))
+			break;
+		k->crc = crc32_update(crc32_update(k->crc, head, h), k->tmp, size);
+		sink_put(k, head, h);
+		sink_put(k, k->tmp, size);
+		break;
 	}
-	if (k->off + h + size > k->cmp_len || memcmp(k->cmp + k->off, head, h)) {
-		k->differs = true;
-		return;
-	}
-	if (size > k->tmp_cap) {
-		dst = realloc(k->tmp, size);
-		if (!dst) {
-			k->err = -ENOMEM;
-			return;
-		}
-		k->tmp = dst;
-		k->tmp_cap = size;
-	}
-	protobuf_c_message_pack(m, k->tmp);
-	k->differs = memcmp(k->cmp + k->off + h, k->tmp, size) != 0;
 	k->off += h + size;
 }
 
@@ -383,7 +447,8 @@ out:
 
 bool sr_state_encodes_to(const struct sr_state *st, const uint8_t *bytes, size_t len)
 {
-	struct sink k = { .mode = SINK_COMPARE, .cmp = bytes, .cmp_len = len };
+	struct sr_err ignored = { "" };
+	struct sink k = { .mode = SINK_COMPARE, .cmp = bytes, .cmp_len = len, .e = &ignored };
 	struct enc e = { 0 };
 	bool same = false;
 
@@ -773,11 +838,13 @@ out:
 	return r;
 }
 
-int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
-		    struct sr_err *err)
+/* Writes the file's bytes to fd (path: the temp file, for messages). */
+typedef int (*fill_fn)(void *arg, int fd, const char *path, struct sr_err *err);
+
+static int write_atomic(const char *dir, const char *name, fill_fn fill, void *arg,
+			struct sr_err *err)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
-	const uint8_t *p = buf;
 	int fd, dfd, r = 0;
 
 	if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst) ||
@@ -787,18 +854,8 @@ int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t l
 	if (fd < 0)
 		return sr_err_set(err, -errno, "%s: cannot create temporary file: %s", dir,
 				  strerror(errno));
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = sr_err_set(err, -errno, "%s: write: %s", tmp, strerror(errno));
-			goto out_unlink;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
+	if ((r = fill(arg, fd, tmp, err)))
+		goto out_unlink;
 	if (fchmod(fd, 0644) || fsync(fd)) {
 		r = sr_err_set(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
 		goto out_unlink;
@@ -825,6 +882,26 @@ out_unlink:
 		close(fd);
 	unlink(tmp);
 	return r;
+}
+
+struct bytes {
+	const void *buf;
+	size_t len;
+};
+
+static int fill_bytes(void *arg, int fd, const char *path, struct sr_err *err)
+{
+	const struct bytes *b = arg;
+
+	return write_all(fd, b->buf, b->len, path, err);
+}
+
+int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+		    struct sr_err *err)
+{
+	struct bytes b = { buf, len };
+
+	return write_atomic(dir, name, fill_bytes, &b, err);
 }
 
 int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
@@ -864,19 +941,39 @@ int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err)
 	return sr_state_load_bytes(dir, out, NULL, NULL, err);
 }
 
+/* The state encoded straight into the file through a 64 KiB buffer, the
+ * checksum computed on the way: no buffer of the whole encoding (1 MiB at
+ * 4096 reservations). */
+static int fill_state(void *arg, int fd, const char *path, struct sr_err *err)
+{
+	const struct sr_state *st = arg;
+	struct sink k = { .mode = SINK_FD, .fd = fd, .path = path, .crc = 0xffffffffu, .e = err };
+	struct enc e = { 0 };
+	uint8_t trailer[CHECKSUM_LEN];
+	uint32_t crc;
+
+	k.buf = malloc(SINK_FD_BUF);
+	if (!k.buf || enc_alloc(&e, st))
+		k.err = sr_err_set(err, -ENOMEM, "state: out of memory");
+	else
+		enc_walk(&e, st, &k);
+	crc = k.crc ^ 0xffffffffu;
+	trailer[0] = CHECKSUM_TAG;
+	for (int i = 0; i < 4; i++)
+		trailer[1 + i] = (uint8_t)(crc >> (8 * i));
+	sink_put(&k, trailer, sizeof(trailer));
+	sink_flush(&k);
+	free(k.buf);
+	free(k.tmp);
+	enc_free(&e);
+	return k.err;
+}
+
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err)
 {
-	uint8_t *buf;
-	size_t len;
-	int r;
-
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return sr_err_set(err, -errno, "state dir %s: %s", dir, strerror(errno));
-	if ((r = sr_state_encode(st, &buf, &len, err)))
-		return r;
-	r = sr_write_atomic(dir, SR_STATE_FILE, buf, len, err);
-	free(buf);
-	return r;
+	return write_atomic(dir, SR_STATE_FILE, fill_state, (void *)st, err);
 }
 
 /* ---- one agent per state dir ---- */
