@@ -329,13 +329,51 @@ static int run_configure(struct sr_run *run, const struct sr_action *a, struct s
 	return 0;
 }
 
+/* ---- binding: one look per VF, one deadline for the apply --------------- */
+
+struct bind_pf {
+	size_t failed;              /* VFs of the PF not bound */
+	size_t first;               /* run->res of the first of them */
+	char why[SR_ERR_MAX];       /* its reason */
+};
+
+/* The apply's binds: the one deadline's start, and the failures per PF,
+ * reported once per PF when the last BIND action has run. */
+struct sr_exec_binds {
+	uint64_t started_ms;        /* the first bind's start; 0: none yet */
+	struct bind_pf *pf;         /* per config PF */
+};
+
+/* The VF's error state, a debug line, and the PF's first reason. */
+static void bind_failed(struct sr_run *run, size_t pf, struct sr_reservation *r,
+			const char *why)
+{
+	struct bind_pf *f = &run->binds->pf[pf];
+
+	snprintf(r->error, sizeof(r->error), "bind to %s failed", run->in.bind_driver);
+	LOG(run, LOG_DEBUG, "PF %s VF %u app %s: not bound: %s", r->pf_pci, r->vf_index,
+	    r->app_uuid, why);
+	run->n_warnings++;
+	if (!f->failed++) {
+		f->first = (size_t)(r - run->res);
+		snprintf(f->why, sizeof(f->why), "%s", why);
+	}
+}
+
+/* On a kernel the first look after drivers_probe sees the VF bound (the probe
+ * is synchronous): no wait. A VF not on the driver yet is waited for until the
+ * apply's one deadline, so a driver that never takes them costs the deadline
+ * once, not once per VF. */
 static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
+	const struct sr_node_ops *n = run->node;
+	struct sr_exec_binds *b = run->binds;
 	struct sr_reservation *r = &run->res[a->res];
 	const char *driver = run->in.bind_driver;
 	const struct sr_vf *vf = res_vf(run, r);
 	char prev[SR_DRIVER_LEN] = "";
 	struct sr_err e = { "" };
+	int rc;
 
 	(void)err;
 	if (!r->vf_pci[0])
@@ -350,14 +388,58 @@ static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err
 		     r->pf_pci, r->vf_index, r->app_uuid, r->vf_pci);
 		return 0;
 	}
-	if (run->node->bind_driver(run->node->ctx, r->vf_pci, driver, prev, &e)) {
-		snprintf(r->error, sizeof(r->error), "bind to %s failed", driver);
-		WARN(run, "PF %s VF %u app %s: %s", r->pf_pci, r->vf_index, r->app_uuid, e.msg);
+	if (!b->started_ms)
+		b->started_ms = sr_sysfs_now_ms();
+	rc = n->bind_start(n->ctx, r->vf_pci, driver, prev, &e);
+	if (rc == -EINPROGRESS)
+		rc = n->bind_wait(n->ctx, r->vf_pci, driver, b->started_ms, &e);
+	if (rc) {
+		bind_failed(run, a->pf, r, e.msg);
 		return 0;
 	}
 	if (!r->original_driver[0] && strcmp(prev, driver))
 		strcpy(r->original_driver, prev);
 	strcpy(r->bound_driver, driver);
+	return 0;
+}
+
+/* After the last BIND action: one warning per PF whose VFs were not all
+ * bound, with the first one's reason (each VF has its error state). */
+static void bind_report(struct sr_run *run)
+{
+	for (size_t pf = 0; pf < run->in.cfg->n_pfs; pf++) {
+		struct bind_pf *f = &run->binds->pf[pf];
+		const struct sr_reservation *r;
+
+		if (!f->failed)
+			continue;
+		r = &run->res[f->first];
+		LOG(run, LOG_WARNING, "PF %s: %zu VF(s) not bound to %s (the first: VF %u, app %s): %s",
+		    run->pfs[pf].pci, f->failed, run->in.bind_driver, r->vf_index, r->app_uuid,
+		    f->why);
+		*f = (struct bind_pf){ 0 };
+	}
+}
+
+static void binds_free(struct sr_run *run)
+{
+	if (run->binds)
+		free(run->binds->pf);
+	free(run->binds);
+	run->binds = NULL;
+}
+
+static int binds_alloc(struct sr_run *run, struct sr_err *err)
+{
+	size_t n = run->in.cfg->n_pfs ? run->in.cfg->n_pfs : 1;
+
+	run->binds = calloc(1, sizeof(*run->binds));
+	if (run->binds)
+		run->binds->pf = calloc(n, sizeof(*run->binds->pf));
+	if (!run->binds || !run->binds->pf) {
+		binds_free(run);
+		return sr_err_set(err, -ENOMEM, "exec: bind records for %zu PFs: out of memory", n);
+	}
 	return 0;
 }
 
@@ -425,9 +507,11 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 {
 	size_t nth[SR_ACT__COUNT] = { 0 };
 	struct sr_node_counts c0 = { 0 }, c1 = { 0 };
-	int r = 0;
+	int r;
 
 	run->n_changes = plan->n_changes;
+	if ((r = binds_alloc(run, err)))
+		return r;
 	if (run->node->counts)
 		run->node->counts(run->node->ctx, &c0);
 	for (size_t i = 0; i < plan->n && !r; i++) {
@@ -445,8 +529,12 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		nth[a->type]++;
 		if (!r && ph->step)
 			step(run, ph->step, nth[a->type]);
+		if (a->type == SR_ACT_BIND &&
+		    (i + 1 == plan->n || plan->actions[i + 1].type != SR_ACT_BIND))
+			bind_report(run);
 	}
 	old_pfs_free(run);
+	binds_free(run);
 	if (run->node->counts)
 		run->node->counts(run->node->ctx, &c1);
 	run->writes.sysfs_writes = c1.sysfs_writes - c0.sysfs_writes;

@@ -93,6 +93,22 @@ static int real_bind_driver(void *c, const char *vf_pci, const char *driver,
 	return sr_sysfs_bind_driver(&impl->sysfs, vf_pci, driver, prev, err);
 }
 
+static int real_bind_start(void *c, const char *vf_pci, const char *driver,
+			   char prev[SR_DRIVER_LEN], struct sr_err *err)
+{
+	struct sr_node_real *impl = c;
+
+	return sr_sysfs_bind_start(&impl->sysfs, vf_pci, driver, prev, err);
+}
+
+static int real_bind_wait(void *c, const char *vf_pci, const char *driver, uint64_t started_ms,
+			  struct sr_err *err)
+{
+	struct sr_node_real *impl = c;
+
+	return sr_sysfs_bind_wait(&impl->sysfs, vf_pci, driver, started_ms, err);
+}
+
 static int real_unbind_driver(void *c, const char *vf_pci, struct sr_err *err)
 {
 	struct sr_node_real *impl = c;
@@ -180,6 +196,8 @@ void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 		.set_autoprobe = real_set_autoprobe,
 		.bind_driver = real_bind_driver,
 		.unbind_driver = real_unbind_driver,
+		.bind_start = real_bind_start,
+		.bind_wait = real_bind_wait,
 		.counts = real_counts,
 	};
 	if (!nl)

@@ -49,6 +49,14 @@ struct sr_node_ops {
 	int (*bind_driver)(void *ctx, const char *vf_pci, const char *driver,
 			   char prev[SR_DRIVER_LEN], struct sr_err *err);
 	int (*unbind_driver)(void *ctx, const char *vf_pci, struct sr_err *err);
+	/* An apply's binding, as sr_sysfs_bind_start / sr_sysfs_bind_wait:
+	 * the writes and one look per VF; a VF not on the driver yet is waited
+	 * for until one deadline for the whole apply (started_ms, on
+	 * sr_sysfs_now_ms()'s clock). */
+	int (*bind_start)(void *ctx, const char *vf_pci, const char *driver,
+			  char prev[SR_DRIVER_LEN], struct sr_err *err);
+	int (*bind_wait)(void *ctx, const char *vf_pci, const char *driver, uint64_t started_ms,
+			 struct sr_err *err);
 
 	/* rtnetlink. All NULL on a node without netlink: VF settings are then
 	 * reserved and recorded, never written or read. read_vf_settings

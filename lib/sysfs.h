@@ -84,4 +84,21 @@ int sr_sysfs_set_autoprobe(const struct sr_sysfs *s, const char *pf_pci, bool on
 			   struct sr_err *err);
 int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
 			 char prev[SR_DRIVER_LEN], struct sr_err *err);
+
+/* Binding many VFs with one deadline (an apply). bind_start makes
+ * bind_driver's writes and looks once, right after drivers_probe: 0 when the
+ * VF is on driver (a kernel probes synchronously: the usual answer),
+ * -EINPROGRESS when it is not yet (an emulator in another process lags); prev
+ * is written in both cases. bind_wait then looks again until the VF is on
+ * driver or wait_timeout_ms have passed since started_ms (sr_sysfs_now_ms()
+ * at the apply's first bind, the same for all its VFs: once a driver has
+ * used up the deadline, each further VF gets one look); -EIO with a message
+ * saying where the VF is bound otherwise. bind_driver is bind_start, then
+ * bind_wait from its own start. */
+int sr_sysfs_bind_start(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
+			char prev[SR_DRIVER_LEN], struct sr_err *err);
+int sr_sysfs_bind_wait(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
+		       uint64_t started_ms, struct sr_err *err);
+/* CLOCK_MONOTONIC in milliseconds: the clock of bind_wait's started_ms. */
+uint64_t sr_sysfs_now_ms(void);
 int sr_sysfs_unbind_driver(const struct sr_sysfs *s, const char *vf_pci, struct sr_err *err);

@@ -42,7 +42,7 @@ static int count_virtfn(const char *dir, uint32_t *present, uint32_t *ready)
 	return 0;
 }
 
-static uint64_t now_ms(void)
+uint64_t sr_sysfs_now_ms(void)
 {
 	struct timespec ts;
 
@@ -77,7 +77,7 @@ static void wait_pause(const struct sr_sysfs *s, uint64_t elapsed, unsigned *ste
 static int wait_vfs(const struct sr_sysfs *s, const char *pci, const char *dir, uint32_t n,
 		    struct sr_err *err)
 {
-	uint64_t start = now_ms(), elapsed;
+	uint64_t start = sr_sysfs_now_ms(), elapsed;
 	unsigned step = 1;
 	uint32_t present, ready;
 	int rc;
@@ -88,7 +88,7 @@ static int wait_vfs(const struct sr_sysfs *s, const char *pci, const char *dir, 
 			return sr_err_set(err, rc, "PF %s: reading %s: %s", pci, dir, strerror(-rc));
 		if (present == n && ready == n)
 			return 0;
-		elapsed = now_ms() - start;
+		elapsed = sr_sysfs_now_ms() - start;
 		if (elapsed >= s->wait_timeout_ms)
 			break;
 		wait_pause(s, elapsed, &step);
@@ -186,14 +186,14 @@ static void current_driver(const char *dir, char out[SR_DRIVER_LEN])
 static bool wait_driver(const struct sr_sysfs *s, const char *dir, const char *driver,
 			bool bound, char now[SR_DRIVER_LEN])
 {
-	uint64_t start = now_ms(), elapsed;
+	uint64_t start = sr_sysfs_now_ms(), elapsed;
 	unsigned step = 1;
 
 	for (;;) {
 		current_driver(dir, now);
 		if ((strcmp(now, driver) == 0) == bound)
 			return true;
-		elapsed = now_ms() - start;
+		elapsed = sr_sysfs_now_ms() - start;
 		if (elapsed >= s->wait_timeout_ms)
 			return false;
 		wait_pause(s, elapsed, &step);
@@ -221,8 +221,8 @@ static int reprobe(const struct sr_sysfs *s, const char *who, const char *vf_pci
 	return sysfs_write_attr(s, who, path, vf_pci, err);
 }
 
-int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
-			 char prev[SR_DRIVER_LEN], struct sr_err *err)
+int sr_sysfs_bind_start(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
+			char prev[SR_DRIVER_LEN], struct sr_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX], who[SR_PCI_LEN + 4];
 	char cur[SR_DRIVER_LEN], now[SR_DRIVER_LEN];
@@ -255,14 +255,57 @@ int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const cha
 		if (rc)
 			return rc;
 	}
-	if (!wait_driver(s, dir, driver, true, now))
-		return sr_err_set(err, -EIO,
-				  "VF %s: driver %s did not take the device after drivers_probe "
-				  "(bound to: %s)",
-				  vf_pci, driver, now[0] ? now : "none");
 	if (prev)
 		memcpy(prev, cur, SR_DRIVER_LEN);
-	return 0;
+	/* drivers_probe returned: on a kernel the probe is over. */
+	current_driver(dir, now);
+	return strcmp(now, driver) ? -EINPROGRESS : 0;
+}
+
+/* The message of a VF that is not on driver at the deadline. */
+static int not_taken(struct sr_err *err, const char *vf_pci, const char *driver,
+		     const char *now)
+{
+	return sr_err_set(err, -EIO,
+			  "VF %s: driver %s did not take the device after drivers_probe "
+			  "(bound to: %s)",
+			  vf_pci, driver, now[0] ? now : "none");
+}
+
+int sr_sysfs_bind_wait(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
+		       uint64_t started_ms, struct sr_err *err)
+{
+	char dir[PATH_MAX], now[SR_DRIVER_LEN];
+	uint64_t elapsed;
+	unsigned step = 1;
+	int rc;
+
+	rc = sysfs_device_exists(s, "VF", vf_pci, dir, err);
+	if (rc)
+		return rc;
+	for (;;) {
+		current_driver(dir, now);
+		if (!strcmp(now, driver))
+			return 0;
+		elapsed = sr_sysfs_now_ms() - started_ms;
+		if (elapsed >= s->wait_timeout_ms)
+			return not_taken(err, vf_pci, driver, now);
+		wait_pause(s, elapsed, &step);
+	}
+}
+
+int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
+			 char prev[SR_DRIVER_LEN], struct sr_err *err)
+{
+	char cur[SR_DRIVER_LEN];
+	int rc;
+
+	rc = sr_sysfs_bind_start(s, vf_pci, driver, cur, err);
+	if (rc == -EINPROGRESS)
+		rc = sr_sysfs_bind_wait(s, vf_pci, driver, sr_sysfs_now_ms(), err);
+	if (!rc && prev)
+		memcpy(prev, cur, SR_DRIVER_LEN);
+	return rc;
 }
 
 int sr_sysfs_unbind_driver(const struct sr_sysfs *s, const char *vf_pci, struct sr_err *err)

@@ -497,6 +497,31 @@ START_TEST(test_bind_errors)
 }
 END_TEST
 
+/* The apply's two steps: the first look right after drivers_probe sees the
+ * bind done (the in-process emulator probes synchronously, as a kernel does);
+ * a refusing driver leaves the VF pending, and once the apply's one deadline
+ * has passed bind_wait answers from a single look. */
+START_TEST(test_bind_start_wait)
+{
+	struct sr_err err = {""};
+	char prev[SR_DRIVER_LEN] = "x";
+
+	ck_assert_int_eq(sr_sysfs_set_numvfs(&S, PF_A, 2, &err), 0);
+	ck_assert_msg(sr_sysfs_bind_start(&S, vf_addr_a[0], "vfio-pci", prev, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_str_eq(prev, "igbvf");
+	ck_assert_int_eq(sr_sysfs_bind_wait(&S, vf_addr_a[0], "vfio-pci", 0, &err), 0);
+
+	ck_assert_int_eq(sr_sysfs_bind_start(&S, vf_addr_a[1], "refuser", prev, &err),
+			 -EINPROGRESS);
+	ck_assert_str_eq(prev, "igbvf");
+	/* started_ms 0: the deadline is long past. */
+	ck_assert_int_eq(sr_sysfs_bind_wait(&S, vf_addr_a[1], "refuser", 0, &err), -EIO);
+	ck_assert_msg_has(err, "driver refuser did not take the device after drivers_probe (bound to: none)");
+	ck_assert_int_eq(sr_sysfs_bind_wait(&S, "0000:03:11.0", "refuser", 0, &err), -ENODEV);
+}
+END_TEST
+
 /* ---- validation ------------------------------------------------------- */
 
 static const struct {
@@ -681,6 +706,7 @@ static Suite *sysfs_suite(void)
 	tc = tcase_create("bind");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bind_unbind_round_trip);
+	tcase_add_test(tc, test_bind_start_wait);
 	tcase_add_loop_test(tc, test_bind_errors, 0, N(bind_cases));
 	suite_add_tcase(s, tc);
 
