@@ -312,6 +312,20 @@ static int run_save_intent(struct sr_run *run, const struct sr_action *a, struct
 	return sr_state_save(run->state_dir, &st, err);
 }
 
+/* sr_exec's own records, per config PF: whether its link was checked up,
+ * and its bind failures (reported once per PF); the bind deadline's start. */
+struct exec_pf {
+	bool link_checked;
+	size_t bind_failed;         /* VFs of the PF not bound */
+	size_t bind_first;          /* run->res of the first of them */
+	char bind_why[SR_ERR_MAX];  /* its reason */
+};
+
+struct sr_exec_own {
+	uint64_t bind_started_ms;   /* the apply's first bind; 0: none yet */
+	struct exec_pf *pf;         /* per config PF */
+};
+
 static int run_configure(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	const struct sr_node_ops *n = run->node;
@@ -322,41 +336,32 @@ static int run_configure(struct sr_run *run, const struct sr_action *a, struct s
 	(void)err;
 	if (!r->vf_pci[0])
 		return 0;
-	if (n->link_up && run->ifindex[a->pf] > 0 &&
-	    !n->link_up(n->ctx, run->ifindex[a->pf], &was_down, &e) && was_down)
-		LOG(run, LOG_INFO, "PF %s was down: brought it up", run->pfs[a->pf].pci);
+	/* Once per PF and apply: an RTM_GETLINK each VF doubled the messages. */
+	if (n->link_up && run->ifindex[a->pf] > 0 && !run->own->pf[a->pf].link_checked &&
+	    !n->link_up(n->ctx, run->ifindex[a->pf], &was_down, &e)) {
+		run->own->pf[a->pf].link_checked = true;
+		if (was_down)
+			LOG(run, LOG_INFO, "PF %s was down: brought it up", run->pfs[a->pf].pci);
+	}
 	write_attrs(run, run->ifindex[a->pf], run->pfs[a->pf].pci, r, &r->desired, a->attrs, "set");
 	return 0;
 }
 
 /* ---- binding: one look per VF, one deadline for the apply --------------- */
 
-struct bind_pf {
-	size_t failed;              /* VFs of the PF not bound */
-	size_t first;               /* run->res of the first of them */
-	char why[SR_ERR_MAX];       /* its reason */
-};
-
-/* The apply's binds: the one deadline's start, and the failures per PF,
- * reported once per PF when the last BIND action has run. */
-struct sr_exec_binds {
-	uint64_t started_ms;        /* the first bind's start; 0: none yet */
-	struct bind_pf *pf;         /* per config PF */
-};
-
 /* The VF's error state, a debug line, and the PF's first reason. */
 static void bind_failed(struct sr_run *run, size_t pf, struct sr_reservation *r,
 			const char *why)
 {
-	struct bind_pf *f = &run->binds->pf[pf];
+	struct exec_pf *f = &run->own->pf[pf];
 
 	snprintf(r->error, sizeof(r->error), "bind to %s failed", run->in.bind_driver);
 	LOG(run, LOG_DEBUG, "PF %s VF %u app %s: not bound: %s", r->pf_pci, r->vf_index,
 	    r->app_uuid, why);
 	run->n_warnings++;
-	if (!f->failed++) {
-		f->first = (size_t)(r - run->res);
-		snprintf(f->why, sizeof(f->why), "%s", why);
+	if (!f->bind_failed++) {
+		f->bind_first = (size_t)(r - run->res);
+		snprintf(f->bind_why, sizeof(f->bind_why), "%s", why);
 	}
 }
 
@@ -367,7 +372,7 @@ static void bind_failed(struct sr_run *run, size_t pf, struct sr_reservation *r,
 static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	const struct sr_node_ops *n = run->node;
-	struct sr_exec_binds *b = run->binds;
+	struct sr_exec_own *own = run->own;
 	struct sr_reservation *r = &run->res[a->res];
 	const char *driver = run->in.bind_driver;
 	const struct sr_vf *vf = res_vf(run, r);
@@ -388,11 +393,11 @@ static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err
 		     r->pf_pci, r->vf_index, r->app_uuid, r->vf_pci);
 		return 0;
 	}
-	if (!b->started_ms)
-		b->started_ms = sr_sysfs_now_ms();
+	if (!own->bind_started_ms)
+		own->bind_started_ms = sr_sysfs_now_ms();
 	rc = n->bind_start(n->ctx, r->vf_pci, driver, prev, &e);
 	if (rc == -EINPROGRESS)
-		rc = n->bind_wait(n->ctx, r->vf_pci, driver, b->started_ms, &e);
+		rc = n->bind_wait(n->ctx, r->vf_pci, driver, own->bind_started_ms, &e);
 	if (rc) {
 		bind_failed(run, a->pf, r, e.msg);
 		return 0;
@@ -408,37 +413,37 @@ static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err
 static void bind_report(struct sr_run *run)
 {
 	for (size_t pf = 0; pf < run->in.cfg->n_pfs; pf++) {
-		struct bind_pf *f = &run->binds->pf[pf];
+		struct exec_pf *f = &run->own->pf[pf];
 		const struct sr_reservation *r;
 
-		if (!f->failed)
+		if (!f->bind_failed)
 			continue;
-		r = &run->res[f->first];
+		r = &run->res[f->bind_first];
 		LOG(run, LOG_WARNING, "PF %s: %zu VF(s) not bound to %s (the first: VF %u, app %s): %s",
-		    run->pfs[pf].pci, f->failed, run->in.bind_driver, r->vf_index, r->app_uuid,
-		    f->why);
-		*f = (struct bind_pf){ 0 };
+		    run->pfs[pf].pci, f->bind_failed, run->in.bind_driver, r->vf_index, r->app_uuid,
+		    f->bind_why);
+		f->bind_failed = 0;
 	}
 }
 
-static void binds_free(struct sr_run *run)
+static void own_free(struct sr_run *run)
 {
-	if (run->binds)
-		free(run->binds->pf);
-	free(run->binds);
-	run->binds = NULL;
+	if (run->own)
+		free(run->own->pf);
+	free(run->own);
+	run->own = NULL;
 }
 
-static int binds_alloc(struct sr_run *run, struct sr_err *err)
+static int own_alloc(struct sr_run *run, struct sr_err *err)
 {
 	size_t n = run->in.cfg->n_pfs ? run->in.cfg->n_pfs : 1;
 
-	run->binds = calloc(1, sizeof(*run->binds));
-	if (run->binds)
-		run->binds->pf = calloc(n, sizeof(*run->binds->pf));
-	if (!run->binds || !run->binds->pf) {
-		binds_free(run);
-		return sr_err_set(err, -ENOMEM, "exec: bind records for %zu PFs: out of memory", n);
+	run->own = calloc(1, sizeof(*run->own));
+	if (run->own)
+		run->own->pf = calloc(n, sizeof(*run->own->pf));
+	if (!run->own || !run->own->pf) {
+		own_free(run);
+		return sr_err_set(err, -ENOMEM, "exec: records for %zu PFs: out of memory", n);
 	}
 	return 0;
 }
@@ -510,7 +515,7 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 	int r;
 
 	run->n_changes = plan->n_changes;
-	if ((r = binds_alloc(run, err)))
+	if ((r = own_alloc(run, err)))
 		return r;
 	if (run->node->counts)
 		run->node->counts(run->node->ctx, &c0);
@@ -534,7 +539,7 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 			bind_report(run);
 	}
 	old_pfs_free(run);
-	binds_free(run);
+	own_free(run);
 	if (run->node->counts)
 		run->node->counts(run->node->ctx, &c1);
 	run->writes.sysfs_writes = c1.sysfs_writes - c0.sysfs_writes;

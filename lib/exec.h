@@ -38,7 +38,7 @@ struct sr_run {
 	size_t old_len;
 	struct sr_old_pf *old_pfs;      /* sr_exec's own, freed when it returns */
 	size_t n_old_pfs;
-	struct sr_exec_binds *binds;    /* sr_exec's own: the bind deadline, failures per PF */
+	struct sr_exec_own *own;        /* sr_exec's own: per PF link checked, bind failures */
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
 	struct sr_node_counts writes;   /* kernel writes of this run */
