@@ -959,6 +959,7 @@ int sr_config_decode(const uint8_t *buf, size_t len, struct sr_config *out,
 		.max_depth = 16,
 	};
 	struct sr_config c = { 0 };
+	struct sr_pb_arena arena;
 	PbConfig *pb;
 	int r;
 
@@ -971,15 +972,19 @@ int sr_config_decode(const uint8_t *buf, size_t len, struct sr_config *out,
 						 "config: %zu bytes are not a valid EdgeDevConfig protobuf (truncated or corrupt)",
 						 len)
 				    : r;
-	pb = org__lfedge__eve__config__edge_dev_config__unpack(NULL, len, buf);
-	if (!pb)
+	sr_pb_arena_init(&arena);
+	pb = org__lfedge__eve__config__edge_dev_config__unpack(&arena.base, len, buf);
+	if (!pb) {
+		sr_pb_arena_free(&arena);
 		return sr_err_set(err, -EINVAL,
 				  "config: %zu bytes are not a valid EdgeDevConfig protobuf (truncated or corrupt)",
 				  len);
+	}
 	r = sr_pb_check_utf8(&pb->base, err);
 	if (!r)
 		r = build(pb, &c, err);
-	org__lfedge__eve__config__edge_dev_config__free_unpacked(pb, NULL);
+	/* The message's objects go all at once, before the model is used. */
+	sr_pb_arena_free(&arena);
 	if (r) {
 		sr_config_free(&c);
 		return r;

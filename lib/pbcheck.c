@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Protobuf input checks protobuf-c does not make (pbcheck.h): the wire
- * pre-scan and the UTF-8 walk.
+ * pre-scan and the UTF-8 walk; the arena allocator.
  */
 #include "pbcheck.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
@@ -211,4 +212,65 @@ int sr_pb_check_utf8(const ProtobufCMessage *m, struct sr_err *err)
 	if (!check_msg(m, NULL, 0, sizeof(path), err))
 		return 0;
 	return check_msg(m, path, 0, sizeof(path), err);
+}
+
+/* ---- arena ---- */
+
+#define ARENA_BLOCK (256u << 10)   /* above malloc's mmap threshold */
+
+struct sr_pb_block {
+	struct sr_pb_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct sr_pb_arena *a = data;
+	struct sr_pb_block *b = a->blocks;
+	size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+
+	if (need < size)
+		return NULL;
+	if (!b || b->cap - b->used < need) {
+		/* A large object gets a block of its own, behind the current one. */
+		size_t cap = need > ARENA_BLOCK / 4 ? need : ARENA_BLOCK - sizeof(*b);
+
+		if (cap > SIZE_MAX - sizeof(*b) || !(b = malloc(sizeof(*b) + cap)))
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		if (cap == need && a->blocks) {
+			b->next = a->blocks->next;
+			a->blocks->next = b;
+		} else {
+			b->next = a->blocks;
+			a->blocks = b;
+		}
+	}
+	b->used += need;
+	return (uint8_t *)b->data + b->used - need;
+}
+
+static void arena_free_one(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+void sr_pb_arena_init(struct sr_pb_arena *a)
+{
+	a->base = (ProtobufCAllocator){ .alloc = arena_alloc, .free = arena_free_one,
+					.allocator_data = a };
+	a->blocks = NULL;
+}
+
+void sr_pb_arena_free(struct sr_pb_arena *a)
+{
+	while (a->blocks) {
+		struct sr_pb_block *b = a->blocks;
+
+		a->blocks = b->next;
+		free(b);
+	}
 }
