@@ -125,6 +125,14 @@ check_hardening() {
 	sr_check_eq "NoNewPrivileges" 1 "$(sed -n 's/^NoNewPrivs:\t//p' "/proc/$pid/status")"
 	sr_check_eq "seccomp filter on" 2 "$(sed -n 's/^Seccomp:\t//p' "/proc/$pid/status")"
 	sr_note "systemd-analyze security: $(systemd-analyze security $unit --no-pager 2>/dev/null | tail -1)"
+	# The kernel event monitor under RestrictAddressFamilies= and the
+	# seccomp filter: a VF MAC changed behind the agent's back comes back.
+	sr_check_eq "event monitor on under the unit's hardening" rtnetlink+uevent \
+		"$(sriovctl --json status | jq -r .events_monitor)"
+	sr_check "drift: ip link set $pf vf 0 mac 02:5d:00:00:00:99" ip link set "$pf" vf 0 mac 02:5d:00:00:00:99
+	for _ in $(seq 50); do vf 0 | grep -q 'link/ether 02:5d:00:00:00:a1' && break; sleep 0.1; done
+	sr_check_match "drift repaired on the event (interval 300 s)" 'link/ether 02:5d:00:00:00:a1' "$(vf 0)"
+	sr_check "status: one repair or more" test "$(sriovctl --json status | jq -r .repairs)" -ge 1
 }
 
 check_restart() {
