@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "events.h"
@@ -146,7 +147,15 @@ static void drain(struct agent_events *ev, enum sr_mon_source src, size_t *ours,
 		}
 		if (n < 0) {
 			if (n != -EMSGSIZE) {
-				log_warn("events: receive: %s", strerror((int)-n));
+				/* A socket that fails would wake poll() forever:
+				 * close it; the timer still reconciles. */
+				log_warn("events: receive: %s: %s closed, a full repair is due",
+					 strerror((int)-n), src == SR_MON_LINK ? "link notifications" : "uevents");
+				close(ev->mon.fd[src]);
+				ev->mon.fd[src] = -1;
+				snprintf(ev->monitor, sizeof(ev->monitor), "degraded: %s closed after %s",
+					 src == SR_MON_LINK ? "rtnetlink" : "uevent", strerror((int)-n));
+				*overrun = true;
 				return;
 			}
 			continue;

@@ -99,7 +99,7 @@ ev_settle() {
 # ev_wait_repairs N: until status shows at least N repairs (10 s at most).
 ev_wait_repairs() {
 	for _ in $(seq 200); do
-		[ "$(ev_stat repairs)" -ge "$1" ] && return 0
+		[ "$(ev_stat repairs)" -ge "$1" ] 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
