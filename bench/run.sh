@@ -10,8 +10,9 @@
 #     releases every VF. The same with --hypervisor kvm (passthrough binding
 #     to vfio-pci) for the sizes in SR_BENCH_KVM_SIZES.
 #  2. on a real kernel (test/vm, QEMU igb PF with 7 VFs): bench/vm_bench.sh,
-#     netlink VF settings through the agent vs an `ip link` loop, and VF
-#     creation through the agent vs `echo 7 > sriov_numvfs`.
+#     netlink VF settings through the agent vs an `ip link` loop, VF
+#     creation through the agent vs `echo 7 > sriov_numvfs`, and the
+#     event-driven daemon: drift and PF-reload repair latency, idle CPU.
 # Writes bench/results/latest.csv and latest.md (and raw.csv, every run) and
 # prints the table. See docs/bench.md.
 #
@@ -23,6 +24,7 @@
 #                       default "1x8 8x64": binding waits for each VF)
 #   SR_BENCH_VM         1 (default) runs the VM part, 0 skips it
 #   SR_BENCH_VM_REPS    repetitions inside the VM (default 5)
+#   SR_BENCH_IDLE_S     the daemon's idle window in the VM (default 60 s)
 #   SR_BENCH_SYSFS_DIR  where fake sysfs trees go (default /dev/shm: memory,
 #                       like sysfs; on a disk file system the fake driver's
 #                       file creation dominates); state dirs go to TMPDIR
@@ -35,6 +37,7 @@ sizes=${SR_BENCH_SIZES:-"1x8 8x64 64x64"}
 kvm_sizes=${SR_BENCH_KVM_SIZES-"1x8 8x64"}
 run_vm=${SR_BENCH_VM:-1}
 vm_reps=${SR_BENCH_VM_REPS:-5}
+idle_s=${SR_BENCH_IDLE_S:-60}
 results=$src/bench/results
 totalvfs=64
 
@@ -175,6 +178,7 @@ if [ "$run_vm" = 1 ]; then
 	set +e
 	SR_BUILD_DIR=$build SR_VM_TIMEOUT=${SR_VM_TIMEOUT:-900} \
 		bash "$src/test/vm/run.sh" "$src/bench/vm_bench.sh" "sr.env.SR_BENCH_VM_REPS=$vm_reps" \
+		"sr.env.SR_BENCH_IDLE_S=$idle_s" \
 		>"$work/vm.log" 2>&1
 	vm_rc=$?
 	set -e

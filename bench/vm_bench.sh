@@ -14,6 +14,18 @@
 #                    its derived MAC: 7 netlink writes)
 #   create_echo      0 VFs; time `echo 7 > sriov_numvfs` and the wait until
 #                    virtfn0..6 exist
+# Then the event-driven daemon (sriov-agent run, 7 VFs, apps on VFs 0 and 1,
+# default --interval 300; helpers in test/vm/scenarios/lib-events.sh):
+#   daemon_drift     `ip link set PF vf 0 mac X` behind its back; wall: from
+#                    ip's start to the repair's end (the agent's
+#                    repair_done_us); status 0 only with exactly one repair
+#   daemon_reload    rmmod igb; modprobe igb; wall: from modprobe's start to
+#                    the repair's end (VFs and settings back)
+#   daemon_drift_agent, daemon_reload_agent: the same runs from the agent's
+#                    side, its first event to the repair's end (repair_ms)
+#   daemon_idle      once: the agent idle for SR_BENCH_IDLE_S (default 60) s;
+#                    wall: the window, user: its utime+stime (10 ms ticks);
+#                    status 0 only when no reconcile ran in it
 # Prints one "SR-BENCH: vm,CASE,1,7,REP,WALL_MS,USER_MS,SYS_MS,MAXRSS_KIB,
 # SYSFS_WRITES,NETLINK_WRITES,,,STATUS" row per run; bench/report.py reads
 # them from the console and takes the medians.
@@ -157,4 +169,39 @@ sr_check_match "vf 6 after the ip loop: the same" \
 	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$vf6"
 sr_note "measured: after the agent: $agent_vf6"
 sr_note "measured: after the ip loop: $vf6"
+
+# The event-driven daemon.
+. "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
+. "$SR_SOURCE_DIR/test/vm/scenarios/lib-events.sh"
+ev_config daemon $n
+if ev_start "$ev_cfg"; then sr_ok "daemon started"; else sr_not_ok "daemon started" "$(tail -5 "$ev_log")"; fi
+sr_check_eq "daemon: event monitor on" "rtnetlink+uevent" "$(ev_stat events_monitor)"
+daemon_failed=0
+for ((rep = 1; rep <= reps; rep++)); do
+	st=0
+	ev_drift || st=1
+	[ "$ev_repairs" = 1 ] || st=$((10 + ${ev_repairs:-0}))
+	[ $st -eq 0 ] || daemon_failed=$((daemon_failed + 1))
+	row daemon_drift $rep "$ev_lat_ms" '' '' $st
+	row daemon_drift_agent $rep "$ev_agent_ms" '' '' $st
+	sr_note "measured: drift $rep: $ev_lat_ms ms (first event -> done: $ev_agent_ms ms), repairs $ev_repairs"
+done
+for ((rep = 1; rep <= reps; rep++)); do
+	st=0
+	ev_reload || st=1
+	[ $st -eq 0 ] || { daemon_failed=$((daemon_failed + 1)); sr_note "reload $rep: $ev_why"; }
+	row daemon_reload $rep "$ev_lat_ms" '' '' $st
+	row daemon_reload_agent $rep "$ev_agent_ms" '' '' $st
+	sr_note "measured: reload $rep: modprobe -> repaired $ev_lat_ms ms, rmmod -> repaired $ev_total_ms ms, first event -> repaired $ev_agent_ms ms"
+done
+ev_idle "${SR_BENCH_IDLE_S:-60}"
+st=0
+[ "$ev_idle_moves" = 0 ] || st=$((10 + ev_idle_moves))
+[ $st -eq 0 ] || daemon_failed=$((daemon_failed + 1))
+# user_ms holds utime+stime (sys_ms 0): report.py takes their sum.
+echo "SR-BENCH: vm,daemon_idle,1,$n,1,$ev_idle_ms,$ev_cpu_ms,0,,,,,,$st"
+sr_note "measured: idle over $ev_idle_ms ms: utime+stime $ev_cpu_ms ms ($ev_cpu_pct %), schedstat $ev_sched_ms ms, reconciles $ev_idle_moves"
+kill "$ev_pid"
+wait "$ev_pid"
+sr_check_eq "daemon: every drift repaired with one repair, every reload repaired, no reconcile while idle" 0 "$daemon_failed"
 sr_done

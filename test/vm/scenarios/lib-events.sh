@@ -17,7 +17,8 @@
 #                          done, as the agent measured)
 #   ev_reload              rmmod igb; modprobe igb; waits for the repair;
 #                          sets ev_lat_ms (modprobe start -> repaired),
-#                          ev_total_ms (rmmod start -> repaired)
+#                          ev_total_ms (rmmod start -> repaired),
+#                          ev_agent_ms (the repair's first event -> done)
 #   ev_idle SEC            sets ev_idle_ms (the window), ev_cpu_ms and
 #                          ev_cpu_pct (agent utime+stime over it,
 #                          /proc/PID/stat, 10 ms ticks), ev_sched_ms (its
@@ -128,7 +129,7 @@ ev_drift() {
 ev_reload() {
 	local r0 t0 t1 i done_us
 	ev_why=
-	ev_lat_ms= ev_total_ms=
+	ev_lat_ms= ev_total_ms= ev_agent_ms=
 	ev_settle
 	r0=$(ev_stat repairs)
 	t0=${EPOCHREALTIME/./}
@@ -146,6 +147,7 @@ ev_reload() {
 	[ $i -lt 400 ] || { ev_why="not repaired after 400 looks"; return 1; }
 	ev_wait_repairs $((r0 + 1)) || { ev_why="repairs did not move from $r0"; return 1; }
 	done_us=$(ev_stat repair_done_us)
+	ev_agent_ms=$(ev_stat repair_ms)
 	ev_lat_ms=$(((done_us - t1) / 1000))
 	ev_total_ms=$(((done_us - t0) / 1000))
 	ev_settle
