@@ -48,6 +48,8 @@ sr_check_eq "pvmac holds VF 0 and pvplain VF 1, at their virtfn targets" \
 	"0 $(sr_virtfn 0) 1 $(sr_virtfn 1)" "$vf_mac $addr_mac $vf_plain $addr_plain"
 sr_check_match "pvplain's MAC is the derived one: locally administered unicast" \
 	'^[0-9a-f][26ae](:[0-9a-f]{2}){5}$' "$mac_plain"
+sr_check_eq "pvplain's MAC is derived from its adapter identity (UUID, \"igb\", 0), as computed in bash" \
+	"$(sr_derive_mac "$pvplain" igb)" "$mac_plain"
 # xl prints each BDF followed by spaces: one word per line.
 assignable() { xl pci-assignable-list 2>&1 | tr -s ' \t' '\n' | sed '/^$/d'; }
 assignable=$(assignable)
