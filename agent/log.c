@@ -57,9 +57,21 @@ void agent_log(void *ctx, int level, const char *fmt, ...)
 	if (use_syslog) {
 		vsyslog(level, fmt, ap);
 	} else {
-		fprintf(stderr, "sriov-agent: %s: ", tag[level & 7]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		/* One write per line (stderr is unbuffered: three calls were
+		 * three writes, 24k for a 4096-VF release), whole lines when
+		 * several processes share the stream. */
+		char line[1024];
+		int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+		if (n >= 0 && (size_t)n < sizeof(line)) {
+			fprintf(stderr, "sriov-agent: %s: %s\n", tag[level & 7], line);
+		} else {
+			va_end(ap);
+			va_start(ap, fmt);
+			fprintf(stderr, "sriov-agent: %s: ", tag[level & 7]);
+			vfprintf(stderr, fmt, ap);
+			fputc('\n', stderr);
+		}
 	}
 	va_end(ap);
 }
