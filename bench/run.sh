@@ -7,8 +7,10 @@
 #     agent's "applied:" log line), syscalls (strace -c -f, a separate run),
 #     the fake driver's CPU; then a re-apply of the unchanged config, which
 #     must write nothing; then a config with the same PFs and no apps, which
-#     releases every VF. The same with --hypervisor kvm (passthrough binding
-#     to vfio-pci) for the sizes in SR_BENCH_KVM_SIZES.
+#     releases every VF; then the config again on a fresh state dir with the
+#     VFs present (a first apply that creates none). The same with
+#     --hypervisor kvm (passthrough binding to vfio-pci) for the sizes in
+#     SR_BENCH_KVM_SIZES.
 #  2. on a real kernel (test/vm, QEMU igb PF with 7 VFs): bench/vm_bench.sh,
 #     netlink VF settings through the agent vs an `ip link` loop, VF
 #     creation through the agent vs `echo 7 > sriov_numvfs`, and the
@@ -124,10 +126,11 @@ apply() { # HV CONFIG OUT_PREFIX [WRAPPER...]
 		--sysfs-root "$fake_root/sys" --state-dir "$work/state" 2>"$pre.log"
 }
 
-# The three steps of a case, in order on one fake tree and state dir:
+# The four steps of a case, in order on one fake tree and state dir:
 # apply (from 0 VFs), reapply (unchanged config), release (same PFs, no apps:
-# every reservation released, the VFs stay).
-steps=(apply reapply release)
+# every reservation released, the VFs stay), present (the config again on a
+# fresh state dir, VFs already there: a first apply that creates no VFs).
+steps=(apply reapply release present)
 step_config() { [ "$1" = release ] && echo "$work/config0.pb" || echo "$work/config.pb"; }
 
 # one_case BENCH PFS VFS HV: reps timed runs of the steps, then one strace run.
@@ -140,6 +143,7 @@ one_case() {
 		fake_start "$pfs" "$iommu"
 		rm -rf "$work/state" "$work"/*.m
 		for step in "${steps[@]}"; do
+			[ "$step" != present ] || rm -rf "$work/state"
 			if [ $rep -le "$reps" ]; then
 				apply "$hv" "$(step_config "$step")" "$work/$step" "$measure" -o "$work/$step.m" ||
 					{ cat "$work/$step.log" >&2; exit 1; }
