@@ -233,6 +233,13 @@ void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
 		pr_null(PR_ANY, "iommu_group", "%-5s ");
 	pr_str(PR_ANY, "app", "%-36s ", res && res->app_uuid[0] ? res->app_uuid : NULL);
 	pr_str(PR_JSON, "app_name", NULL, res && res->app_name[0] ? res->app_name : NULL);
+	/* the app adapter's identity (null: a VF config, or a state saved
+	 * before adapters had names) */
+	pr_str(PR_JSON, "adapter", NULL, res && res->adapter_name[0] ? res->adapter_name : NULL);
+	if (res && res->adapter_name[0])
+		pr_uint(PR_JSON, "occurrence", NULL, res->occurrence);
+	else
+		pr_null(PR_JSON, "occurrence", NULL);
 	if (res && res->desired.has_mac)
 		sr_mac_format(res->desired.mac, mac);
 	pr_str(PR_ANY, "mac", "%-18s ", res && res->desired.has_mac ? mac : NULL);

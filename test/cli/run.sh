@@ -60,6 +60,8 @@ check "list: free VF has app, mac and vlan null" json \
 	'v=d[2]; assert v["app"] is None and v["mac"] is None and v["vlan"] is None, v' "$T/list.json"
 check "list: explicit uplink1vf3 holds VF 3 = 0000:03:10.6" json \
 	'v=d[3]; assert v["app"].startswith("3333") and v["pci"] == "0000:03:10.6", v' "$T/list.json"
+check "list: each VF's adapter identity (name, occurrence), null on the free VF" json \
+	'assert [(v["adapter"], v["occurrence"]) for v in d] == [("uplink1", 0), ("uplink1", 0), (None, None), ("uplink1vf3", 0), ("eth2", 0), ("uplink2", 0)], [(v["adapter"], v["occurrence"]) for v in d]' "$T/list.json"
 check "list: reserved VFs bound to vfio-pci, free ones unbound (autoprobe off)" json 'assert d[0]["driver"] == "vfio-pci" and d[2]["driver"] is None' "$T/list.json"
 check "PF autoprobe turned off" test "$(cat "$T/sys/sys/bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe")" = 0
 check "list text has a header" sh -c "'$CTL' --state-dir '$T/state' list | head -1 | grep -q '^PF *VF *PCI'"
