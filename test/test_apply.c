@@ -354,6 +354,36 @@ START_TEST(test_bind)
 }
 END_TEST
 
+/* Adapter identity end to end: app "two" drops its first adapter; its
+ * "uplink1" stays on VF 1, bound, with its MAC, and the apply's one action
+ * is the release of VF 0 (by position it would move: release VF 1, take
+ * VF 0, new MAC, rebind). */
+START_TEST(test_identity_drop_first)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state a, b;
+
+	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "vfio-pci", false), 0);
+	ck_assert_msg(apply_fixture("adapter_names", &ctx, &err) == 0, "%s", err.msg);
+	load_state(&a);
+	ck_assert_uint_eq(a.n_res, 3);
+	ck_assert_str_eq(a.res[1].adapter_name, "uplink1");
+	ck_assert_uint_eq(a.res[1].vf_index, 1);
+	ck_assert_msg(apply_fixture("adapter_names_drop", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 1);
+	load_state(&b);
+	ck_assert_uint_eq(b.n_res, 2);
+	ck_assert_str_eq(b.res[0].app_uuid, a.res[1].app_uuid);
+	ck_assert_str_eq(b.res[0].adapter_name, "uplink1");
+	ck_assert_uint_eq(b.res[0].vf_index, 1);
+	ck_assert_mem_eq(b.res[0].desired.mac, a.res[1].desired.mac, 6);
+	ck_assert_uint_eq(b.res[1].vf_index, 2);
+	sr_state_free(&a);
+	sr_state_free(&b);
+}
+END_TEST
+
 /* No IOMMU groups: passthrough is refused before anything is written. */
 START_TEST(test_bind_without_iommu)
 {
@@ -653,6 +683,7 @@ int main(void)
 	tcase_add_test(tc, test_count_change);
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_bind);
+	tcase_add_test(tc, test_identity_drop_first);
 	tcase_add_test(tc, test_bind_without_iommu);
 	tcase_add_loop_test(tc, test_bind_xen, 0, sizeof(xen_cases) / sizeof(xen_cases[0]));
 	tcase_add_test(tc, test_state_roundtrip);
