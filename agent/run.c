@@ -731,6 +731,45 @@ static int setup(struct daemon *d, sigset_t *mask)
 	return 0;
 }
 
+/* The poll() loop, until a stop signal: 0, or -errno when poll fails. */
+static int serve(struct daemon *d)
+{
+	while (!d->stop) {
+		struct pollfd p[4 + EVENTS_NFDS + CONTROL_MAX_CLIENTS] = {
+			{ .fd = d->sfd, .events = POLLIN },
+			{ .fd = d->lfd, .events = POLLIN },
+			{ .fd = d->tfd, .events = POLLIN },
+			{ .fd = d->ifd, .events = POLLIN },
+		};
+		struct pollfd *pc = p + 4 + EVENTS_NFDS;
+		int timeout = -1;
+		size_t nc = clients_pollfds(&d->clients, pc, &timeout);
+
+		events_pollfds(&d->ev, p + 4, &timeout);
+		if (poll(p, 4 + EVENTS_NFDS + nc, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return -errno;
+		}
+		/* Signals first: a stop request is not delayed by new work. */
+		if (p[0].revents)
+			on_signal(d);
+		if (d->stop)
+			break;
+		clients_service(&d->clients, pc, nc, serve_request, d);
+		if (p[1].revents)
+			clients_accept(&d->clients, d->lfd);
+		if (p[2].revents)
+			on_timer(d);
+		if (d->ifd >= 0 && p[3].revents)
+			on_inotify(d);
+		events_service(&d->ev, p + 4);
+		on_events_due(d);
+	}
+	return 0;
+}
+
 int agent_run(const struct agent_opts *o)
 {
 	struct daemon d = {
@@ -771,39 +810,8 @@ int agent_run(const struct agent_opts *o)
 	/* Ready only now: units ordered after this one (the guests) start on
 	 * a node that has been reconciled. */
 	agent_notify_ready(d.cfg_result[0] ? d.cfg_result : "no config in force");
-	while (!d.stop) {
-		struct pollfd p[4 + EVENTS_NFDS + CONTROL_MAX_CLIENTS] = {
-			{ .fd = d.sfd, .events = POLLIN },
-			{ .fd = d.lfd, .events = POLLIN },
-			{ .fd = d.tfd, .events = POLLIN },
-			{ .fd = d.ifd, .events = POLLIN },
-		};
-		struct pollfd *pc = p + 4 + EVENTS_NFDS;
-		int timeout = -1;
-		size_t nc = clients_pollfds(&d.clients, pc, &timeout);
-
-		events_pollfds(&d.ev, p + 4, &timeout);
-		if (poll(p, 4 + EVENTS_NFDS + nc, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll: %s", strerror(errno));
-			goto out;
-		}
-		/* Signals first: a stop request is not delayed by new work. */
-		if (p[0].revents)
-			on_signal(&d);
-		if (d.stop)
-			break;
-		clients_service(&d.clients, pc, nc, serve_request, &d);
-		if (p[1].revents)
-			clients_accept(&d.clients, d.lfd);
-		if (p[2].revents)
-			on_timer(&d);
-		if (d.ifd >= 0 && p[3].revents)
-			on_inotify(&d);
-		events_service(&d.ev, p + 4);
-		on_events_due(&d);
-	}
+	if (serve(&d))
+		goto out;
 	log_info("stopped after %" PRId64 "s; state in %s", mono_s() - t0, o->state_dir);
 	rc = 0;
 out:

@@ -284,9 +284,8 @@ void sr_mon_parse_uevent(const void *buf, size_t len, const struct sr_mon_watch 
 		return;
 	if (!strcmp(sub, "pci") && one_of(action, pci_actions)) {
 		slot = uevent_get(p + hl + 1, end, "PCI_SLOT_NAME");
-		if (!slot) {
+		if (!slot)
 			slot = strrchr(at, '/') + 1;
-		}
 		if (strlen(slot) != SR_PCI_LEN - 1 || !sr_mon_watch_has_pci(w, slot))
 			return;
 		ev->ours = true;
