@@ -23,7 +23,8 @@
 #                          ev_cpu_pct (agent utime+stime over it,
 #                          /proc/PID/stat, 10 ms ticks), ev_sched_ms (its
 #                          time on CPU from /proc/PID/schedstat, ns) and
-#                          ev_idle_moves (event reconciles + repairs in it)
+#                          ev_idle_moves (event reconciles + repairs in it),
+#                          ev_idle_applies (applies in it, timer included)
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	echo "lib-events.sh is sourced, not run" >&2
@@ -75,6 +76,14 @@ ev_start() {
 ev_log_since() {
 	tail -n +"$(($1 + 1))" "$ev_log" | grep -vE ' (plan|exec): ' |
 		awk -v t0="$ev_t0" '{ t = $1; sub(/^[^ ]* /, ""); printf "#   log: +%d ms %s\n", (t * 1e6 - t0) / 1000, $0 }'
+}
+
+# ev_restart: SIGTERM the agent and start it again on the same config, so
+# that a window measured next is far from its first --interval tick (a
+# timer reconcile is not idle; bench.md gives its cost).
+ev_restart() {
+	kill "$ev_pid" && wait "$ev_pid"
+	ev_start "$ev_cfg"
 }
 
 ev_stat() {
@@ -165,10 +174,11 @@ ev_cpu_ns() {
 }
 
 ev_idle() {
-	local c0 c1 n0 n1 m0 m1 t0 t1 hz
+	local c0 c1 n0 n1 m0 m1 a0 a1 t0 t1 hz
 	ev_settle
 	hz=$(getconf CLK_TCK)
 	m0=$(($(ev_stat event_reconciles) + $(ev_stat repairs)))
+	a0=$(ev_stat applies)
 	c0=$(ev_cpu_ticks)
 	n0=$(ev_cpu_ns)
 	t0=${EPOCHREALTIME/./}
@@ -177,6 +187,8 @@ ev_idle() {
 	n1=$(ev_cpu_ns)
 	t1=${EPOCHREALTIME/./}
 	m1=$(($(ev_stat event_reconciles) + $(ev_stat repairs)))
+	a1=$(ev_stat applies)
+	ev_idle_applies=$((a1 - a0))
 	ev_idle_ms=$(((t1 - t0) / 1000))
 	ev_cpu_ms=$(awk -v c=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.1f", 1000 * c / hz }')
 	ev_cpu_pct=$(awk -v c="$ev_cpu_ms" -v w="$ev_idle_ms" 'BEGIN { printf "%.3f", 100 * c / w }')
