@@ -19,8 +19,13 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/lf-edge/eve")
-# Depends: from the shared libraries the binaries link (dpkg-shlibdeps).
+# Depends: from the shared libraries the binaries link (dpkg-shlibdeps),
+# plus libsystemd0, which sriov-agent loads at run time (dlopen, when
+# $NOTIFY_SOCKET is set) instead of linking it.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+if(LIBSYSTEMD_FOUND)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libsystemd0")
+endif()
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
