@@ -24,6 +24,9 @@ TARGET_GROWTH = 9.0         # 512 -> 4096 VFs, every case
 TARGET_DRIFT_MS = 250.0    # `ip link set PF vf 0 mac X` reverted, one repair
 TARGET_RELOAD_MS = 2000.0  # rmmod/modprobe igb repaired
 TARGET_IDLE_PCT = 0.1      # agent CPU while idle
+TARGET_BINDFAIL_MS = 12000.0  # 512 VFs the driver never binds: the apply ends within 12 s
+TARGET_VS_IPBATCH = 1.0       # agent / ip -batch, median of paired runs
+TARGET_OVER_FLOOR_MS = 10.0   # agent - floor <= /bin/true + 10 ms
 
 
 def num(s):
@@ -102,6 +105,34 @@ def daemon_rows(vm):
     return L
 
 
+def paired_targets(rows):
+    """VM targets from runs paired by round: agent / ip -batch, agent - floor
+    against /bin/true + 10 ms (medians over the rounds)."""
+    by = {}
+    for r in rows:
+        if r["bench"] == "vm" and r["status"] in ("", "0") and num(r["wall_ms"]) is not None:
+            by.setdefault(r["rep"], {})[r["case"]] = num(r["wall_ms"])
+    L = []
+    ratios = [c["settings_agent"] / c["settings_ipbatch"] for c in by.values()
+              if c.get("settings_agent") and c.get("settings_ipbatch")]
+    if ratios:
+        m = statistics.median(ratios)
+        L.append("- VM, 7 VFs x 4 attributes: agent <= %.1fx `ip -batch` (median of %d paired "
+                 "runs): %s, **%.2fx** (%.2f..%.2f)"
+                 % (TARGET_VS_IPBATCH, len(ratios), "met" if m <= TARGET_VS_IPBATCH else
+                    "**missed** (why: docs/bench.md)", m, min(ratios), max(ratios)))
+    over = [(c["settings_agent"] - c["settings_floor"], c["true"]) for c in by.values()
+            if c.get("settings_agent") and c.get("settings_floor") and c.get("true")]
+    if over:
+        d = statistics.median([x for x, _ in over])
+        t = statistics.median([y for _, y in over])
+        L.append("- VM: agent - floor program <= process start (/bin/true) + %.0f ms: %s, "
+                 "%.1f ms against %.1f + %.0f ms (medians of %d rounds)"
+                 % (TARGET_OVER_FLOOR_MS, "met" if d <= t + TARGET_OVER_FLOOR_MS else
+                    "**missed** (why: docs/bench.md)", d, t, TARGET_OVER_FLOOR_MS, len(over)))
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", required=True)
@@ -143,7 +174,7 @@ def main():
             "driver_cpu_ms": med([num(r["driver_cpu_ms"]) for r in timed]),
             "failed": sum(1 for r in timed if r["status"] not in ("", "0")),
         })
-    order = {"fake": 0, "fake-kvm": 1, "vm": 2}
+    order = {"fake": 0, "fake-kvm": 1, "fake-bindfail": 2, "vm": 3}
     out.sort(key=lambda o: (order.get(o["bench"], 9), o["case"] != "apply", o["case"], o["vfs"]))
 
     # Growth between consecutive sizes of the same bench/case.
@@ -190,6 +221,7 @@ def main():
                  "**reapply** of the unchanged config; **release**: same PFs, no apps, every VF "
                  "released; **present**: the config again on a fresh state dir, the VFs "
                  "already there. `fake-kvm`: the same with `--hypervisor kvm` (VFs bound to vfio-pci). "
+                 "`fake-bindfail`: `--hypervisor kvm` where vfio-pci takes no VF (exit 3). "
                  "Wall time min..max in parentheses; growth is against the next smaller size.")
         L.append("")
         L.append("| bench | case | PFs×VFs | VFs | wall ms | CPU ms (user+sys) | peak RSS KiB | sysfs writes | syscalls | fake driver CPU ms | growth |")
@@ -210,10 +242,14 @@ def main():
         what = {
             "settings_agent": "sriov-agent apply: MAC+VLAN+spoofchk+trust on 7 existing VFs",
             "settings_iplink": "`ip link set PF vf N mac .. vlan .. spoofchk on trust on` ×7",
+            "settings_ipbatch": "the same 7 commands in one `ip -batch`",
+            "settings_floor": "bench/nl_floor.c: the agent's 7 RTM_SETLINK, nothing else",
+            "true": "`/bin/true`: starting a process",
             "create_agent": "sriov-agent apply from 0 VFs to 7 VFs ready",
             "create_echo": "`echo 7 > sriov_numvfs` + wait for virtfn0..6",
         }
-        for c in ("settings_agent", "settings_iplink", "create_agent", "create_echo"):
+        for c in ("settings_agent", "settings_ipbatch", "settings_floor", "true",
+                  "settings_iplink", "create_agent", "create_echo"):
             if c in vm:
                 o = vm[c]
                 L.append("| %s | %s | %s | %s..%s | %s | %s |" % (
@@ -230,6 +266,14 @@ def main():
     # Targets.
     L.append("## Targets")
     L.append("")
+    L.extend(paired_targets(rows))
+    for o in [o for o in out if o["bench"] == "fake-bindfail"]:
+        ok = o["wall_ms"] is not None and o["wall_ms"] <= TARGET_BINDFAIL_MS
+        L.append("- bind failure, %d VFs never bound: the apply ends within %.0f s: %s "
+                 "(median %s ms, %s..%s)"
+                 % (o["vfs"], TARGET_BINDFAIL_MS / 1000, "met" if ok else
+                    "**missed** (why: docs/bench.md)", fmt(o["wall_ms"]), fmt(o["wall_min_ms"]),
+                    fmt(o["wall_max_ms"])))
     by = {(o["bench"], o["case"], o["vfs"]): o for o in out}
 
     def target(name, o, key, limit, unit):

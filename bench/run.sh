@@ -10,9 +10,12 @@
 #     releases every VF; then the config again on a fresh state dir with the
 #     VFs present (a first apply that creates none). The same with
 #     --hypervisor kvm (passthrough binding to vfio-pci) for the sizes in
-#     SR_BENCH_KVM_SIZES.
+#     SR_BENCH_KVM_SIZES. Then the bind failure (SR_BENCH_BINDFAIL_SIZES):
+#     --hypervisor kvm with a vfio-pci that takes no VF; the apply must end,
+#     exit 3.
 #  2. on a real kernel (test/vm, QEMU igb PF with 7 VFs): bench/vm_bench.sh,
-#     netlink VF settings through the agent vs an `ip link` loop, VF
+#     netlink VF settings through the agent vs an `ip link` loop, `ip -batch`,
+#     the floor program (bench/nl_floor.c) and /bin/true, VF
 #     creation through the agent vs `echo 7 > sriov_numvfs`, and the
 #     event-driven daemon: drift and PF-reload repair latency, idle CPU.
 # Writes bench/results/latest.csv and latest.md (and raw.csv, every run) and
@@ -24,6 +27,8 @@
 #   SR_BENCH_SIZES      PFSxVFS list (default "1x8 8x64 64x64")
 #   SR_BENCH_KVM_SIZES  sizes for the --hypervisor kvm variant ("" to skip;
 #                       default "1x8 8x64": binding waits for each VF)
+#   SR_BENCH_BINDFAIL_SIZES sizes for the bind failure ("" to skip; default
+#                       "8x64": each run takes the 10 s deadline)
 #   SR_BENCH_VM         1 (default) runs the VM part, 0 skips it
 #   SR_BENCH_VM_REPS    repetitions inside the VM (default 5)
 #   SR_BENCH_IDLE_S     the daemon's idle window in the VM (default 60 s)
@@ -37,6 +42,7 @@ build=${SR_BENCH_BUILD:-$src/build-bench}
 reps=${SR_BENCH_REPS:-5}
 sizes=${SR_BENCH_SIZES:-"1x8 8x64 64x64"}
 kvm_sizes=${SR_BENCH_KVM_SIZES-"1x8 8x64"}
+bindfail_sizes=${SR_BENCH_BINDFAIL_SIZES-"8x64"}
 run_vm=${SR_BENCH_VM:-1}
 vm_reps=${SR_BENCH_VM_REPS:-5}
 idle_s=${SR_BENCH_IDLE_S:-60}
@@ -54,6 +60,7 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSR_VM_TESTS=OFF >/dev/n
 cmake --build "$build" -j"$(nproc)" >/dev/null
 mkdir -p "$build/bench"
 cc -O2 -Wall -Wextra -o "$build/bench/measure" "$src/bench/measure.c"
+cc -O2 -Wall -Wextra -o "$build/bench/nl-floor" "$src/bench/nl_floor.c"
 
 agent=$build/agent/sriov-agent
 fake=$build/test/fake-sysfs
@@ -92,13 +99,15 @@ encode() { # PFS VFS APPS_PER_PF OUT
 
 # A fresh fake tree with PFS PFs of totalvfs VFs, its driver emulator running
 # under measure (its CPU lands in $work/driver.m when it stops).
-fake_start() { # PFS IOMMU(0|1)
+fake_start() { # PFS IOMMU(0|1) [EXTRA fake-sysfs create ARGS...]
 	local args=() i
 	rm -rf "$fake_root/sys" "$work/driver.m"
 	for ((i = 0; i < $1; i++)); do
 		args+=(--pf "pci=0000:$(printf %02x $((0x10 + i))):00.0,ifname=bench$i,driver=igb,totalvfs=$totalvfs,offset=128,stride=2,vfdriver=igbvf")
 	done
 	[ "$2" = 0 ] || args+=(--iommu)
+	shift 2
+	args+=("$@")
 	"$fake" create "$fake_root/sys" "${args[@]}"
 	"$measure" -o "$work/driver.m" "$fake" run "$fake_root/sys" --delay-ms 0 &
 	for i in $(seq 200); do
@@ -175,6 +184,27 @@ for s in $sizes; do
 done
 for s in $kvm_sizes; do
 	one_case fake-kvm "${s%x*}" "${s#*x}" kvm
+done
+
+# Bind failure: --hypervisor kvm where vfio-pci takes no VF (fake-sysfs
+# --driver vfio-pci:refuse), from 0 VFs: the apply ends with every app in
+# error (exit 3); the binds share one 10 s deadline.
+bindfail_case() { # PFS VFS
+	local pfs=$1 vfs=$2 rep st
+	encode "$pfs" "$vfs" "$vfs" "$work/config.pb"
+	for ((rep = 1; rep <= reps; rep++)); do
+		fake_start "$pfs" 1 --driver vfio-pci:refuse
+		rm -rf "$work/state" "$work/apply.m"
+		st=0
+		apply kvm "$work/config.pb" "$work/apply" "$measure" -o "$work/apply.m" || st=$?
+		fake_stop
+		[ "$st" = 3 ] || { log "bind failure ${pfs}x$vfs: exit $st, not 3"; cat "$work/apply.log" >&2; exit 1; }
+		echo "fake-bindfail,apply,$pfs,$vfs,$rep,$(field wall_ms "$work/apply.m"),$(field user_ms "$work/apply.m"),$(field sys_ms "$work/apply.m"),$(field maxrss_kib "$work/apply.m"),$(writes "$work/apply.log"),,$(driver_cpu),0" >>"$raw"
+	done
+	log "bind failure ${pfs}x$vfs: $(grep -h applied "$work/apply.log" | tail -n1)"
+}
+for s in $bindfail_sizes; do
+	bindfail_case "${s%x*}" "${s#*x}"
 done
 
 if [ "$run_vm" = 1 ]; then

@@ -9,6 +9,11 @@
 #                    per VF with its 4 attributes)
 #   settings_iplink  the same settings, `ip link set PF vf N mac .. vlan ..
 #                    spoofchk on trust on` for N in 0..6
+#   settings_ipbatch the same 7 commands in one `ip -batch` (one process,
+#                    one RTM_SETLINK per VF with its 4 attributes)
+#   settings_floor   bench/nl_floor.c: exactly the agent's 7 RTM_SETLINK
+#                    messages and nothing else (raw netlink, libc only)
+#   true             /bin/true: the cost of starting a process
 #   create_agent     0 VFs, no state; time sriov-agent apply of config A
 #                    (returns once the 7 VFs are there; it also gives each VF
 #                    its derived MAC: 7 netlink writes)
@@ -50,6 +55,14 @@ if [ ! -x "$measure" ]; then # bench/run.sh builds it; by hand, build it here
 	measure=$work/measure
 	cc -O2 -o "$measure" "$SR_SOURCE_DIR/bench/measure.c"
 fi
+floor=$SR_BUILD_DIR/bench/nl-floor
+if [ ! -x "$floor" ]; then
+	floor=$work/nl-floor
+	cc -O2 -o "$floor" "$SR_SOURCE_DIR/bench/nl_floor.c"
+fi
+for ((i = 0; i < n; i++)); do
+	echo "link set $pf vf $i mac 02:be:00:00:00:0$i vlan $((200 + i)) spoofchk on trust on"
+done >"$work/settings.batch"
 
 encode() { # SETTINGS OUT
 	python3 "$SR_SOURCE_DIR/bench/gen_config.py" --pf "$pfaddr,$pf" --vfs $n --settings "$1" \
@@ -159,7 +172,49 @@ for ((rep = 1; rep <= reps; rep++)); do
 	w=$(ms_since "$t")
 	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
 	row settings_iplink $rep "$w" '' '' $st
+
+	# The same settings, one ip process.
+	reset_settings
+	t=$(now_us)
+	ip -batch "$work/settings.batch"
+	st=$?
+	w=$(ms_since "$t")
+	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+	row settings_ipbatch $rep "$w" '' '' $st
+	batch_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+
+	# The kernel floor: the agent's messages alone.
+	reset_settings
+	t=$(now_us)
+	"$floor" "$pf" $n 02:be:00:00:00 200
+	st=$?
+	w=$(ms_since "$t")
+	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+	row settings_floor $rep "$w" '' '' $st
+	floor_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+
+	# Starting a process.
+	t=$(now_us)
+	/bin/true
+	st=$?
+	row true $rep "$(ms_since "$t")" '' '' $st
 done
+
+# Where the agent's time goes beside the kernel's: syscalls of one settings
+# apply and of one ip -batch (untimed, strace -c).
+if command -v strace >/dev/null; then
+	reset_settings
+	rm -rf "$work/state"
+	agent_apply "$work/a.pb" "$work/st0.log" "$work/st0.m"
+	strace -f -c -o "$work/agent.strace" "$agent" apply --config "$work/b.pb" \
+		--hypervisor none --sysfs-root / --state-dir "$work/state" 2>/dev/null
+	reset_settings
+	strace -f -c -o "$work/ipbatch.strace" ip -batch "$work/settings.batch"
+	for f in agent ipbatch; do
+		sr_note "strace -c $f: $(awk '$NF == "total" { print $4 " syscalls, " $2 " s" }' "$work/$f.strace")"
+		sr_note "strace -c $f top: $(sort -k4 -n -r "$work/$f.strace" | awk '$NF != "total" && NF >= 5 && $4 ~ /^[0-9]+$/ { printf "%s %s, ", $NF, $4 }' | head -c 400)"
+	done
+fi
 
 sr_check_eq "every timed run succeeded" 0 "$failed_runs"
 sr_check_eq "config B: 0 sysfs and 7 netlink writes (one per VF, its 4 attributes in it)" "0,7" \
@@ -169,6 +224,10 @@ sr_check_match "vf 6 after the agent: its MAC, vlan 206, spoof checking on, trus
 vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
 sr_check_match "vf 6 after the ip loop: the same" \
 	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$vf6"
+sr_check_match "vf 6 after ip -batch: the same" \
+	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$batch_vf6"
+sr_check_match "vf 6 after the floor program: the same" \
+	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$floor_vf6"
 sr_note "measured: after the agent: $agent_vf6"
 sr_note "measured: after the ip loop: $vf6"
 
