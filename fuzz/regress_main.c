@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_regress: the fuzz targets' harnesses without libFuzzer. Feeds every
- * regular file in the given directories (or the given files) to both
- * harnesses: the config decoder's and the state reader's. An input that once
+ * regular file in the given directories (or the given files) to every
+ * harness: the config decoder's, the state reader's and the kernel event
+ * parsers'. An input that once
  * crashed one of them goes into fuzz/regress/; ctest runs this over that
  * directory and the encoded test fixtures (label unit, so also under
  * ASan+UBSan and valgrind in scripts/test.sh).
@@ -24,6 +25,7 @@
 
 int sr_fuzz_config(const uint8_t *data, size_t size);
 int sr_fuzz_state(const uint8_t *data, size_t size);
+int sr_fuzz_monitor(const uint8_t *data, size_t size);
 
 static int run_file(const char *path, size_t *n)
 {
@@ -40,6 +42,7 @@ static int run_file(const char *path, size_t *n)
 	/* The harnesses abort on a broken contract; the sanitizers on the rest. */
 	sr_fuzz_config(buf, len);
 	sr_fuzz_state(buf, len);
+	sr_fuzz_monitor(buf, len);
 	free(buf);
 	(*n)++;
 	return 0;

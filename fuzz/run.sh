@@ -3,7 +3,7 @@
 # Build the libFuzzer targets (clang, -DSR_FUZZ=ON), make the seed corpora
 # and run each target for RUNS executions (default 1,000,000).
 #
-#   fuzz/run.sh [RUNS] [TARGET...]      TARGET: config, state (default both)
+#   fuzz/run.sh [RUNS] [TARGET...]      TARGET: config, state, monitor (default all)
 #
 # Seeds: config <- the encoded test fixtures (build/test/fixtures/*.pb);
 # state <- state.pb files made by real applies on a fake sysfs (none and kvm,
@@ -20,19 +20,19 @@ build=${SR_FUZZ_BUILD:-$src/build-fuzz}
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config state)
+[ ${#targets[@]} -gt 0 ] || targets=(config state monitor)
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
 
 log "building in $build (clang, SR_FUZZ=ON)"
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSR_FUZZ=ON \
 	-DSR_VM_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_config fuzz_state sriov-agent fake-sysfs \
+cmake --build "$build" -j"$(nproc)" --target fuzz_config fuzz_state fuzz_monitor sriov-agent fake-sysfs \
 	sr_fixtures >/dev/null
 
 corpus=$build/fuzz/corpus
 artifacts=$build/fuzz/artifacts
-mkdir -p "$corpus/config" "$corpus/state" "$artifacts"
+mkdir -p "$corpus/config" "$corpus/state" "$corpus/monitor" "$artifacts"
 cp "$build"/test/fixtures/*.pb "$corpus/config/"
 
 # State seeds from real applies.

@@ -212,7 +212,8 @@ size_t sr_mon_parse_link(const void *buf, size_t len, const struct sr_mon_watch 
 	return seen;
 }
 
-/* The value of key in a uevent's KEY=VALUE strings, or NULL. */
+/* The value of key in a uevent's KEY=VALUE strings, or NULL. A last
+ * string without its NUL inside the buffer is not read. */
 static const char *uevent_get(const char *p, const char *end, const char *key)
 {
 	size_t kl = strlen(key);
@@ -220,6 +221,8 @@ static const char *uevent_get(const char *p, const char *end, const char *key)
 	while (p < end) {
 		size_t n = strnlen(p, (size_t)(end - p));
 
+		if (n == (size_t)(end - p))
+			return NULL;
 		if (n > kl && p[kl] == '=' && !memcmp(p, key, kl))
 			return p + kl + 1;
 		p += n + 1;

@@ -282,6 +282,8 @@ static const struct {
 	{ "a slot name that is no address",
 	  UE("bind@" DEV "x\0ACTION=bind\0SUBSYSTEM=pci\0PCI_SLOT_NAME=" PF "x\0"), false, "" },
 	{ "empty", "", 0, false, "" },
+	{ "the last value runs to the end of the buffer, no NUL (found by fuzz_monitor)",
+	  UE("bind@" DEV OTHER "\0ACTION=bind\0SUBSYSTEM=pci\0PCI_SLOT_NAME=" PF), false, "" },
 };
 
 START_TEST(test_parse_uevent)
