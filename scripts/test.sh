@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh clone: install what is needed, build,
 # run every ctest (unit on a fake sysfs + vm on a real kernel under QEMU),
 # then the unit tests again under ASan+UBSan and under valgrind, and a short
-# fuzzing run of the config and state decoders.
+# fuzzing run of the config and state decoders and the kernel event parsers.
 #   scripts/test.sh            everything
 #   SR_TEST_QUICK=1 scripts/test.sh   the plain build's ctest only
 set -euo pipefail
@@ -84,9 +84,9 @@ if [ ${#vg_failed[@]} -gt 0 ]; then
 fi
 echo "valgrind: all $vg_n unit test programs clean"
 
-echo "== fuzz: config and state decoders, ${SR_TEST_FUZZ_RUNS:=200000} runs each (fixed seed)"
+echo "== fuzz: config and state decoders, kernel event parsers, ${SR_TEST_FUZZ_RUNS:=200000} runs each (fixed seed)"
 SR_FUZZ_FLAGS=-seed=1 bash fuzz/run.sh "$SR_TEST_FUZZ_RUNS"
 # Every stage above stops the script on its first failure, so reaching here
 # means all passed: ctest (unit + vm), ctest under ASan+UBSan, each unit
-# program under valgrind, and the two fuzz targets.
-echo "summary: $(( $(ran build/ctest-main.log) + $(ran build-asan/ctest-asan.log) + vg_n + 2 )) passed, 0 failed, $(( $(skipped build/ctest-main.log) + $(skipped build-asan/ctest-asan.log) )) skipped, $(qemu_retries) VM boots retried after a QEMU crash"
+# program under valgrind, and the three fuzz targets.
+echo "summary: $(( $(ran build/ctest-main.log) + $(ran build-asan/ctest-asan.log) + vg_n + 3 )) passed, 0 failed, $(( $(skipped build/ctest-main.log) + $(skipped build-asan/ctest-asan.log) )) skipped, $(qemu_retries) VM boots retried after a QEMU crash"
