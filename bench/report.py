@@ -280,7 +280,8 @@ def main():
         v = o[key] if o else None
         ok = v is not None and v <= limit
         L.append("- %s ≤ %g %s: %s (%s)" % (name, limit, unit, "met" if ok else "**missed**",
-                                             "median %s" % fmt(v, 0 if unit == "KiB" else 1)
+                                             "%s %s" % ("largest" if unit == "KiB" else "median",
+                                                        fmt(v, 0 if unit == "KiB" else 1))
                                              if v is not None else "not run"))
 
     p = by.get(("fake", "present", 4096))
