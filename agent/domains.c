@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reserve.h"
+#include "set.h"
 
 void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t cap)
 {
@@ -137,21 +139,99 @@ static void remove_stale(const char *dir, const struct names *old, const struct 
 	}
 }
 
+/* The reservations by app, in their order: next[i] is the app's next
+ * reservation after i, first[a] app a's first (SIZE_MAX: none). The
+ * eligibility rule and the emitter look at one app's reservations, so each
+ * is handed only those (three passes over every reservation per app
+ * before). */
+struct by_app {
+	size_t *first, *next;
+	struct sr_reservation *mine;   /* scratch: one app's, copied */
+};
+
+static int group_by_app(const struct sr_state *st, struct by_app *g)
+{
+	struct sr_set apps = { 0 };
+	size_t *last = calloc(st->n_apps ? st->n_apps : 1, sizeof(*last)), max = 0;
+	int r = -ENOMEM;
+
+	g->first = malloc((st->n_apps ? st->n_apps : 1) * sizeof(*g->first));
+	g->next = malloc((st->n_res ? st->n_res : 1) * sizeof(*g->next));
+	if (!last || !g->first || !g->next || sr_set_init(&apps, st->n_apps))
+		goto out;
+	for (size_t a = 0; a < st->n_apps; a++) {
+		g->first[a] = SIZE_MAX;
+		if (sr_set_add(&apps, st->apps[a].uuid_str,
+			       strnlen(st->apps[a].uuid_str, SR_UUID_LEN), a, NULL) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < st->n_res; i++) {
+		size_t a;
+
+		g->next[i] = SIZE_MAX;
+		if (sr_set_find(&apps, st->res[i].app_uuid, strnlen(st->res[i].app_uuid, SR_UUID_LEN),
+				&a) != 1)
+			continue;
+		if (g->first[a] == SIZE_MAX)
+			g->first[a] = i;
+		else
+			g->next[last[a]] = i;
+		last[a] = i;
+	}
+	/* Room for the app holding the most. */
+	for (size_t a = 0, k; a < st->n_apps; a++) {
+		k = 0;
+		for (size_t i = g->first[a]; i != SIZE_MAX; i = g->next[i])
+			k++;
+		if (k > max)
+			max = k;
+	}
+	if (!(g->mine = malloc((max ? max : 1) * sizeof(*g->mine))))
+		goto out;
+	r = 0;
+out:
+	sr_set_free(&apps);
+	free(last);
+	return r;
+}
+
+/* App a's reservations, copied into g->mine in their order; how many. */
+static size_t app_res(const struct sr_state *st, const struct by_app *g, size_t a)
+{
+	size_t n = 0;
+
+	for (size_t i = g->first[a]; i != SIZE_MAX; i = g->next[i])
+		g->mine[n++] = st->res[i];
+	return n;
+}
+
+static void by_app_free(struct by_app *g)
+{
+	free(g->first);
+	free(g->next);
+	free(g->mine);
+}
+
 int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		  const struct sr_state *st, unsigned *warnings, struct sr_err *err)
 {
 	struct names old = { 0 }, now = { 0 };
+	struct by_app g = { 0 };
 	int r = 0;
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return sr_err_set(err, -errno, "domain dir %s: %s", dir, strerror(errno));
+	if (group_by_app(st, &g)) {
+		by_app_free(&g);
+		return sr_err_set(err, -ENOMEM, "out of memory");
+	}
 	manifest_read(state_dir, dir, &old);
 	for (size_t i = 0; i < st->n_apps && !r; i++) {
 		const struct sr_app *app = &st->apps[i];
 		char name[64], *buf = NULL;
-		size_t len = 0;
+		size_t len = 0, n_mine = app_res(st, &g, i);
 		struct sr_err why = { "" };
-		int e = sr_domain_eligible(hv, app, st->res, st->n_res, st->pfs, st->n_pfs, &why);
+		int e = sr_domain_eligible(hv, app, g.mine, n_mine, st->pfs, st->n_pfs, &why);
 		FILE *f;
 
 		if (e == -ENOENT)
@@ -166,7 +246,7 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 			r = sr_err_set(err, -ENOMEM, "out of memory");
 			break;
 		}
-		r = sr_emit_domain(hv, app, st->res, st->n_res, f, err);
+		r = sr_emit_domain(hv, app, g.mine, n_mine, f, err);
 		fclose(f);
 		if (!r) {
 			domain_file_name(app->uuid_str, hv, name, sizeof(name));
@@ -191,6 +271,7 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 	}
 	free(old.v);
 	free(now.v);
+	by_app_free(&g);
 	return r;
 }
 
