@@ -174,6 +174,14 @@ static bool link_state_only(struct sr_mon_links *l, const struct sr_mon_linkstat
 	return only;
 }
 
+/* One whole message at nlh in left bytes (NLMSG_OK, without its signed
+ * and unsigned comparison). */
+static bool msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)left;
+}
+
 size_t sr_mon_parse_link(const void *buf, size_t len, const struct sr_mon_watch *w,
 			 struct sr_mon_links *links, size_t *ours, size_t *others,
 			 struct sr_mon_event *first)
@@ -184,7 +192,7 @@ size_t sr_mon_parse_link(const void *buf, size_t len, const struct sr_mon_watch 
 
 	if (first)
 		first->ours = false;
-	for (; NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+	for (; msg_ok(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
 		struct sr_mon_linkstate ls;
 		bool del = nlh->nlmsg_type == RTM_DELLINK;
 
