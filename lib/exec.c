@@ -39,24 +39,33 @@ static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_rese
 	return pf >= 0 ? sr_pf_find_vf(&run->pfs[pf], r->vf_index) : NULL;
 }
 
-int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
+/* PF i's kernel view of its VFs (netlink) into its VF table as read; a
+ * failure is a warning. */
+static void read_pf_settings(struct sr_run *run, size_t i)
 {
 	const struct sr_node_ops *n = run->node;
 	struct sr_err e = { "" };
 	bool truncated = false;
-	int r;
 
-	if ((r = n->read_vfs(n->ctx, &run->pfs[i], err)))
-		return r;
 	if (!n->read_vf_settings || run->ifindex[i] <= 0)
-		return 0;
+		return;
 	if (n->read_vf_settings(n->ctx, run->ifindex[i], &run->pfs[i], &truncated, &e)) {
 		WARN(run, "PF %s: cannot read VF settings: %s", run->pfs[i].pci, e.msg);
-		return 0;
+		return;
 	}
 	if (truncated)
 		WARN(run, "PF %s: the kernel's VF list is truncated (fewer entries than IFLA_NUM_VF)",
 		     run->pfs[i].pci);
+}
+
+int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
+{
+	const struct sr_node_ops *n = run->node;
+	int r;
+
+	if ((r = n->read_vfs(n->ctx, &run->pfs[i], err)))
+		return r;
+	read_pf_settings(run, i);
 	return 0;
 }
 
@@ -322,6 +331,7 @@ struct exec_pf {
 };
 
 struct sr_exec_own {
+	bool vf_tables_changed;     /* VFs made, bound or released (sysfs) */
 	uint64_t bind_started_ms;   /* the apply's first bind; 0: none yet */
 	struct exec_pf *pf;         /* per config PF */
 };
@@ -453,9 +463,14 @@ static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_e
 	int r;
 
 	(void)a;
-	for (size_t i = 0; i < run->in.cfg->n_pfs; i++)
-		if ((r = sr_exec_read_pf(run, i, err)))
+	for (size_t i = 0; i < run->in.cfg->n_pfs; i++) {
+		/* VF settings alone changed: the VF tables (sysfs) are as read,
+		 * only the kernel view is read again (one RTM_GETLINK a PF). */
+		if (!run->own->vf_tables_changed)
+			read_pf_settings(run, i);
+		else if ((r = sr_exec_read_pf(run, i, err)))
 			return r;
+	}
 	return 0;
 }
 
@@ -530,6 +545,8 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		}
 		sr_action_format(a, &run->in, line, sizeof(line));
 		LOG(run, LOG_DEBUG, "exec: %s", line);
+		if (a->type != SR_ACT_CONFIGURE && sr_action_changes_node(a->type))
+			run->own->vf_tables_changed = true;
 		r = ph->run(run, a, err);
 		nth[a->type]++;
 		if (!r && ph->step)
