@@ -49,6 +49,7 @@ static bool same_content(const char *dir, const char *name, const char *buf, siz
 struct names {
 	char (*v)[64];
 	size_t n, cap;
+	struct sr_set idx;             /* name -> position, for names_has */
 };
 
 static int names_add(struct names *ns, const char *name)
@@ -62,16 +63,26 @@ static int names_add(struct names *ns, const char *name)
 		ns->v = v;
 		ns->cap = cap;
 	}
-	snprintf(ns->v[ns->n++], sizeof(ns->v[0]), "%s", name);
+	snprintf(ns->v[ns->n], sizeof(ns->v[0]), "%s", name);
+	if ((!ns->idx.slots && sr_set_init(&ns->idx, 16)) ||
+	    sr_set_add(&ns->idx, ns->v[ns->n], strlen(ns->v[ns->n]), ns->n, NULL) < 0)
+		return -ENOMEM;
+	ns->n++;
 	return 0;
 }
 
+/* (A name made "" by domains_retire is not looked up again.) */
 static bool names_has(const struct names *ns, const char *name)
 {
-	for (size_t i = 0; i < ns->n; i++)
-		if (!strcmp(ns->v[i], name))
-			return true;
-	return false;
+	if (strlen(name) >= sizeof(ns->v[0]))
+		return false; /* never stored whole */
+	return sr_set_find(&ns->idx, name, strnlen(name, sizeof(ns->v[0]) - 1), NULL) == 1;
+}
+
+static void names_free(struct names *ns)
+{
+	free(ns->v);
+	sr_set_free(&ns->idx);
 }
 
 /* The names the last run wrote into dir (none when it wrote elsewhere). */
@@ -269,18 +280,37 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		remove_stale(dir, &old, &now);
 		r = manifest_write(state_dir, dir, &now, err);
 	}
-	free(old.v);
-	free(now.v);
+	names_free(&old);
+	names_free(&now);
 	by_app_free(&g);
 	return r;
 }
 
-static bool kept(const struct sr_reservation *o, const struct sr_reservation *res, size_t n_res)
+/* Does the new set keep old reservation o (same VF, same app adapter)?
+ * by_vf: the new reservations by VF (sr_reservation_vf_key); the first of
+ * equal keys, as the linear search it replaces. */
+static bool kept(const struct sr_reservation *o, const struct sr_reservation *res,
+		 const struct sr_set *by_vf)
 {
+	uint8_t key[SR_SET_KEY_MAX];
+	size_t i;
+
+	if (sr_set_find(by_vf, key, sr_reservation_vf_key(key, o->pf_pci, o->vf_index), &i) != 1)
+		return false;
+	return sr_reservation_same_adapter(o, &res[i]);
+}
+
+static int index_by_vf(const struct sr_reservation *res, size_t n_res, struct sr_set *by_vf)
+{
+	uint8_t key[SR_SET_KEY_MAX];
+
+	if (sr_set_init(by_vf, n_res))
+		return -ENOMEM;
 	for (size_t i = 0; i < n_res; i++)
-		if (res[i].vf_index == o->vf_index && !strcmp(res[i].pf_pci, o->pf_pci))
-			return sr_reservation_same_adapter(o, &res[i]);
-	return false;
+		if (sr_set_add(by_vf, key, sr_reservation_vf_key(key, res[i].pf_pci, res[i].vf_index),
+			       i, NULL) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
@@ -288,13 +318,18 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 		   const struct sr_reservation *res, size_t n_res, struct sr_err *err)
 {
 	struct names listed = { 0 };
+	struct sr_set by_vf = { 0 };
 	char name[64];
 	bool removed = false;
 	int r = 0;
 
+	if (n_old && index_by_vf(res, n_res, &by_vf)) {
+		sr_set_free(&by_vf);
+		return sr_err_set(err, -ENOMEM, "out of memory: nothing applied");
+	}
 	manifest_read(state_dir, dir, &listed);
 	for (size_t i = 0; i < n_old && !r; i++) {
-		if (!old[i].app_uuid[0] || kept(&old[i], res, n_res))
+		if (!old[i].app_uuid[0] || kept(&old[i], res, &by_vf))
 			continue;
 		domain_file_name(old[i].app_uuid, hv, name, sizeof(name));
 		for (size_t k = 0; k < listed.n; k++) {
@@ -324,6 +359,7 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 		listed.n = n;
 		r = manifest_write(state_dir, dir, &listed, err);
 	}
-	free(listed.v);
+	names_free(&listed);
+	sr_set_free(&by_vf);
 	return r;
 }
