@@ -221,6 +221,44 @@ START_TEST(test_decode_garbage)
 }
 END_TEST
 
+/* Decoded element by element, errors keep the order one unpack of the
+ * whole file gave: bytes that do not unpack anywhere (here a reservation
+ * after the PF) are "not a valid state file" before the PF's bad PCI
+ * address, which comes first in the file. */
+START_TEST(test_decode_precedence)
+{
+	static const uint8_t bad_res[] = { (3u << 3) | 2u, 2, 0x08, 0x80 }; /* varint cut */
+	struct sample s;
+	struct sr_state d = { 0 };
+	struct sr_err err = { "" };
+	uint8_t *buf = NULL, *b2;
+	size_t len = 0, n;
+	uint32_t crc;
+
+	sample_init(&s);
+	bad_pf_pci(&s);
+	ck_assert_int_eq(sr_state_encode(&s.st, &buf, &len, &err), 0);
+	n = len - 5; /* without the checksum trailer */
+	b2 = malloc(n + sizeof(bad_res) + 5);
+	ck_assert_ptr_nonnull(b2);
+	memcpy(b2, buf, n);
+	memcpy(b2 + n, bad_res, sizeof(bad_res));
+	n += sizeof(bad_res);
+	crc = sr_crc32(b2, n);
+	b2[n] = (15u << 3) | 5u;
+	for (int k = 0; k < 4; k++)
+		b2[n + 1 + k] = (uint8_t)(crc >> (8 * k));
+	ck_assert_int_eq(sr_state_decode(b2, n + 5, &d, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "not a valid state file"), "%s", err.msg);
+	/* Without the bad reservation: the PF's own message. */
+	ck_assert_int_eq(sr_state_decode(buf, len, &d, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "PF PCI address"), "%s", err.msg);
+	ck_assert_ptr_null(d.pfs);
+	free(buf);
+	free(b2);
+}
+END_TEST
+
 START_TEST(test_save_load)
 {
 	char dir[] = "/tmp/sr-state-XXXXXX", path[64];
@@ -260,6 +298,7 @@ int main(void)
 	tcase_add_test(tc, test_encode_stable);
 	tcase_add_loop_test(tc, test_decode_refuses, 0, N(spoilt));
 	tcase_add_test(tc, test_decode_garbage);
+	tcase_add_test(tc, test_decode_precedence);
 	tcase_add_test(tc, test_save_load);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
