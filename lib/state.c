@@ -727,6 +727,24 @@ static int dec_elements(const uint8_t *p, const uint8_t *end, struct sr_state *s
 	return r;
 }
 
+/* A NUL-terminated copy of the first n bytes at p, cut at an embedded NUL;
+ * NULL when out of memory. */
+static char *bytes_to_str(const uint8_t *p, size_t n)
+{
+	const uint8_t *nul = n ? memchr(p, 0, n) : NULL;
+	char *s;
+
+	if (nul)
+		n = (size_t)(nul - p);
+	s = malloc(n + 1);
+	if (!s)
+		return NULL;
+	if (n)
+		memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
 static int dec_state(const uint8_t *buf, size_t len, struct sr_state *st, struct sr_err *err)
 {
 	const uint8_t *end = buf + len;
@@ -747,8 +765,9 @@ static int dec_state(const uint8_t *buf, size_t len, struct sr_state *st, struct
 	if ((r = dec_elements(buf, end, st, err)))
 		return r;
 	st->applied_at = sc.applied_at;
-	/* As protobuf-c's string: the bytes up to the first NUL. */
-	result = strndup(sc.result ? (const char *)sc.result : "", sc.result_len);
+	/* As protobuf-c's string: the bytes up to the first NUL. Not strndup:
+	 * the field is not NUL-terminated in the buffer. */
+	result = bytes_to_str(sc.result, sc.result ? sc.result_len : 0);
 	if (!result)
 		return sr_err_set(err, -ENOMEM, "state: out of memory");
 	r = copy_str(st->last_result, sizeof(st->last_result), result, "last result", err);
