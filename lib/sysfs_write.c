@@ -180,13 +180,14 @@ static void current_driver(const char *dir, char out[SR_DRIVER_LEN])
 		out[0] = '\0';
 }
 
-/* Until the device is (bound) or is not (!bound) on driver; now is what it
- * is on at the end. drivers_probe is synchronous on a kernel, so this returns
- * at once there; an emulator in another process (fake-sysfs run) may lag. */
+/* Until the device is (bound) or is not (!bound) on driver, or the timeout
+ * counted from start (sr_sysfs_now_ms) is over; now is what it is on at the
+ * end. drivers_probe is synchronous on a kernel, so this returns at once
+ * there; an emulator in another process (fake-sysfs run) may lag. */
 static bool wait_driver(const struct sr_sysfs *s, const char *dir, const char *driver,
-			bool bound, char now[SR_DRIVER_LEN])
+			bool bound, uint64_t start, char now[SR_DRIVER_LEN])
 {
-	uint64_t start = sr_sysfs_now_ms(), elapsed;
+	uint64_t elapsed;
 	unsigned step = 1;
 
 	for (;;) {
@@ -276,22 +277,14 @@ int sr_sysfs_bind_wait(const struct sr_sysfs *s, const char *vf_pci, const char 
 		       uint64_t started_ms, struct sr_err *err)
 {
 	char dir[PATH_MAX], now[SR_DRIVER_LEN];
-	uint64_t elapsed;
-	unsigned step = 1;
 	int rc;
 
 	rc = sysfs_device_exists(s, "VF", vf_pci, dir, err);
 	if (rc)
 		return rc;
-	for (;;) {
-		current_driver(dir, now);
-		if (!strcmp(now, driver))
-			return 0;
-		elapsed = sr_sysfs_now_ms() - started_ms;
-		if (elapsed >= s->wait_timeout_ms)
-			return not_taken(err, vf_pci, driver, now);
-		wait_pause(s, elapsed, &step);
-	}
+	if (wait_driver(s, dir, driver, true, started_ms, now))
+		return 0;
+	return not_taken(err, vf_pci, driver, now);
 }
 
 int sr_sysfs_bind_driver(const struct sr_sysfs *s, const char *vf_pci, const char *driver,
@@ -333,7 +326,7 @@ int sr_sysfs_unbind_driver(const struct sr_sysfs *s, const char *vf_pci, struct 
 	rc = reprobe(s, who, vf_pci, cur, err);
 	if (rc)
 		return rc;
-	if (override[0] && !wait_driver(s, dir, override, false, now))
+	if (override[0] && !wait_driver(s, dir, override, false, sr_sysfs_now_ms(), now))
 		return sr_err_set(err, -EIO, "VF %s: still bound to %s after unbind", vf_pci,
 				  override);
 	return 0;
