@@ -14,17 +14,18 @@ bash scripts/setup.sh
 echo "== build (Debug) and ctest: unit + vm"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build -j"$jobs"
-find build -name '*.qemu-crash.log' -delete
+find build \( -name '*.qemu-crash.log' -o -name '*.boot-hang.log' \) -delete
 ctest --test-dir build --output-on-failure -j1 | tee build/ctest-main.log
 
 # ctest counts a skipped test (exit 77) in "out of N"; it is not a pass here.
 ran() { echo $(( $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$1") - $(skipped "$1") )); }
 skipped() { grep -c '\*\*\*Skipped' "$1" || true; }
-# A VM boot in which QEMU itself crashed is retried once (test/vm/common.sh);
-# say how many were, so a flaky emulator is visible, not hidden.
-qemu_retries() { find build -name '*.qemu-crash.log' 2>/dev/null | wc -l; }
+# A VM boot in which QEMU itself crashed, or whose guest never reached its
+# scenario, is retried once (test/vm/common.sh); say how many were, so a
+# flaky emulator is visible, not hidden.
+qemu_retries() { find build \( -name '*.qemu-crash.log' -o -name '*.boot-hang.log' \) 2>/dev/null | wc -l; }
 if [ "${SR_TEST_QUICK:-0}" = 1 ]; then
-	echo "summary: $(ran build/ctest-main.log) passed, 0 failed, $(skipped build/ctest-main.log) skipped, $(qemu_retries) VM boots retried after a QEMU crash"
+	echo "summary: $(ran build/ctest-main.log) passed, 0 failed, $(skipped build/ctest-main.log) skipped, $(qemu_retries) VM boots retried (QEMU crash or guest boot hang)"
 	exit 0
 fi
 
@@ -89,4 +90,4 @@ SR_FUZZ_FLAGS=-seed=1 bash fuzz/run.sh "$SR_TEST_FUZZ_RUNS"
 # Every stage above stops the script on its first failure, so reaching here
 # means all passed: ctest (unit + vm), ctest under ASan+UBSan, each unit
 # program under valgrind, and the three fuzz targets.
-echo "summary: $(( $(ran build/ctest-main.log) + $(ran build-asan/ctest-asan.log) + vg_n + 3 )) passed, 0 failed, $(( $(skipped build/ctest-main.log) + $(skipped build-asan/ctest-asan.log) )) skipped, $(qemu_retries) VM boots retried after a QEMU crash"
+echo "summary: $(( $(ran build/ctest-main.log) + $(ran build-asan/ctest-asan.log) + vg_n + 3 )) passed, 0 failed, $(( $(skipped build/ctest-main.log) + $(skipped build-asan/ctest-asan.log) )) skipped, $(qemu_retries) VM boots retried (QEMU crash or guest boot hang)"

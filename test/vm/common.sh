@@ -7,6 +7,8 @@
 #   QEMU            QEMU binary (default qemu-system-x86_64)
 #   SR_VM_ACCEL     accelerator (default tcg)
 #   SR_VM_TIMEOUT   seconds before QEMU is killed (default 300)
+#   SR_VM_BOOT_TIMEOUT seconds the guest has to reach its scenario (default
+#                   120; the slowest boot, Xen from GRUB, takes about 20)
 #   SR_VM_CACHE     prepare.sh's cache (default test/vm/cache)
 #   SR_VM_LOGDIR    where console logs go (default $SR_VM_CACHE/logs)
 #   SR_VM_QEMU_ARGS extra QEMU arguments, split on spaces (e.g. a second NIC)
@@ -93,33 +95,75 @@ sr_vm_qemu_crashed() {
 	tr -d '\r' <"$1" | grep -aq "$(basename "$sr_vm_qemu"): .*Assertion .* failed"
 }
 
+# sr_vm_boot_watch LOG PIDFILE MARK: in the background while QEMU runs.
+# When the guest has not started its scenario within SR_VM_BOOT_TIMEOUT
+# seconds, creates MARK and stops QEMU. Seen here once in ~50 full runs:
+# the guest's kernel stuck in /init's insmod ("task insmod blocked for more
+# than 120 seconds"), before any code under test ran.
+sr_vm_boot_watch() {
+	local log=$1 pidfile=$2 mark=$3 i
+	for ((i = 0; i < ${SR_VM_BOOT_TIMEOUT:-120}; i++)); do
+		sleep 1
+		tr -d '\r' <"$log" 2>/dev/null | grep -aq '^SR-VM: scenario .* starts at' && return 0
+		[ -s "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null && return 0
+	done
+	[ -s "$pidfile" ] || return 0
+	: >"$mark"
+	kill "$(cat "$pidfile")" 2>/dev/null
+	return 0
+}
+
 # sr_vm_boot NAME QEMU_ARG...: boot with the machine above plus the given
 # arguments, console to stdout and $sr_vm_logdir/NAME.log. Returns 0 only if
-# the console shows "SR-VM-RESULT: PASS"; prints the measured times. A boot
-# in which QEMU itself crashed is retried once (its log kept as
-# NAME.qemu-crash.log); any other failure is final.
+# the console shows "SR-VM-RESULT: PASS"; prints the measured times. Retried
+# once, with the log of the first boot kept, when QEMU itself crashed
+# (NAME.qemu-crash.log) or the guest never reached its scenario
+# (NAME.boot-hang.log); any other failure is final. scripts/test.sh counts
+# both kinds of log in its summary.
 sr_vm_boot() {
-	local name=$1 log t0 t1 rc result attempt
+	local name=$1 log t0 t1 rc result attempt pidfile mark watch
 	shift
 	local machine=()
 	mapfile -t machine < <(sr_vm_machine_args)
 	mkdir -p "$sr_vm_logdir"
 	log=$sr_vm_logdir/$name.log
+	pidfile=$sr_vm_logdir/$name.pid
+	mark=$sr_vm_logdir/$name.boot-hang
 	for attempt in 1 2; do
 		echo "vm: $name: console log $log"
+		rm -f "$pidfile" "$mark"
+		: >"$log"
+		sr_vm_boot_watch "$log" "$pidfile" "$mark" &
+		watch=$!
 		t0=$(date +%s.%N)
-		timeout -k 10 "${SR_VM_TIMEOUT:-300}" "$sr_vm_qemu" "${machine[@]}" "$@" \
+		timeout -k 10 "${SR_VM_TIMEOUT:-300}" "$sr_vm_qemu" "${machine[@]}" -pidfile "$pidfile" "$@" \
 			</dev/null 2>&1 | tee "$log"
 		rc=${PIPESTATUS[0]}
 		t1=$(date +%s.%N)
-		[ "$attempt" -eq 1 ] && sr_vm_qemu_crashed "$log" "$rc" || break
-		mv "$log" "$sr_vm_logdir/$name.qemu-crash.log"
-		echo "vm: $name: QEMU itself crashed (exit $rc, log $sr_vm_logdir/$name.qemu-crash.log); booting once more"
+		kill "$watch" 2>/dev/null
+		wait "$watch" 2>/dev/null
+		[ "$attempt" -eq 1 ] || break
+		if [ -e "$mark" ]; then
+			mv "$log" "$sr_vm_logdir/$name.boot-hang.log"
+			echo "vm: $name: the guest did not reach its scenario in ${SR_VM_BOOT_TIMEOUT:-120}s (log $sr_vm_logdir/$name.boot-hang.log); booting once more"
+		elif sr_vm_qemu_crashed "$log" "$rc"; then
+			mv "$log" "$sr_vm_logdir/$name.qemu-crash.log"
+			echo "vm: $name: QEMU itself crashed (exit $rc, log $sr_vm_logdir/$name.qemu-crash.log); booting once more"
+		else
+			break
+		fi
 	done
+	local hung=0
+	[ -e "$mark" ] && hung=1
+	rm -f "$pidfile" "$mark"
 	result=$(tr -d '\r' <"$log" | sed -n 's/^SR-VM-RESULT: //p' | tail -n1)
 	printf 'vm: %s: QEMU exit %s after %.1fs wall; result: %s\n' \
 		"$name" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "${result:-none}"
 	tr -d '\r' <"$log" | grep -a 'SR-VM: \(init at\|scenario\)' | sed "s/^.*SR-VM:/vm: $name: guest:/"
+	if [ "$hung" -eq 1 ]; then
+		echo "vm: $name: FAIL: the guest did not reach its scenario in ${SR_VM_BOOT_TIMEOUT:-120}s, twice"
+		return 1
+	fi
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		echo "vm: $name: FAIL: timed out after ${SR_VM_TIMEOUT:-300}s"
 		return 1
