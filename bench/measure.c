@@ -4,7 +4,7 @@
  * accounting (wait4's rusage) and CLOCK_MONOTONIC:
  *
  *   measure [-o FILE] CMD [ARG...]
- *   -> "wall_ms=12.345 user_ms=8.000 sys_ms=3.000 maxrss_kib=4800 status=0"
+ *   -> "wall_ms=12.345 user_ms=8.000 sys_ms=3.000 maxrss_kib=4800 minflt=310 status=0"
  *
  * on stderr, or appended to FILE with -o (the command's own stderr stays
  * its own). Exit status: the command's (128+N when killed by signal N).
@@ -65,9 +65,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "measure: %s: %s\n", out, strerror(errno));
 		return 2;
 	}
-	fprintf(f, "wall_ms=%.3f user_ms=%.3f sys_ms=%.3f maxrss_kib=%ld status=%d\n",
+	fprintf(f, "wall_ms=%.3f user_ms=%.3f sys_ms=%.3f maxrss_kib=%ld minflt=%ld status=%d\n",
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-		ms(&ru.ru_utime), ms(&ru.ru_stime), ru.ru_maxrss, rc);
+		ms(&ru.ru_utime), ms(&ru.ru_stime), ru.ru_maxrss, ru.ru_minflt, rc);
 	if (out)
 		fclose(f);
 	return rc;

@@ -237,6 +237,11 @@ def main():
     if any(c in vm for c in ("settings_agent", "settings_iplink", "create_agent", "create_echo")):
         L.append("## Real kernel (QEMU TCG, igb PF, 7 VFs): agent vs iproute2 / bare sysfs")
         L.append("")
+        L.append("Timed by `bench/measure` (fork, exec, wait4: one exec each) except "
+                 "settings_iplink (7 ip processes from the scenario's shell) and create_echo "
+                 "(the shell's own write and wait); the settings cases in an order that rotates "
+                 "from round to round.")
+        L.append("")
         L.append("| case | what | wall ms (median) | min..max | sysfs writes | netlink writes |")
         L.append("|---|---|---:|---|---:|---:|")
         what = {

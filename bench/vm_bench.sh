@@ -14,11 +14,16 @@
 #   settings_floor   bench/nl_floor.c: exactly the agent's 7 RTM_SETLINK
 #                    messages and nothing else (raw netlink, libc only)
 #   true             /bin/true: the cost of starting a process
+#                    The settings cases run in an order that rotates from
+#                    round to round; all but settings_iplink are timed by
+#                    bench/measure (fork, exec, wait4), the same one exec for
+#                    the agent as for ip, the floor program and /bin/true.
 #   create_agent     0 VFs, no state; time sriov-agent apply of config A
 #                    (returns once the 7 VFs are there; it also gives each VF
 #                    its derived MAC: 7 netlink writes)
+#                    (timed by bench/measure)
 #   create_echo      0 VFs; time `echo 7 > sriov_numvfs` and the wait until
-#                    virtfn0..6 exist
+#                    virtfn0..6 exist (in this shell: no exec)
 # Then the event-driven daemon (sriov-agent run, 7 VFs, apps on VFs 0 and 1,
 # default --interval 300; helpers in test/vm/scenarios/lib-events.sh):
 #   daemon_drift     `ip link set PF vf 0 mac X` behind its back; wall: from
@@ -118,16 +123,77 @@ reset_settings() {
 	done
 }
 
+# One exec under measure; prints nothing, leaves the wall in $w and the
+# status in $st.
+measured() { # MEASURE_FILE CMD...
+	local m=$1
+	shift
+	rm -f "$m"
+	"$measure" -o "$m" "$@"
+	st=$?
+	w=$(field wall_ms "$m")
+}
+
+settings_cases=(settings_agent settings_ipbatch settings_floor true settings_iplink)
+settings_case() { # CASE
+	case $1 in
+	settings_agent) # VFs exist, config A applied, kernel reset
+		reset_settings
+		rm -rf "$work/state"
+		agent_apply "$work/a.pb" "$work/sa0.log" "$work/sa0.m" ||
+			sr_note "settings_agent rep $rep: config A: $(tail -n 3 "$work/sa0.log")"
+		agent_apply "$work/b.pb" "$work/sa.log" "$work/sa.m"
+		st=$?
+		w=$(field wall_ms "$work/sa.m")
+		if [ $st -ne 0 ]; then
+			failed_runs=$((failed_runs + 1))
+			sr_note "settings_agent rep $rep: $(tail -n 3 "$work/sa.log")"
+		fi
+		row settings_agent $rep "$w" "$work/sa.m" "$work/sa.log" $st
+		agent_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+		;;
+	settings_ipbatch) # the same settings, one ip process
+		reset_settings
+		measured "$work/ib.m" ip -batch "$work/settings.batch"
+		[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+		row settings_ipbatch $rep "$w" '' '' $st
+		batch_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+		;;
+	settings_floor) # the kernel floor: the agent's messages alone
+		reset_settings
+		measured "$work/fl.m" "$floor" "$pf" $n 02:be:00:00:00 200
+		[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+		row settings_floor $rep "$w" '' '' $st
+		floor_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+		;;
+	true) # starting a process
+		measured "$work/true.m" /bin/true
+		row true $rep "$w" '' '' $st
+		;;
+	settings_iplink) # one ip process per VF, started by this shell
+		reset_settings
+		st=0
+		t=$(now_us)
+		for ((i = 0; i < n; i++)); do
+			ip link set "$pf" vf $i mac "02:be:00:00:00:0$i" vlan $((200 + i)) spoofchk on trust on || st=1
+		done
+		w=$(ms_since "$t")
+		[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
+		row settings_iplink $rep "$w" '' '' $st
+		iplink_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
+		;;
+	esac
+}
+
 failed_runs=0
 agent_vf6=
 for ((rep = 1; rep <= reps; rep++)); do
 	# VF creation through the agent.
 	set_numvfs 0
 	rm -rf "$work/state"
-	t=$(now_us)
 	agent_apply "$work/a.pb" "$work/ca.log" "$work/ca.m"
 	st=$?
-	w=$(ms_since "$t")
+	w=$(field wall_ms "$work/ca.m")
 	vfs_ready || st=99
 	if [ $st -ne 0 ]; then
 		failed_runs=$((failed_runs + 1))
@@ -146,58 +212,13 @@ for ((rep = 1; rep <= reps; rep++)); do
 	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
 	row create_echo $rep "$w" '' '' $st
 
-	# VF settings through the agent: VFs exist, config A applied, kernel reset.
-	reset_settings
-	rm -rf "$work/state"
-	agent_apply "$work/a.pb" "$work/sa0.log" "$work/sa0.m" ||
-		sr_note "settings_agent rep $rep: config A: $(tail -n 3 "$work/sa0.log")"
-	t=$(now_us)
-	agent_apply "$work/b.pb" "$work/sa.log" "$work/sa.m"
-	st=$?
-	w=$(ms_since "$t")
-	if [ $st -ne 0 ]; then
-		failed_runs=$((failed_runs + 1))
-		sr_note "settings_agent rep $rep: $(tail -n 3 "$work/sa.log")"
-	fi
-	row settings_agent $rep "$w" "$work/sa.m" "$work/sa.log" $st
-	agent_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
-
-	# The same settings with iproute2.
-	reset_settings
-	st=0
-	t=$(now_us)
-	for ((i = 0; i < n; i++)); do
-		ip link set "$pf" vf $i mac "02:be:00:00:00:0$i" vlan $((200 + i)) spoofchk on trust on || st=1
+	# The settings cases, each from the same starting point, in an order
+	# that rotates from round to round (none always runs first after the
+	# VF creation above). Each is timed by bench/measure, fork to wait4: one
+	# exec for the agent as for ip, the floor and /bin/true.
+	for ((k = 0; k < ${#settings_cases[@]}; k++)); do
+		settings_case "${settings_cases[$(((k + rep) % ${#settings_cases[@]}))]}"
 	done
-	w=$(ms_since "$t")
-	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
-	row settings_iplink $rep "$w" '' '' $st
-
-	# The same settings, one ip process.
-	reset_settings
-	t=$(now_us)
-	ip -batch "$work/settings.batch"
-	st=$?
-	w=$(ms_since "$t")
-	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
-	row settings_ipbatch $rep "$w" '' '' $st
-	batch_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
-
-	# The kernel floor: the agent's messages alone.
-	reset_settings
-	t=$(now_us)
-	"$floor" "$pf" $n 02:be:00:00:00 200
-	st=$?
-	w=$(ms_since "$t")
-	[ $st -eq 0 ] || failed_runs=$((failed_runs + 1))
-	row settings_floor $rep "$w" '' '' $st
-	floor_vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
-
-	# Starting a process.
-	t=$(now_us)
-	/bin/true
-	st=$?
-	row true $rep "$(ms_since "$t")" '' '' $st
 done
 
 # Where the agent's time goes beside the kernel's: syscalls of one settings
@@ -221,15 +242,14 @@ sr_check_eq "config B: 0 sysfs and 7 netlink writes (one per VF, its 4 attribute
 	"$(writes "$work/sa.log")"
 sr_check_match "vf 6 after the agent: its MAC, vlan 206, spoof checking on, trust on" \
 	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$agent_vf6"
-vf6=$(ip -d link show "$pf" | grep -E '^ +vf 6 ')
 sr_check_match "vf 6 after the ip loop: the same" \
-	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$vf6"
+	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$iplink_vf6"
 sr_check_match "vf 6 after ip -batch: the same" \
 	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$batch_vf6"
 sr_check_match "vf 6 after the floor program: the same" \
 	'02:be:00:00:00:06.*vlan 206.*spoof checking on.*trust on' "$floor_vf6"
 sr_note "measured: after the agent: $agent_vf6"
-sr_note "measured: after the ip loop: $vf6"
+sr_note "measured: after the ip loop: $iplink_vf6"
 
 # The event-driven daemon.
 . "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
