@@ -55,20 +55,24 @@ static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_
 
 struct precheck_arg {
 	const struct agent_opts *o;
-	const struct sr_sysfs *sysfs;
+	const struct agent_env *env;
 };
 
+/* sr_apply's after_decode: the one decode of the config serves the
+ * caller's env->decoded and the agent's limits. */
 static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_err *err)
 {
 	const struct precheck_arg *p = arg;
 
-	return agent_precheck(p->o, p->sysfs, c, len, err);
+	if (p->env->decoded)
+		p->env->decoded(p->env->decoded_arg, c);
+	return agent_precheck(p->o, &p->env->sysfs, c, len, err);
 }
 
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err)
 {
-	struct precheck_arg pre = { .o = o, .sysfs = &env->sysfs };
+	struct precheck_arg pre = { .o = o, .env = env };
 	struct sr_apply_ctx ctx = {
 		.node = &env->node,
 		.state_dir = o->state_dir,

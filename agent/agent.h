@@ -40,6 +40,11 @@ struct agent_env {
 	size_t last_sysfs_writes;
 	size_t last_netlink_writes;
 	size_t last_apps_failed;  /* apps of the last apply left without a VF */
+	/* May be NULL: given each config an apply decodes, before the agent's
+	 * own checks; the config is freed when the apply returns (run.c takes
+	 * the PFs to watch from it). */
+	void (*decoded)(void *arg, const struct sr_config *c);
+	void *decoded_arg;
 };
 
 /* Opens netlink (unless --no-netlink), the node and the SR_FAULT hook. */

@@ -38,6 +38,7 @@ void events_open(struct agent_events *ev, const struct agent_opts *o)
 	memset(ev, 0, sizeof(*ev));
 	ev->mon.fd[0] = ev->mon.fd[1] = -1;
 	sr_mon_watch_init(&ev->cfg_ids);
+	sr_mon_watch_init(&ev->cfg_force);
 	sr_mon_watch_init(&ev->watch);
 	if (strcmp(o->sysfs_root, "/") && o->sysfs_root[0]) {
 		/* A fake node sends no kernel events (and the host's are not
@@ -64,43 +65,70 @@ void events_close(struct agent_events *ev)
 {
 	sr_mon_close(&ev->mon);
 	sr_mon_watch_free(&ev->cfg_ids);
+	sr_mon_watch_free(&ev->cfg_force);
 	sr_mon_watch_free(&ev->watch);
 	sr_mon_links_free(&ev->links);
 	free(ev->buf);
 	ev->buf = NULL;
 }
 
-void events_set_config(struct agent_events *ev, const uint8_t *cfg, size_t len)
+/* dst gets every entry of src (besides its own). */
+static int watch_add_all(struct sr_mon_watch *dst, const struct sr_mon_watch *src)
 {
-	struct sr_config c;
-	struct sr_err err = { "" };
+	int r = 0;
+
+	for (size_t i = 0; !r && i < src->n_pci; i++)
+		r = sr_mon_watch_add_pci(dst, src->pci[i]);
+	for (size_t i = 0; !r && i < src->n_ifname; i++)
+		r = sr_mon_watch_add_ifname(dst, src->ifname[i]);
+	return r;
+}
+
+void events_set_config(struct agent_events *ev, const struct sr_config *c)
+{
 	int r = 0;
 
 	if (!ev->buf)
 		return;
 	sr_mon_watch_clear(&ev->cfg_ids);
-	if (!cfg || sr_config_decode(cfg, len, &c, &err))
-		return;
-	for (size_t i = 0; !r && i < c.n_pfs; i++)
-		r = sr_mon_watch_add_pci(&ev->cfg_ids, c.pfs[i].pci) ?:
-		    sr_mon_watch_add_ifname(&ev->cfg_ids, c.pfs[i].ifname);
-	sr_config_free(&c);
+	for (size_t i = 0; !r && i < c->n_pfs; i++)
+		r = sr_mon_watch_add_pci(&ev->cfg_ids, c->pfs[i].pci) ?:
+		    sr_mon_watch_add_ifname(&ev->cfg_ids, c->pfs[i].ifname);
 	if (r)
 		log_warn("events: cannot record the config's PFs: %s", strerror(-r));
+}
+
+/* dst = src; warns (what names the set) when it cannot grow. */
+static void watch_copy(struct sr_mon_watch *dst, const struct sr_mon_watch *src, const char *what)
+{
+	int r;
+
+	sr_mon_watch_clear(dst);
+	if ((r = watch_add_all(dst, src)))
+		log_warn("events: cannot record %s: %s", what, strerror(-r));
+}
+
+void events_config_in_force(struct agent_events *ev)
+{
+	if (ev->buf)
+		watch_copy(&ev->cfg_force, &ev->cfg_ids, "the PFs of the config in force");
+}
+
+void events_restore_config(struct agent_events *ev)
+{
+	if (ev->buf)
+		watch_copy(&ev->cfg_ids, &ev->cfg_force, "the config's PFs");
 }
 
 void events_rewatch(struct agent_events *ev, const struct sr_state *st)
 {
 	struct sr_mon_watch *w = &ev->watch;
-	int r = 0;
+	int r;
 
 	if (!ev->buf)
 		return;
 	sr_mon_watch_clear(w);
-	for (size_t i = 0; !r && i < ev->cfg_ids.n_pci; i++)
-		r = sr_mon_watch_add_pci(w, ev->cfg_ids.pci[i]);
-	for (size_t i = 0; !r && i < ev->cfg_ids.n_ifname; i++)
-		r = sr_mon_watch_add_ifname(w, ev->cfg_ids.ifname[i]);
+	r = watch_add_all(w, &ev->cfg_ids);
 	for (size_t i = 0; !r && st && i < st->n_pfs; i++) {
 		r = sr_mon_watch_add_pci(w, st->pfs[i].pci) ?:
 		    sr_mon_watch_add_ifname(w, st->pfs[i].ifname);

@@ -23,6 +23,7 @@ struct agent_events {
 	struct sr_mon mon;
 	char monitor[SR_ERR_MAX + 16]; /* status: "rtnetlink+uevent", "off: ..." */
 	struct sr_mon_watch cfg_ids; /* PF names and addresses in the config */
+	struct sr_mon_watch cfg_force; /* the same, of the config in force */
 	struct sr_mon_watch watch;  /* cfg_ids + the state's PFs and VFs */
 	struct sr_mon_links links;  /* link state last seen per PF netdev */
 	struct sr_debounce deb;
@@ -53,9 +54,15 @@ static inline bool events_on(const struct agent_events *ev)
 	return ev->buf != NULL;
 }
 
-/* The config's PF names and addresses (a new config in force, or the
- * --config file that waits for its PFs). */
-void events_set_config(struct agent_events *ev, const uint8_t *cfg, size_t len);
+/* The PF names and addresses to watch, from a config the daemon takes as
+ * its apply decoded it (agent_env's decoded hook): a new config in force,
+ * or the --config file that waits for its PFs. */
+void events_set_config(struct agent_events *ev, const struct sr_config *c);
+/* The config set last is now in force: events_restore_config returns to
+ * its PFs. */
+void events_config_in_force(struct agent_events *ev);
+/* The config set last was refused: watch the PFs of the one in force. */
+void events_restore_config(struct agent_events *ev);
 /* The watch set: the config's PFs, plus the PFs and VFs of st. */
 void events_rewatch(struct agent_events *ev, const struct sr_state *st);
 

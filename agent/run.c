@@ -62,6 +62,9 @@ struct daemon {
 	 * (-ENODEV: its driver may not be loaded yet at boot): the timer
 	 * tries the file again until it applies or changes its reason. */
 	bool retry_file;
+	/* The config being applied names the PFs to watch: its decode hands
+	 * them to the events (config_decoded). */
+	bool watch_decoded;
 	bool stop;
 	bool env_open;
 	/* health, for sriovctl status */
@@ -202,6 +205,16 @@ static int apply_judged(struct daemon *d, const uint8_t *buf, size_t len, bool r
 	return r;
 }
 
+/* agent_env's decoded hook: the PFs of a config being taken are watched
+ * from the decode its apply makes (the only one). */
+static void config_decoded(void *arg, const struct sr_config *c)
+{
+	struct daemon *d = arg;
+
+	if (d->watch_decoded)
+		events_set_config(&d->ev, c);
+}
+
 /* Apply buf; result text ("applied: ..." / "rejected: ...") into out. */
 static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile, bool verify,
 		 size_t *writes, char *out, size_t cap)
@@ -243,8 +256,9 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 		goto out_result;
 	}
 	/* Watch the new config's PFs (the file's even while they are missing). */
-	events_set_config(&d->ev, buf, len);
+	d->watch_decoded = true;
 	r = apply(d, buf, len, false, false, &writes, result, cap);
+	d->watch_decoded = false;
 	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
 		snprintf(result, cap, "rejected: applied, but cannot save it: %s", err.msg);
 	if (unlink(pending) && errno != ENOENT)
@@ -263,6 +277,7 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	free(d->cfg);
 	d->cfg = copy;
 	d->cfg_len = len;
+	events_config_in_force(&d->ev);
 	update_info_file(d);
 out_result:
 	/* Any config accepted since (a push) replaces the file's wait. */
@@ -273,7 +288,7 @@ out_result:
 	/* A refused config's PFs are not watched, but a --config that waits
 	 * for its PFs has them watched: their arrival retries it. */
 	if (r && !d->retry_file && events_on(&d->ev)) {
-		events_set_config(&d->ev, d->cfg, d->cfg_len);
+		events_restore_config(&d->ev);
 		rewatch(d);
 	}
 	d->cfg_source = source;
@@ -443,7 +458,6 @@ static void startup(struct daemon *d)
 		d->cfg = buf;
 		d->cfg_len = len;
 		d->cfg_source = "startup";
-		events_set_config(&d->ev, buf, len);
 	}
 	snprintf(path, sizeof(path), "%s/%s", d->o->state_dir, PENDING_FILE);
 	aside = !access(path, F_OK) && pending_set_aside(d);
@@ -459,7 +473,11 @@ static void startup(struct daemon *d)
 		log_info("no config in force yet (%s/%s)", d->o->state_dir, SR_CONFIG_FILE);
 		return;
 	}
+	/* config.pb's PFs are watched from the startup reconcile's decode. */
+	d->watch_decoded = true;
 	reconcile(d, "startup");
+	d->watch_decoded = false;
+	events_config_in_force(&d->ev);
 	if (aside)
 		return; /* cfg_result keeps saying why the pending config was set aside */
 	d->cfg_at = d->rec_at;
@@ -727,6 +745,8 @@ static int setup(struct daemon *d, sigset_t *mask)
 		return -EIO;
 	}
 	d->env_open = true;
+	d->env.decoded = config_decoded;
+	d->env.decoded_arg = d;
 	events_open(&d->ev, d->o);
 	return 0;
 }

@@ -27,16 +27,16 @@ struct sr_apply_ctx {
 	bool dry_run;                /* compute and log the plan; write nothing */
 	sr_log_fn log;               /* may be NULL */
 	void *log_ctx;
-	/* May be NULL. Called once the plan is made, before its first kernel
-	 * write (not in a dry run), with the reservations before and after:
-	 * the agent retires domain configs that would name a VF about to go to
-	 * another app. A non-zero return stops the apply, nothing changed. */
 	/* May be NULL. Called as soon as the config decodes, before the
 	 * state and the node are read (also in a dry run): the agent checks
 	 * its own limits against the decoded config, so one decode serves
 	 * both. A non-zero return stops the apply, nothing changed. */
 	int (*after_decode)(void *arg, const struct sr_config *cfg, size_t len, struct sr_err *err);
 	void *after_decode_arg;
+	/* May be NULL. Called once the plan is made, before its first kernel
+	 * write (not in a dry run), with the reservations before and after:
+	 * the agent retires domain configs that would name a VF about to go to
+	 * another app. A non-zero return stops the apply, nothing changed. */
 	int (*before_exec)(void *arg, const struct sr_reservation *old, size_t n_old,
 			   const struct sr_reservation *res, size_t n_res, struct sr_err *err);
 	void *before_exec_arg;
