@@ -8,13 +8,9 @@
 # its original state. Then drift made with `ip link set ... vf` is repaired
 # by the periodic reconcile.
 . "$SR_SOURCE_DIR/test/vm/lib.sh"
+. "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
 
-agent=$SR_BUILD_DIR/agent/sriov-agent ctl=$SR_BUILD_DIR/agent/sriovctl
 w=$SR_VM_WORKDIR state=$SR_VM_WORKDIR/state sock=$SR_VM_WORKDIR/agent.sock log=$SR_VM_WORKDIR/agent.log
-if ! read -r pf pfaddr < <(sr_find_netdev igb); then
-	sr_not_ok "igb PF found" "no interface with driver igb: $(ls /sys/class/net)"
-	sr_done
-fi
 sr_ok "igb PF $pf at $pfaddr"
 
 # config N VFCOUNT APP...: APP = uuid-suffix:mac-suffix:vlan[:vfN]
@@ -38,16 +34,10 @@ config() {
 }
 # vf N: the `ip -d link show` line of VF N
 vf() { ip -d link show "$pf" | grep -E "^ +vf $1 "; }
+# start [INTERVAL]: the agent in the background (pid in apid), until status answers
 start() {
-	"$agent" run --socket "$sock" --state-dir "$state" --hypervisor none --interval "${1:-3600}" \
-		--log-level debug </dev/null >/dev/null 2>>"$log" &
-	apid=$!
-	for _ in $(seq 200); do
-		"$ctl" --socket "$sock" status >/dev/null 2>&1 && return 0
-		kill -0 "$apid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	sr_daemon apid "$sock" --state-dir "$state" --hypervisor none --interval "${1:-3600}" \
+		--log-level debug 2>>"$log"
 }
 
 # Config 1: 4 VFs, apps 01 02 03 on VFs 0 1 2. Config 2: 5 VFs, 02 removed,
@@ -58,7 +48,7 @@ sr_check "configs encoded" test -s "$w/c1.pb" -a -s "$w/c2.pb"
 
 ip link set "$pf" up
 if start; then sr_ok "agent started (pid $apid)"; else sr_not_ok "agent started" "$(tail -5 "$log")"; fi
-out=$("$ctl" --socket "$sock" push "$w/c1.pb" 2>&1)
+out=$("$sr_ctl" --socket "$sock" push "$w/c1.pb" 2>&1)
 sr_check_match "push config 1: applied" '^applied: 3 reservation' "$out"
 sr_check_eq "config 1: 4 VFs" 4 "$(cat "/sys/bus/pci/devices/$pfaddr/sriov_numvfs")"
 sr_check_match "config 1: vf 0 MAC/VLAN of app 01" 'link/ether 02:da:00:00:00:01 .*vlan 101' "$(vf 0)"
@@ -66,13 +56,13 @@ sr_check_match "config 1: vf 1 MAC/VLAN of app 02" 'link/ether 02:da:00:00:00:02
 sr_check_match "config 1: vf 2 MAC/VLAN of app 03" 'link/ether 02:da:00:00:00:03 .*vlan 103' "$(vf 2)"
 orig3=$(vf 3 | sed -E 's/^ +vf 3 +//')
 sr_note "free vf 3 (original state of a VF): $orig3"
-"$ctl" --state-dir "$state" list | sed 's/^/#   /'
+"$sr_ctl" --state-dir "$state" list | sed 's/^/#   /'
 
 # Config 2, and the agent dies right after its first VF write.
 kill "$apid"; wait "$apid"
 sr_check_eq "SIGTERM: exit 0" 0 "$?"
 SR_FAULT=after-configure:1 start || true
-"$ctl" --socket "$sock" push "$w/c2.pb" >"$w/push2.out" 2>&1
+"$sr_ctl" --socket "$sock" push "$w/c2.pb" >"$w/push2.out" 2>&1
 wait "$apid"
 sr_check_eq "push config 2: the agent was SIGKILLed mid-apply" 137 "$?"
 sr_note "push answer: $(cat "$w/push2.out")"
@@ -89,7 +79,7 @@ sr_check_match "config 2: vf 2 app 03 kept its VF, now VLAN 203" 'link/ether 02:
 sr_check_match "config 2: vf 4 app 04 added, VLAN 104" 'link/ether 02:da:00:00:00:04 .*vlan 104' "$(vf 4)"
 sr_check_eq "removed app 02: vf 1 back to the original state" "$orig3" "$(vf 1 | sed -E 's/^ +vf 1 +//')"
 sr_check_eq "free vf 3: original state" "$orig3" "$(vf 3 | sed -E 's/^ +vf 3 +//')"
-json=$("$ctl" --state-dir "$state" list --json)
+json=$("$sr_ctl" --state-dir "$state" list --json)
 sr_check_eq "sriovctl list: apps 01 03 04 on VFs 0 2 4, no errors" "01=0 03=2 04=4" \
 	"$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(sorted("%s=%d" % (v["app"][-2:], v["vf"]) for v in d if v["app"] and not v["error"])))' <<<"$json")"
 
@@ -103,7 +93,7 @@ for _ in $(seq 100); do vf 0 | grep -q 'vlan 101' && break; sleep 0.1; done
 sr_check_match "reconcile restored vf 0" 'link/ether 02:da:00:00:00:01 .*vlan 101' "$(vf 0)"
 for _ in $(seq 50); do [ "$(grep -c 'applied: [1-9][0-9]* action' "$log")" -gt "$repairs_before" ] && break; sleep 0.1; done
 sr_check "the agent logged the repair" test "$(grep -c 'applied: [1-9][0-9]* action' "$log")" -gt "$repairs_before"
-st=$("$ctl" --socket "$sock" status)
+st=$("$sr_ctl" --socket "$sock" status)
 sr_check_match "status: last reconcile applied" 'last reconcile +applied' "$st"
 kill "$apid"; wait "$apid"
 sr_check_eq "SIGTERM: exit 0" 0 "$?"

@@ -37,6 +37,36 @@ sr_encode() {
 	echo "$out"
 }
 
+# sr_passthrough_configs: test/vm/configs/passthrough.txtpb and
+# passthrough_release.txtpb encoded into cfg and cfg_release (a check); the
+# apps they name in alpha (VF 1 by name) and beta (the lowest free VF);
+# the agent's state dir in state, its domain configs' dir in domains.
+sr_passthrough_configs() {
+	alpha=a1fa0001-3c4d-4e5f-8a6b-7c8d9e0f1a01
+	beta=be7a0002-3c4d-4e5f-8a6b-7c8d9e0f1a02
+	state=$SR_VM_WORKDIR/state
+	domains=$state/domains
+	cfg=$(sr_encode passthrough) && cfg_release=$(sr_encode passthrough_release)
+	sr_check "configs encode with protoc" test -s "$cfg" -a -s "$cfg_release"
+}
+
+# sr_daemon PIDVAR SOCK ARG...: `sriov-agent run --socket SOCK ARG...` in
+# the background (stdin and stdout /dev/null, stderr the caller's: redirect
+# the call), its pid in the variable PIDVAR. Returns 0 once `sriovctl
+# status` answers on SOCK, 1 when the agent exits first or has not answered
+# after 15 s.
+sr_daemon() {
+	local sock=$2
+	"$sr_agent" run --socket "$sock" "${@:3}" </dev/null >/dev/null &
+	printf -v "$1" %s $!
+	for _ in $(seq 300); do
+		"$sr_ctl" --socket "$sock" status >/dev/null 2>&1 && return 0
+		kill -0 "${!1}" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 # sr_apply WHAT ARG...: a check that `sriov-agent apply ARG... --log-level
 # debug` exits 0. Its log goes to the console as "# " lines and into sr_log,
 # its exit status into sr_rc. Not through sr_check: that runs the command in

@@ -59,16 +59,9 @@ ev_start() {
 	ip link set "$pf" up
 	ev_t0=${EPOCHREALTIME/./}
 	# Each log line prefixed with the time it was read (EPOCHREALTIME).
-	"$sr_agent" run --socket "$ev_sock" --state-dir "$ev_state" --hypervisor none \
-		--config "$1" --log-level debug </dev/null >/dev/null \
-		2> >(while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >>"$ev_log") &
-	ev_pid=$!
-	for _ in $(seq 300); do
-		"$sr_ctl" --socket "$ev_sock" status >/dev/null 2>&1 && return 0
-		kill -0 "$ev_pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	sr_daemon ev_pid "$ev_sock" --state-dir "$ev_state" --hypervisor none --config "$1" \
+		--log-level debug \
+		2> >(while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >>"$ev_log")
 }
 
 # ev_log_since N: the agent's log after line N, without the plan and exec

@@ -11,13 +11,7 @@
 . "$SR_SOURCE_DIR/test/vm/lib.sh"
 . "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
 
-alpha=a1fa0001-3c4d-4e5f-8a6b-7c8d9e0f1a01
-beta=be7a0002-3c4d-4e5f-8a6b-7c8d9e0f1a02
-state=$SR_VM_WORKDIR/state
-domains=$state/domains
-
-cfg=$(sr_encode passthrough) && cfg_release=$(sr_encode passthrough_release)
-sr_check "configs encode with protoc" test -s "$cfg" -a -s "$cfg_release"
+sr_passthrough_configs
 
 # What a fresh VF looks like, to compare the release with.
 sr_write "$dev/sriov_numvfs" 2 >/dev/null
