@@ -26,6 +26,21 @@
 		(run)->n_warnings++;                    \
 	} while (0)
 
+/* sr_exec's own records, per config PF: whether its link was checked up,
+ * and its bind failures (reported once per PF); the bind deadline's start. */
+struct exec_pf {
+	bool link_checked;
+	size_t bind_failed;         /* VFs of the PF not bound */
+	size_t bind_first;          /* run->res of the first of them */
+	char bind_why[SR_ERR_MAX];  /* its reason */
+};
+
+struct sr_exec_own {
+	bool vf_tables_changed;     /* VFs made, bound or unbound (sysfs) */
+	uint64_t bind_started_ms;   /* the apply's first bind; 0: none yet */
+	struct exec_pf *pf;         /* per config PF */
+};
+
 static void step(const struct sr_run *run, const char *point, size_t nth)
 {
 	if (run->node->step)
@@ -180,20 +195,31 @@ static bool vf_left_driver(struct sr_run *run, const struct sr_reservation *o,
 }
 
 /* The old PF named pci, read at its first release (releasing N VFs of a PF
- * read the PF N times, and its VF table N times when they were bound). */
+ * read the PF N times, and its VF table N times when they were bound).
+ * Found by a hash of the PCI address, the table grown by doubling: a
+ * linear search and a realloc per new PF made releasing from many PFs
+ * quadratic. */
 static struct sr_old_pf *old_pf(struct sr_run *run, const char *pci)
 {
-	struct sr_old_pf *op, *grown;
+	size_t len = strnlen(pci, SR_PCI_LEN - 1), at;
+	struct sr_old_pf *op;
 	struct sr_err e = { "" };
 
-	for (size_t i = 0; i < run->n_old_pfs; i++)
-		if (!strcmp(run->old_pfs[i].pf.pci, pci))
-			return &run->old_pfs[i];
-	grown = realloc(run->old_pfs, (run->n_old_pfs + 1) * sizeof(*grown));
-	if (!grown)
+	if (sr_set_find(&run->old_pf_index, pci, len, &at))
+		return &run->old_pfs[at];
+	if (run->n_old_pfs == run->cap_old_pfs) {
+		size_t cap = run->cap_old_pfs ? run->cap_old_pfs * 2 : 8;
+		struct sr_old_pf *grown = realloc(run->old_pfs, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		run->old_pfs = grown;
+		run->cap_old_pfs = cap;
+	}
+	if ((!run->old_pf_index.cap && sr_set_init(&run->old_pf_index, 16)) ||
+	    sr_set_add(&run->old_pf_index, pci, len, run->n_old_pfs, NULL) < 0)
 		return NULL;
-	run->old_pfs = grown;
-	op = &grown[run->n_old_pfs++];
+	op = &run->old_pfs[run->n_old_pfs++];
 	*op = (struct sr_old_pf){ 0 };
 	op->found = !run->node->find_pf(run->node->ctx, NULL, pci, &op->pf, &e);
 	/* The key even when not found: looked up once. */
@@ -208,8 +234,9 @@ static void old_pfs_free(struct sr_run *run)
 	for (size_t i = 0; i < run->n_old_pfs; i++)
 		sr_pf_clear(&run->old_pfs[i].pf);
 	free(run->old_pfs);
+	sr_set_free(&run->old_pf_index);
 	run->old_pfs = NULL;
-	run->n_old_pfs = 0;
+	run->n_old_pfs = run->cap_old_pfs = 0;
 }
 
 static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
@@ -320,21 +347,6 @@ static int run_save_intent(struct sr_run *run, const struct sr_action *a, struct
 	sr_exec_state(run, "applying", &st);
 	return sr_state_save(run->state_dir, &st, err);
 }
-
-/* sr_exec's own records, per config PF: whether its link was checked up,
- * and its bind failures (reported once per PF); the bind deadline's start. */
-struct exec_pf {
-	bool link_checked;
-	size_t bind_failed;         /* VFs of the PF not bound */
-	size_t bind_first;          /* run->res of the first of them */
-	char bind_why[SR_ERR_MAX];  /* its reason */
-};
-
-struct sr_exec_own {
-	bool vf_tables_changed;     /* VFs made, bound or released (sysfs) */
-	uint64_t bind_started_ms;   /* the apply's first bind; 0: none yet */
-	struct exec_pf *pf;         /* per config PF */
-};
 
 static int run_configure(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {

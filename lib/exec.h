@@ -12,6 +12,7 @@
 #include "err.h"
 #include "node.h"
 #include "plan.h"
+#include "set.h"
 #include "state.h"
 
 /* A PF of released reservations, read once per run (not once per VF). */
@@ -37,7 +38,8 @@ struct sr_run {
 	const uint8_t *old_bytes;       /* its file's bytes (NULL: no file) */
 	size_t old_len;
 	struct sr_old_pf *old_pfs;      /* sr_exec's own, freed when it returns */
-	size_t n_old_pfs;
+	size_t n_old_pfs, cap_old_pfs;
+	struct sr_set old_pf_index;     /* PCI address -> old_pfs index */
 	struct sr_exec_own *own;        /* sr_exec's own: per PF link checked, bind failures */
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
