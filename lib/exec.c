@@ -251,8 +251,10 @@ static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_
 	for (int i = 0; i < SR_ATTR__COUNT; i++)
 		if (o->attr_result[i] == 0 && sr_vf_attr_is_set(i, &o->original))
 			mask |= 1u << i;
-	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o, op))
+	if (o->bound_driver[0] && o->vf_pci[0] && !vf_left_driver(run, o, op)) {
 		release_binding(run, o, op->found, &op->pf);
+		run->own->vf_tables_changed = true;
+	}
 	if (mask && o->has_original)
 		write_attrs(run, op->found ? op->ifindex : 0, o->pf_pci, o, &o->original, mask,
 			    "restore");
@@ -557,7 +559,10 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		}
 		sr_action_format(a, &run->in, line, sizeof(line));
 		LOG(run, LOG_DEBUG, "exec: %s", line);
-		if (a->type != SR_ACT_CONFIGURE && sr_action_changes_node(a->type))
+		/* A release changes a VF table only when it unbinds (run_release
+		 * says so); restoring settings is netlink, like CONFIGURE. */
+		if (a->type != SR_ACT_CONFIGURE && a->type != SR_ACT_RELEASE &&
+		    sr_action_changes_node(a->type))
 			run->own->vf_tables_changed = true;
 		r = ph->run(run, a, err);
 		nth[a->type]++;

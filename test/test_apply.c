@@ -87,6 +87,23 @@ static int apply_fixture(const char *name, struct sr_apply_ctx *ctx, struct sr_e
 	return apply_on(node_of(&sysfs), name, ctx, err);
 }
 
+/* Applies fixture NAME with passthrough to vfio-pci. */
+static int apply_bound(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	*ctx = (struct sr_apply_ctx){ .node = node_of(&sysfs), .state_dir = state_dir,
+				      .bind_driver = "vfio-pci" };
+	r = sr_apply(ctx, buf, len, NULL, err);
+	free(buf);
+	return r;
+}
+
 static void load_state(struct sr_state *st)
 {
 	struct sr_err err = { "" };
@@ -217,6 +234,56 @@ START_TEST(test_six_then_back)
 	ck_assert_uint_eq(ctx.n_actions, 1); /* the release */
 	load_state(&st);
 	ck_assert_uint_eq(st.n_res, 5);
+	sr_state_free(&st);
+}
+END_TEST
+
+/* read_vfs of the real node, counted. */
+static int (*real_read_vfs)(void *ctx, struct sr_pf *pf, struct sr_err *err);
+static size_t n_read_vfs;
+
+static int counted_read_vfs(void *ctx, struct sr_pf *pf, struct sr_err *err)
+{
+	n_read_vfs++;
+	return real_read_vfs(ctx, pf, err);
+}
+
+static const struct sr_node_ops *counted_node(void)
+{
+	static struct sr_node_ops counted;
+
+	counted = *node_of(&sysfs);
+	real_read_vfs = counted.read_vfs;
+	counted.read_vfs = counted_read_vfs;
+	n_read_vfs = 0;
+	return &counted;
+}
+
+/* A release that unbinds nothing changes no VF table: each PF's VFs are
+ * read once (read_node), not again after the release. One that unbinds
+ * reads them back: the state has the VF off vfio-pci. */
+START_TEST(test_release_rereads_only_after_unbind)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), 0);
+	ck_assert_msg(apply_fixture("six_requests", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(apply_on(counted_node(), "two_pfs", &ctx, &err), 0);
+	ck_assert_uint_eq(ctx.n_actions, 1); /* the release */
+	ck_assert_uint_eq(n_read_vfs, 2);    /* two PFs, once each */
+
+	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "vfio-pci", false), 0);
+	ck_assert_msg(apply_bound("six_requests", &ctx, &err) == 0, "%s", err.msg);
+	load_state(&st);
+	ck_assert_str_eq(st.pfs[0].vfs[2].driver, "vfio-pci");
+	sr_state_free(&st);
+	ck_assert_msg(apply_bound("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 1);
+	load_state(&st);
+	ck_assert_ptr_null(sr_reservation_find(st.res, st.n_res, "0000:03:00.0", 2));
+	ck_assert_str_ne(st.pfs[0].vfs[2].driver, "vfio-pci");
 	sr_state_free(&st);
 }
 END_TEST
@@ -678,6 +745,7 @@ int main(void)
 	tcase_add_test(tc, test_reapply_noop);
 	tcase_add_loop_test(tc, test_refused_changes_nothing, 0, sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(tc, test_six_then_back);
+	tcase_add_test(tc, test_release_rereads_only_after_unbind);
 	tcase_add_test(tc, test_over_totalvfs);
 	tcase_add_test(tc, test_missing_pf);
 	tcase_add_test(tc, test_count_change);
