@@ -250,6 +250,43 @@ int sr_parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sr_parse_uuid(const char *s, uint8_t uuid[16])
+{
+	uint8_t u[16];
+	size_t k = 0;
+
+	if (!s || strlen(s) != 36)
+		return -EINVAL;
+	for (size_t i = 0; i < 36;) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i++] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hi = hex_digit(s[i]);
+		lo = hex_digit(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		u[k++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	memcpy(uuid, u, 16);
+	return 0;
+}
+
 bool sr_mac_is_unicast(const uint8_t mac[6])
 {
 	static const uint8_t zero[6];

@@ -172,4 +172,7 @@ void sr_mac_format(const uint8_t mac[6], char buf[18]);
 bool sr_valid_pci(const char *s);           /* "dddd:bb:dd.f", lowercase hex as the kernel names devices, device 00..1f, function 0..7 */
 bool sr_valid_ifname(const char *s);        /* 1..15 bytes, no '/', ':' or space, not . or .. */
 int sr_parse_mac(const char *s, uint8_t mac[6]); /* 0, -EINVAL malformed */
+/* libuuid's uuid_parse rules (36 characters, '-' at 8, 13, 18, 23, hex digits
+ * of either case elsewhere) without its strtoul per byte: 0, -EINVAL malformed */
+int sr_parse_uuid(const char *s, uint8_t uuid[16]);
 bool sr_mac_is_unicast(const uint8_t mac[6]);    /* not multicast, not all-zero */

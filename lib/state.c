@@ -535,7 +535,7 @@ static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err
 			  "adapter name", err)))
 		return r;
 	/* "" is a VF's own settings (vflist.data) on a VF no app holds */
-	if (rs->app_uuid[0] && uuid_parse(rs->app_uuid, u))
+	if (rs->app_uuid[0] && sr_parse_uuid(rs->app_uuid, u))
 		return sr_err_set(err, -EINVAL, "state: reservation app UUID \"%s\" is malformed",
 				  rs->app_uuid);
 	if (!sr_valid_pci(rs->pf_pci) || (rs->vf_pci[0] && !sr_valid_pci(rs->vf_pci)))
@@ -562,7 +562,7 @@ static int dec_app(const PbApp *p, struct sr_app *ap, struct sr_err *err)
 	memset(ap, 0, sizeof(*ap));
 	if ((r = copy_str(ap->name, sizeof(ap->name), p->name, "app name", err)))
 		return r;
-	if (!p->uuid || uuid_parse(p->uuid, ap->uuid))
+	if (!p->uuid || sr_parse_uuid(p->uuid, ap->uuid))
 		return sr_err_set(err, -EINVAL, "state: app UUID \"%.40s\" is malformed",
 				  p->uuid ? p->uuid : "");
 	uuid_unparse_lower(ap->uuid, ap->uuid_str);

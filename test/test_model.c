@@ -82,6 +82,38 @@ static struct sr_vf_settings unset(void)
 }
 
 /* want, have: does the kernel already carry what is asked? */
+/* sr_parse_uuid accepts what libuuid's uuid_parse accepts, with the same
+ * bytes. */
+static const char *uuids[] = {
+	"be000000-0000-4000-8000-000000000000",
+	"6BA7B810-9DAD-11D1-80B4-00C04FD4B0B0",
+	"6ba7b810-9dad-11d1-80b4-00c04fd4b0b0",
+	"ffffffff-ffff-ffff-ffff-ffffffffffff",
+	"",
+	"6ba7b810-9dad-11d1-80b4-00c04fd4b0b",
+	"6ba7b810-9dad-11d1-80b4-00c04fd4b0b00",
+	"6ba7b810x9dad-11d1-80b4-00c04fd4b0b0",
+	"6ba7b8109-dad-11d1-80b4-00c04fd4b0b0",
+	"6ba7b810-9dad-11d1-80b4-00c04fd4b0bg",
+	"6ba7b810-9dad-11d1-80b4-00c04fd4b0 0",
+	"6ba7b810-9dad-11d1-80b4-00c04fd4b0-0",
+	"{ba7b810-9dad-11d1-80b4-00c04fd4b0b}",
+	"6ba7b810-9dad-11d1-80b4-00c0+fd4b0b0",
+};
+
+START_TEST(test_parse_uuid)
+{
+	uint8_t got[16], want[16];
+	int rc = sr_parse_uuid(uuids[_i], got);
+
+	ck_assert_msg((rc == 0) == (uuid_parse(uuids[_i], want) == 0), "%s: %d", uuids[_i], rc);
+	ck_assert(rc == 0 || rc == -EINVAL);
+	if (!rc)
+		ck_assert(!memcmp(got, want, 16));
+	ck_assert_int_eq(sr_parse_uuid(NULL, got), -EINVAL);
+}
+END_TEST
+
 static const struct {
 	const char *what;
 	enum sr_vf_attr a;
@@ -204,6 +236,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_valid_pci, 0, N(pcis));
 	tcase_add_loop_test(tc, test_valid_ifname, 0, N(ifnames));
 	tcase_add_loop_test(tc, test_parse_mac, 0, N(macs));
+	tcase_add_loop_test(tc, test_parse_uuid, 0, N(uuids));
 	tcase_add_loop_test(tc, test_attr_matches, 0, N(matches));
 	tcase_add_test(tc, test_attr_is_set);
 	tcase_add_test(tc, test_derive_mac);
