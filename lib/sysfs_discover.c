@@ -164,8 +164,10 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The VF indexes of the PF in dir, sorted; *dir_out is the directory, open
+ * for the caller to read the VFs relative to it. */
 static int list_virtfn(const char *pci, const char *dir, uint32_t **out, size_t *n_out,
-		       struct sr_err *err)
+		       DIR **dir_out, struct sr_err *err)
 {
 	uint32_t *idx = NULL, *grown, index;
 	size_t n = 0, cap = 0;
@@ -193,18 +195,21 @@ static int list_virtfn(const char *pci, const char *dir, uint32_t **out, size_t 
 		}
 		idx[n++] = index;
 	}
-	closedir(d);
 	if (n)
 		qsort(idx, n, sizeof(*idx), cmp_u32);
 	*out = idx;
 	*n_out = n;
+	*dir_out = d;
 	return 0;
 }
 
-static int read_vf(const char *pci, const char *dir, uint32_t index, struct sr_vf *vf,
+/* VF index of the PF in dir (open as dirfd): its links read relative to
+ * dirfd; the full paths only name them in messages. */
+static int read_vf(const char *pci, const char *dir, int dirfd, uint32_t index, struct sr_vf *vf,
 		   struct sr_err *err)
 {
-	char link[PATH_MAX], path[PATH_MAX], name[32], group[32];
+	char link[PATH_MAX], path[PATH_MAX], name[64], group[32];
+	size_t nl;
 	uint32_t g;
 	int rc;
 
@@ -214,7 +219,7 @@ static int read_vf(const char *pci, const char *dir, uint32_t index, struct sr_v
 	rc = sysfs_join(link, dir, name);
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: path too long", pci);
-	rc = sr_sysfs_link_base(link, path, sizeof(path));
+	rc = sysfs_link_base_at(dirfd, name, path, sizeof(path));
 	if (rc)
 		return sr_err_set(err, rc, "PF %s: reading link %s: %s", pci, link, strerror(-rc));
 	if (!sr_valid_pci(path))
@@ -224,12 +229,14 @@ static int read_vf(const char *pci, const char *dir, uint32_t index, struct sr_v
 
 	if (sysfs_join(path, link, "net") == 0)
 		sysfs_first_entry(path, vf->ifname, sizeof(vf->ifname));
-	if (sysfs_join(path, link, "driver") || sr_sysfs_link_base(path, vf->driver, sizeof(vf->driver)))
+	nl = strlen(name);
+	memcpy(name + nl, "/driver", sizeof("/driver"));
+	if (sysfs_link_base_at(dirfd, name, vf->driver, sizeof(vf->driver)))
 		vf->driver[0] = '\0';
 	vf->iommu_group = SR_UNSET;
-	if (sysfs_join(path, link, "iommu_group") == 0 &&
-	    sr_sysfs_link_base(path, group, sizeof(group)) == 0 && sysfs_parse_u32(group, 10, &g) == 0 &&
-	    g <= INT32_MAX)
+	memcpy(name + nl, "/iommu_group", sizeof("/iommu_group"));
+	if (sysfs_link_base_at(dirfd, name, group, sizeof(group)) == 0 &&
+	    sysfs_parse_u32(group, 10, &g) == 0 && g <= INT32_MAX)
 		vf->iommu_group = (int32_t)g;
 	return 0;
 }
@@ -240,12 +247,13 @@ int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err 
 	char dir[PATH_MAX];
 	uint32_t *idx = NULL;
 	size_t n = 0;
+	DIR *d = NULL;
 	int rc;
 
 	rc = sysfs_device_exists(s, "PF", pf->pci, dir, err);
 	if (rc)
 		return rc;
-	rc = list_virtfn(pf->pci, dir, &idx, &n, err);
+	rc = list_virtfn(pf->pci, dir, &idx, &n, &d, err);
 	if (rc)
 		return rc;
 	if (n) {
@@ -256,7 +264,7 @@ int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err 
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = read_vf(pf->pci, dir, idx[i], &vfs[i], err);
+		rc = read_vf(pf->pci, dir, dirfd(d), idx[i], &vfs[i], err);
 		if (rc)
 			goto out_free_vfs;
 	}
@@ -264,12 +272,14 @@ int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err 
 	pf->vfs = vfs;
 	pf->n_vfs = n;
 	free(idx);
+	closedir(d);
 	return 0;
 
 out_free_vfs:
 	free(vfs);
 out_free_idx:
 	free(idx);
+	closedir(d);
 	return rc;
 }
 

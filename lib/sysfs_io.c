@@ -165,11 +165,16 @@ int sysfs_read_u32(const char *path, int base, uint32_t *out)
 
 int sr_sysfs_link_base(const char *path, char *out, size_t size)
 {
+	return sysfs_link_base_at(AT_FDCWD, path, out, size);
+}
+
+int sysfs_link_base_at(int dirfd, const char *path, char *out, size_t size)
+{
 	char target[PATH_MAX];
 	const char *base;
 	ssize_t n;
 
-	n = readlink(path, target, sizeof(target) - 1);
+	n = readlinkat(dirfd, path, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';

@@ -26,6 +26,10 @@ int sysfs_dev_dir(const struct sr_sysfs *s, const char *pci, char buf[PATH_MAX])
 
 int sysfs_parse_u32(const char *str, int base, uint32_t *out);
 int sysfs_read_u32(const char *path, int base, uint32_t *out);
+/* sr_sysfs_link_base of path relative to dirfd (readlinkat): a PF's VFs
+ * are read relative to its device directory, not by walking the whole
+ * path from the root for each link. */
+int sysfs_link_base_at(int dirfd, const char *path, char *out, size_t size);
 /* The first entry of dir (not . or ..), "" when none. */
 void sysfs_first_entry(const char *dir, char *out, size_t size);
 /* "virtfnN" -> N. */
