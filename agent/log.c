@@ -45,6 +45,15 @@ int agent_log_setup(const char *target, const char *level)
 	return 0;
 }
 
+/* s appended to buf at off (buf has room): the new end. */
+static size_t append(char *buf, size_t off, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(buf + off, s, n);
+	return off + n;
+}
+
 void agent_log(void *ctx, int level, const char *fmt, ...)
 {
 	static const char *const tag[] = { "emerg", "alert", "crit", "error", "warning",
@@ -59,12 +68,20 @@ void agent_log(void *ctx, int level, const char *fmt, ...)
 	} else {
 		/* One write per line (stderr is unbuffered: three calls were
 		 * three writes, 24k for a 4096-VF release), whole lines when
-		 * several processes share the stream. */
-		char line[1024];
-		int n = vsnprintf(line, sizeof(line), fmt, ap);
+		 * several processes share the stream. The prefix is copied and
+		 * the message formatted once, in place (an fprintf of the
+		 * formatted line formatted it twice). */
+		char line[1024 + 32];
+		size_t p = 0;
+		int n;
 
-		if (n >= 0 && (size_t)n < sizeof(line)) {
-			fprintf(stderr, "sriov-agent: %s: %s\n", tag[level & 7], line);
+		p = append(line, p, "sriov-agent: ");
+		p = append(line, p, tag[level & 7]);
+		p = append(line, p, ": ");
+		n = vsnprintf(line + p, 1024, fmt, ap);
+		if (n >= 0 && n < 1024) {
+			line[p + (size_t)n] = '\n';
+			fwrite(line, 1, p + (size_t)n + 1, stderr);
 		} else {
 			va_end(ap);
 			va_start(ap, fmt);
