@@ -230,26 +230,6 @@ bool sr_valid_ifname(const char *s)
 	return true;
 }
 
-int sr_parse_mac(const char *s, uint8_t mac[6])
-{
-	uint8_t m[6];
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		const char *p = s + 3 * i;
-		char hex[3] = { p[0], p[1], '\0' };
-
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
-			return -EINVAL;
-		if (i < 5 && p[2] != ':' && p[2] != '-')
-			return -EINVAL;
-		m[i] = (uint8_t)strtoul(hex, NULL, 16);
-	}
-	memcpy(mac, m, 6);
-	return 0;
-}
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -261,6 +241,36 @@ static int hex_digit(char c)
 	return -1;
 }
 
+/* Two hex digits of either case at p: the byte, or -1. */
+static int hex_byte(const char *p)
+{
+	int hi = hex_digit(p[0]), lo;
+
+	if (hi < 0 || (lo = hex_digit(p[1])) < 0)
+		return -1;
+	return hi << 4 | lo;
+}
+
+int sr_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		int b = hex_byte(p);
+
+		if (b < 0)
+			return -EINVAL;
+		if (i < 5 && p[2] != ':' && p[2] != '-')
+			return -EINVAL;
+		m[i] = (uint8_t)b;
+	}
+	memcpy(mac, m, 6);
+	return 0;
+}
+
 int sr_parse_uuid(const char *s, uint8_t uuid[16])
 {
 	uint8_t u[16];
@@ -269,18 +279,16 @@ int sr_parse_uuid(const char *s, uint8_t uuid[16])
 	if (!s || strlen(s) != 36)
 		return -EINVAL;
 	for (size_t i = 0; i < 36;) {
-		int hi, lo;
+		int b;
 
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i++] != '-')
 				return -EINVAL;
 			continue;
 		}
-		hi = hex_digit(s[i]);
-		lo = hex_digit(s[i + 1]);
-		if (hi < 0 || lo < 0)
+		if ((b = hex_byte(s + i)) < 0)
 			return -EINVAL;
-		u[k++] = (uint8_t)(hi << 4 | lo);
+		u[k++] = (uint8_t)b;
 		i += 2;
 	}
 	memcpy(uuid, u, 16);

@@ -208,8 +208,7 @@ static int list_virtfn(const char *pci, const char *dir, uint32_t **out, size_t 
 static int read_vf(const char *pci, const char *dir, int dirfd, uint32_t index, struct sr_vf *vf,
 		   struct sr_err *err)
 {
-	char link[PATH_MAX], path[PATH_MAX], name[64], group[32];
-	size_t nl;
+	char link[PATH_MAX], path[PATH_MAX], name[32], group[32];
 	uint32_t g;
 	int rc;
 
@@ -229,13 +228,12 @@ static int read_vf(const char *pci, const char *dir, int dirfd, uint32_t index, 
 
 	if (sysfs_join(path, link, "net") == 0)
 		sysfs_first_entry(path, vf->ifname, sizeof(vf->ifname));
-	nl = strlen(name);
-	memcpy(name + nl, "/driver", sizeof("/driver"));
-	if (sysfs_link_base_at(dirfd, name, vf->driver, sizeof(vf->driver)))
+	if (sysfs_join(path, name, "driver") ||
+	    sysfs_link_base_at(dirfd, path, vf->driver, sizeof(vf->driver)))
 		vf->driver[0] = '\0';
 	vf->iommu_group = SR_UNSET;
-	memcpy(name + nl, "/iommu_group", sizeof("/iommu_group"));
-	if (sysfs_link_base_at(dirfd, name, group, sizeof(group)) == 0 &&
+	if (sysfs_join(path, name, "iommu_group") == 0 &&
+	    sysfs_link_base_at(dirfd, path, group, sizeof(group)) == 0 &&
 	    sysfs_parse_u32(group, 10, &g) == 0 && g <= INT32_MAX)
 		vf->iommu_group = (int32_t)g;
 	return 0;
