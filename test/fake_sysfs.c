@@ -753,6 +753,20 @@ struct sr_fake_driver {
 	unsigned writes;            /* atomic */
 };
 
+static uint32_t count_virtfn(const char *pf_dir)
+{
+	struct dirent *de;
+	uint32_t index, n = 0;
+	DIR *d = opendir(pf_dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += parse_virtfn(de->d_name, &index);
+	closedir(d);
+	return n;
+}
+
 static struct fake_pf_state *pf_state(struct sr_fake_driver *drv, const char *pci)
 {
 	struct fake_pf_state *st;
@@ -765,9 +779,10 @@ static struct fake_pf_state *pf_state(struct sr_fake_driver *drv, const char *pc
 	if (!st)
 		return NULL;
 	snprintf(st->pci, sizeof(st->pci), "%s", pci);
-	if (pathf(path, "%s/" DEV_PARENT "/%s/sriov_numvfs", drv->root, pci) ||
-	    get_u32(path, 10, &st->committed))
-		st->committed = 0;
+	/* What the driver has: the VFs present, not the file, which may
+	 * hold a write made before the emulator started. */
+	if (dev_dir(drv->root, pci, path) == 0)
+		st->committed = count_virtfn(path);
 	st->next = drv->pfs;
 	drv->pfs = st;
 	return st;
@@ -837,7 +852,11 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Track every SR-IOV PF present now with its current count. */
+static int numvfs_store(struct sr_fake_driver *drv, const char *pci, const char *value,
+			bool external);
+
+/* Track every SR-IOV PF present now with the VFs it has, and act on a
+ * sriov_numvfs written before the emulator started (as if written now). */
 static void track_pfs(struct sr_fake_driver *drv)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -850,9 +869,18 @@ static void track_pfs(struct sr_fake_driver *drv)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (sr_valid_pci(de->d_name) &&
-		    pathf(path, "%s/%s/sriov_numvfs", dir, de->d_name) == 0 && exists(path))
-			pf_state(drv, de->d_name);
+		char value[32];
+		struct fake_pf_state *st;
+		uint32_t n;
+
+		if (!sr_valid_pci(de->d_name) ||
+		    pathf(path, "%s/%s/sriov_numvfs", dir, de->d_name) || !exists(path))
+			continue;
+		st = pf_state(drv, de->d_name);
+		if (st && get_u32(path, 10, &n) == 0 && n != st->committed) {
+			snprintf(value, sizeof(value), "%u", n);
+			numvfs_store(drv, de->d_name, value, true);
+		}
 	}
 	closedir(d);
 }

@@ -345,6 +345,41 @@ START_TEST(test_emulator_numvfs)
 }
 END_TEST
 
+/* A count written while no emulator ran (the daemon test starts one after
+ * the agent may already have written): the emulator, once started, acts on
+ * it as if written then, and a second start does not redo it. */
+START_TEST(test_emulator_acts_on_earlier_write)
+{
+	char path[PATH_MAX];
+	struct sr_pf pf;
+	size_t n = 0;
+	FILE *f;
+
+	sr_fake_driver_free(drv);
+	drv = NULL;
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/" PF_A "/sriov_numvfs", root);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs("3\n", f) >= 0 && fclose(f) == 0, 1);
+	use_driver(0);
+	for (int i = 0; i < 1500; i++) {
+		read_vfs_ok(PF_A, &pf);
+		n = pf.n_vfs;
+		sr_pf_clear(&pf);
+		if (n == 3)
+			break;
+		usleep(2000);
+	}
+	ck_assert_msg(n == 3, "%zu VFs 3 s after the emulator started, 3 written before", n);
+	sr_fake_driver_free(drv);
+	use_driver(0);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+	read_vfs_ok(PF_A, &pf);
+	ck_assert_uint_eq(pf.n_vfs, 3);
+	sr_pf_clear(&pf);
+}
+END_TEST
+
 /* ---- read_vfs / list_pfs / iommu -------------------------------------- */
 
 START_TEST(test_read_vfs_fields)
@@ -693,6 +728,7 @@ static Suite *sysfs_suite(void)
 	tcase_add_test(tc, test_set_numvfs_timeout);
 	tcase_add_test(tc, test_set_numvfs_busy_reported);
 	tcase_add_test(tc, test_emulator_numvfs);
+	tcase_add_test(tc, test_emulator_acts_on_earlier_write);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("vfs");

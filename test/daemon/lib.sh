@@ -19,7 +19,14 @@ cleanup() {
 trap cleanup EXIT
 
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
-nok() { fail=$((fail + 1)); echo "not ok - $*"; }
+# The agent log's length at the first failure: done_tests shows the lines
+# around it (the log spans every section; its tail may be a later one).
+first_fail_line=
+nok() {
+	fail=$((fail + 1))
+	echo "not ok - $*"
+	[ -n "$first_fail_line" ] || first_fail_line=$(wc -l <"$LOG" 2>/dev/null || echo 0)
+}
 # check WHAT CMD...: passes when CMD exits 0; its output shown on failure.
 check() {
 	local d=$1 out
@@ -28,6 +35,10 @@ check() {
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$2"; }
 done_tests() {
+	if [ "$fail" -gt 0 ] && [ -s "$LOG" ]; then
+		echo "# agent log up to the first failure (line $first_fail_line of $LOG):"
+		head -n "$first_fail_line" "$LOG" | tail -n 60 | sed 's/^/#   /'
+	fi
 	echo "# $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 	exit $?

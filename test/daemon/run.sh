@@ -227,5 +227,4 @@ check "after the next ticks B is still in force (the file's wait ended)" map_is 
 check "status: config from push" field_is config_source push
 stop_agent TERM
 
-[ "$fail" -eq 0 ] || { echo "# agent log:"; tail -40 "$LOG" | sed 's/^/#   /'; }
 done_tests
