@@ -39,6 +39,7 @@ void events_open(struct agent_events *ev, const struct agent_opts *o)
 	ev->mon.fd[0] = ev->mon.fd[1] = -1;
 	sr_mon_watch_init(&ev->cfg_ids);
 	sr_mon_watch_init(&ev->cfg_force);
+	sr_mon_watch_init(&ev->cfg_wait);
 	sr_mon_watch_init(&ev->watch);
 	if (strcmp(o->sysfs_root, "/") && o->sysfs_root[0]) {
 		/* A fake node sends no kernel events (and the host's are not
@@ -66,6 +67,7 @@ void events_close(struct agent_events *ev)
 	sr_mon_close(&ev->mon);
 	sr_mon_watch_free(&ev->cfg_ids);
 	sr_mon_watch_free(&ev->cfg_force);
+	sr_mon_watch_free(&ev->cfg_wait);
 	sr_mon_watch_free(&ev->watch);
 	sr_mon_links_free(&ev->links);
 	free(ev->buf);
@@ -114,10 +116,23 @@ void events_config_in_force(struct agent_events *ev)
 		watch_copy(&ev->cfg_force, &ev->cfg_ids, "the PFs of the config in force");
 }
 
-void events_restore_config(struct agent_events *ev)
+void events_config_waits(struct agent_events *ev)
 {
 	if (ev->buf)
-		watch_copy(&ev->cfg_ids, &ev->cfg_force, "the config's PFs");
+		watch_copy(&ev->cfg_wait, &ev->cfg_ids, "the PFs --config waits for");
+}
+
+void events_restore_config(struct agent_events *ev, bool waiting)
+{
+	int r;
+
+	if (!ev->buf)
+		return;
+	watch_copy(&ev->cfg_ids, &ev->cfg_force, "the config's PFs");
+	if (!waiting)
+		sr_mon_watch_clear(&ev->cfg_wait);
+	else if ((r = watch_add_all(&ev->cfg_ids, &ev->cfg_wait)))
+		log_warn("events: cannot record the PFs --config waits for: %s", strerror(-r));
 }
 
 void events_rewatch(struct agent_events *ev, const struct sr_state *st)

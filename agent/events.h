@@ -24,6 +24,7 @@ struct agent_events {
 	char monitor[SR_ERR_MAX + 16]; /* status: "rtnetlink+uevent", "off: ..." */
 	struct sr_mon_watch cfg_ids; /* PF names and addresses in the config */
 	struct sr_mon_watch cfg_force; /* the same, of the config in force */
+	struct sr_mon_watch cfg_wait; /* the same, of a --config waiting for its PFs */
 	struct sr_mon_watch watch;  /* cfg_ids + the state's PFs and VFs */
 	struct sr_mon_links links;  /* link state last seen per PF netdev */
 	struct sr_debounce deb;
@@ -61,8 +62,13 @@ void events_set_config(struct agent_events *ev, const struct sr_config *c);
 /* The config set last is now in force: events_restore_config returns to
  * its PFs. */
 void events_config_in_force(struct agent_events *ev);
-/* The config set last was refused: watch the PFs of the one in force. */
-void events_restore_config(struct agent_events *ev);
+/* The config set last was refused because its PFs are missing, and is
+ * tried again when they come: its PFs stay watched until events_restore_config
+ * is told that nothing waits any more. */
+void events_config_waits(struct agent_events *ev);
+/* The config set last was refused: watch the PFs of the one in force, and
+ * those of the config that waits for its PFs if waiting. */
+void events_restore_config(struct agent_events *ev, bool waiting);
 /* The watch set: the config's PFs, plus the PFs and VFs of st. */
 void events_rewatch(struct agent_events *ev, const struct sr_state *st);
 

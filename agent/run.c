@@ -130,7 +130,7 @@ static void rewatch(struct daemon *d)
 	sr_state_free(&st);
 }
 
-/* A PF that vanished (hot-unplug, driver gone) makes sr_apply fail before
+/* A PF that vanished (hot-unplug) or lost its driver makes sr_apply fail before
  * it reserves anything: mark the reservations on it in error so that
  * `sriovctl list` shows it, keep everything else as it was. */
 static void mark_missing_pfs(struct daemon *d)
@@ -144,14 +144,16 @@ static void mark_missing_pfs(struct daemon *d)
 	for (size_t i = 0; i < st.n_res; i++) {
 		struct sr_pf pf = { 0 };
 		int r = d->env.node.find_pf(d->env.node.ctx, NULL, st.res[i].pf_pci, &pf, &e);
+		const char *why = r == -ENODEV ? "is missing"
+				  : !r && !pf.driver[0] ? "has no driver bound" : NULL;
 
 		sr_pf_clear(&pf);
-		if (r != -ENODEV || st.res[i].error[0])
+		if (!why || st.res[i].error[0])
 			continue;
-		snprintf(st.res[i].error, sizeof(st.res[i].error), "PF %s is missing",
-			 st.res[i].pf_pci);
-		log_warn("PF %s VF %u app %s: PF is missing", st.res[i].pf_pci, st.res[i].vf_index,
-			 st.res[i].app_uuid);
+		snprintf(st.res[i].error, sizeof(st.res[i].error), "PF %s %s", st.res[i].pf_pci,
+			 why);
+		log_warn("PF %s VF %u app %s: PF %s", st.res[i].pf_pci, st.res[i].vf_index,
+			 st.res[i].app_uuid, why);
 		changed = true;
 	}
 	if (changed && sr_state_save(d->o->state_dir, &st, &e))
@@ -283,12 +285,13 @@ out_result:
 	/* Any config accepted since (a push) replaces the file's wait. */
 	if (!r)
 		d->retry_file = false;
-	else if (!strcmp(source, "file"))
-		d->retry_file = r == -ENODEV;
+	else if (!strcmp(source, "file") && (d->retry_file = r == -ENODEV))
+		events_config_waits(&d->ev);
 	/* A refused config's PFs are not watched, but a --config that waits
-	 * for its PFs has them watched: their arrival retries it. */
-	if (r && !d->retry_file && events_on(&d->ev)) {
-		events_restore_config(&d->ev);
+	 * for its PFs keeps them watched, through refused pushes too: their
+	 * arrival retries it. */
+	if (r && events_on(&d->ev)) {
+		events_restore_config(&d->ev, d->retry_file);
 		rewatch(d);
 	}
 	d->cfg_source = source;

@@ -1029,6 +1029,9 @@ static int numvfs_store(struct sr_fake_driver *drv, const char *pci, const char 
 		rc = -ERANGE;
 	if (rc == 0 && n == st->committed)
 		return 0;
+	/* The kernel: "no driver bound to device; cannot configure SR-IOV". */
+	if (rc == 0 && (dev_dir(drv->root, pci, path) || !is_bound(path)))
+		rc = -ENOENT;
 	if (rc == 0 && st->committed != 0 && n != 0)
 		rc = -EBUSY;
 	if (pathf(path, "%s/" DEV_PARENT "/%s/sriov_numvfs", drv->root, pci))

@@ -473,6 +473,30 @@ START_TEST(test_bind_without_iommu)
 }
 END_TEST
 
+/* A PF whose driver is not bound (not loaded yet at boot): refused with
+ * -ENODEV naming the PF, before any write; applied once it is bound. */
+START_TEST(test_pf_without_driver)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	char path[700], state[800];
+	unsigned before;
+
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/igb/unbind", root);
+	ck_assert_int_eq(sr_fake_driver_write(drv, path, "0000:04:00.0"), 0);
+	before = sr_fake_driver_writes(drv);
+	ck_assert_int_eq(apply_fixture("two_pfs", &ctx, &err), -ENODEV);
+	ck_assert_msg(strstr(err.msg, "deviceIoList[1] (uplink2): PF 0000:04:00.0 has no driver bound"),
+		      "%s", err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), before);
+	snprintf(state, sizeof(state), "%s/" SR_STATE_FILE, state_dir);
+	ck_assert_int_ne(access(state, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/igb/bind", root);
+	ck_assert_int_eq(sr_fake_driver_write(drv, path, "0000:04:00.0"), 0);
+	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+}
+END_TEST
+
 /* Passthrough to Xen: reserved VFs go to the Xen PCI backend's driver,
  * "pciback" (module xen-pciback), when the node is a Xen dom0 whose
  * hypervisor has its IOMMU on; else refused before any write. A Xen dom0
@@ -753,6 +777,7 @@ int main(void)
 	tcase_add_test(tc, test_bind);
 	tcase_add_test(tc, test_identity_drop_first);
 	tcase_add_test(tc, test_bind_without_iommu);
+	tcase_add_test(tc, test_pf_without_driver);
 	tcase_add_loop_test(tc, test_bind_xen, 0, sizeof(xen_cases) / sizeof(xen_cases[0]));
 	tcase_add_test(tc, test_state_roundtrip);
 	tcase_add_test(tc, test_state_corrupt_file);

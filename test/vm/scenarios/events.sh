@@ -74,4 +74,32 @@ sr_note "final: events $(ev_stat events), own $(ev_stat events_own), overruns $(
 kill "$ev_pid"; wait "$ev_pid"
 sr_check_eq "SIGTERM: exit 0" 0 "$?"
 grep -E 'warning|error' "$ev_log" | head -10 | sed 's/^/#   log: /'
+
+# (d) boot order: --config names a PF whose driver is not loaded yet, so the
+# file waits; a push refused meanwhile (it names another missing PF) must not
+# take the file's PF off the watch list: the PF's arrival applies the file
+# at once, not the 300 s timer.
+rmmod igb
+ev_state=$SR_VM_WORKDIR/ev-state-late
+if ev_start "$ev_cfg" 2>/dev/null; then sr_ok "late PF: agent started with --config (pid $ev_pid)"; else sr_not_ok "late PF: agent started" "$(tail -5 "$ev_log")"; fi
+sr_check_match "late PF: --config refused: the PF has no driver" "no driver bound" "$(ev_stat config_result)"
+sed -e "s/phylabel: \"$pf\"/phylabel: \"eth9\"/" -e "s/\"$pfaddr\"/\"0000:00:1f.7\"/" \
+	"$SR_VM_WORKDIR/events.txtpb" >"$SR_VM_WORKDIR/absent.txtpb"
+protoc --proto_path="$SR_SOURCE_DIR/proto" --encode=org.lfedge.eve.config.EdgeDevConfig \
+	eveconfig.proto <"$SR_VM_WORKDIR/absent.txtpb" >"$SR_VM_WORKDIR/absent.pb"
+out=$("$sr_ctl" --socket "$ev_sock" push "$SR_VM_WORKDIR/absent.pb" 2>&1)
+sr_check_match "late PF: a push naming another missing PF is refused" "0000:00:1f.7" "$out"
+t0=${EPOCHREALTIME/./}
+modprobe igb
+for ((i = 0; i < 400; i++)); do
+	[ "$(cat "/sys/bus/pci/devices/$pfaddr/sriov_numvfs" 2>/dev/null)" = 4 ] &&
+		[ "$(ev_vf0_mac)" = "$ev_mac0" ] && break
+	sleep 0.05
+done
+late_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+sr_check "late PF: --config applied once the PF came, within 20 s ($late_ms ms; the timer is 300 s)" test "$i" -lt 400
+sr_check_eq "late PF: the config in force is the file's" "file yes" "$(ev_stat config_source) $(ev_stat config_in_force)"
+sr_note "measured: late PF: modprobe start -> file applied $late_ms ms"
+kill "$ev_pid"; wait "$ev_pid"
+sr_check_eq "late PF: SIGTERM exit 0" 0 "$?"
 sr_done
