@@ -110,6 +110,8 @@ wait_for() {
 	return 1
 }
 
+# log_since N PATTERN: the agent log after its line N has PATTERN (fixed).
+log_since() { tail -n +"$(($1 + 1))" "$LOG" | grep -qF -- "$2"; }
 numvfs() { cat "$SYS/sys/bus/pci/devices/$1/sriov_numvfs"; }
 vfdrv() { local l; l=$(readlink "$SYS/sys/bus/pci/devices/$1/driver" 2>/dev/null) && basename "$l" || echo none; }
 # app -> "pf_pci/vf" of every reservation, sorted

@@ -119,11 +119,19 @@ check "B: domain configs of exactly the five apps" \
 	test "$(ls "$STATE/domains" | cut -c1-4 | sort | tr '\n' ' ')" = "1111 3333 4444 7777 8888 "
 
 # 7. Reconcile: drift is repaired, vanished VFs are marked, nothing crashes.
+# The drift is transient (the emulator makes it, the next 2 s tick repairs
+# it): on a loaded machine both can fall between two looks, so the repair
+# is judged from the agent's log after the drift, then from the tree.
+n0=$(wc -l <"$LOG")
 echo 0000:03:10.0 >"$SYS/sys/bus/pci/drivers/vfio-pci/unbind"
-check "drift: VF 0000:03:10.0 unbound by someone" wait_for 3 drv_not 0000:03:10.0 vfio-pci
+check "drift: VF 0000:03:10.0 unbound by someone, rebound by a repair" wait_for 10 \
+	log_since "$n0" 'devices/0000:03:10.0/driver_override = vfio-pci: ok'
+check "... the reconcile says it repaired" log_since "$n0" 'repair (interval): '
 check "reconcile binds it back to vfio-pci" wait_for 6 drv_is 0000:03:10.0 vfio-pci
+n0=$(wc -l <"$LOG")
 echo 0 >"$SYS/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs"
-check "PF driver reload: VFs of 0000:04:00.0 gone" wait_for 3 test ! -e "$SYS/sys/bus/pci/devices/0000:04:00.0/virtfn0"
+check "PF driver reload (VFs of 0000:04:00.0 gone): a repair sets 2 again" wait_for 10 \
+	log_since "$n0" 'devices/0000:04:00.0/sriov_numvfs = 2: ok'
 check "reconcile re-creates them" wait_for 6 test -e "$SYS/sys/bus/pci/devices/0000:04:00.0/virtfn1"
 check "... 2 of them" numvfs_is 0000:04:00.0 2
 check "... and binds them to vfio-pci again" wait_for 6 drv_is 0000:04:10.2 vfio-pci
