@@ -16,15 +16,14 @@
 
 #define CONFIG_MAX (16u << 20)
 
-int agent_info_build(const char *state_dir, const struct sr_state *st, const uint8_t *cfg,
-		     size_t cfg_len, const char *app, int64_t now_s, uint8_t **buf, size_t *len,
-		     struct sr_err *err)
+/* The config: cfg, or STATE-DIR/config.pb when cfg is NULL; false when
+ * there is none or it does not decode (the info then has no config part). */
+static bool decode_config(const char *state_dir, const uint8_t *cfg, size_t cfg_len,
+			  struct sr_config *c)
 {
-	struct sr_config c = { 0 };
 	struct sr_err cerr;
 	uint8_t *own = NULL;
-	bool have_cfg = false;
-	int r;
+	bool ok = false;
 
 	if (!cfg) {
 		char path[PATH_MAX];
@@ -34,11 +33,22 @@ int agent_info_build(const char *state_dir, const struct sr_state *st, const uin
 			cfg = own;
 	}
 	if (cfg)
-		have_cfg = !sr_config_decode(cfg, cfg_len, &c, &cerr);
+		ok = !sr_config_decode(cfg, cfg_len, c, &cerr);
+	free(own);
+	return ok;
+}
+
+int agent_info_build(const char *state_dir, const struct sr_state *st, const uint8_t *cfg,
+		     size_t cfg_len, const char *app, int64_t now_s, uint8_t **buf, size_t *len,
+		     struct sr_err *err)
+{
+	struct sr_config c = { 0 };
+	bool have_cfg = decode_config(state_dir, cfg, cfg_len, &c);
+	int r;
+
 	r = sr_info_build(st, have_cfg ? &c : NULL, app, now_s, buf, len, err);
 	if (have_cfg)
 		sr_config_free(&c);
-	free(own);
 	return r;
 }
 
@@ -46,27 +56,30 @@ int agent_info_file_update(const char *path, const char *state_dir, const uint8_
 			   size_t cfg_len, uint8_t **last, size_t *last_len, struct sr_err *err)
 {
 	struct sr_state st = { 0 };
+	struct sr_config c = { 0 };
 	uint8_t *plain = NULL, *stamped = NULL;
 	size_t plain_len, stamped_len;
 	char dir[PATH_MAX];
 	const char *name;
 	char *slash;
+	bool have_cfg, changed;
 	int r;
 
 	if ((r = sr_state_load(state_dir, &st, err)))
 		return r;
-	r = agent_info_build(state_dir, &st, cfg, cfg_len, NULL, SR_INFO_NO_TIME, &plain,
-			     &plain_len, err);
-	if (!r)
-		r = agent_info_build(state_dir, &st, cfg, cfg_len, NULL, (int64_t)time(NULL),
-				     &stamped, &stamped_len, err);
+	/* One decode; the stamped message only when the content changed. */
+	have_cfg = decode_config(state_dir, cfg, cfg_len, &c);
+	r = sr_info_build(&st, have_cfg ? &c : NULL, NULL, SR_INFO_NO_TIME, &plain, &plain_len,
+			  err);
+	changed = !r && !(*last && *last_len == plain_len && !memcmp(*last, plain, plain_len));
+	if (changed)
+		r = sr_info_build(&st, have_cfg ? &c : NULL, NULL, (int64_t)time(NULL), &stamped,
+				  &stamped_len, err);
+	if (have_cfg)
+		sr_config_free(&c);
 	sr_state_free(&st);
-	if (r)
+	if (r || !changed)
 		goto out_free;
-	if (*last && *last_len == plain_len && !memcmp(*last, plain, plain_len)) {
-		r = 0;
-		goto out_free;
-	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (!slash) {
