@@ -80,6 +80,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 					      : NULL,
 		.dry_run = o->dry_run,
 		.log = agent_log,
+		.log_debug = agent_log_wants(LOG_DEBUG),
 		.after_decode = precheck,
 		.after_decode_arg = &pre,
 	};

@@ -45,6 +45,11 @@ int agent_log_setup(const char *target, const char *level)
 	return 0;
 }
 
+bool agent_log_wants(int level)
+{
+	return level <= max_level;
+}
+
 /* s appended to buf at off (buf has room): the new end. */
 static size_t append(char *buf, size_t off, const char *s)
 {

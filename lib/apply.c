@@ -110,7 +110,8 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 	int r;
 
 	ap->run = (struct sr_run){ .node = ctx->node, .state_dir = ctx->state_dir,
-				   .log = ctx->log, .log_ctx = ctx->log_ctx, .old = &ap->old };
+				   .log = ctx->log, .log_ctx = ctx->log_ctx,
+				   .log_debug = ctx->log_debug, .old = &ap->old };
 	if ((r = sr_config_decode(buf, len, &ap->cfg, err)) ||
 	    (ctx->after_decode &&
 	     (r = ctx->after_decode(ctx->after_decode_arg, &ap->cfg, len, err))) ||

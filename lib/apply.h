@@ -27,6 +27,8 @@ struct sr_apply_ctx {
 	bool dry_run;                /* compute and log the plan; write nothing */
 	sr_log_fn log;               /* may be NULL */
 	void *log_ctx;
+	bool log_debug;              /* log takes LOG_DEBUG: sr_exec formats
+				      * its "exec: <action>" lines only then */
 	/* May be NULL. Called as soon as the config decodes, before the
 	 * state and the node are read (also in a dry run): the agent checks
 	 * its own limits against the decoded config, so one decode serves

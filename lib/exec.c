@@ -557,8 +557,10 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 			r = sr_err_set(err, -EINVAL, "plan: unknown action %d", (int)a->type);
 			break;
 		}
-		sr_action_format(a, &run->in, line, sizeof(line));
-		LOG(run, LOG_DEBUG, "exec: %s", line);
+		if (run->log_debug) {
+			sr_action_format(a, &run->in, line, sizeof(line));
+			LOG(run, LOG_DEBUG, "exec: %s", line);
+		}
 		/* A release changes a VF table only when it unbinds (run_release
 		 * says so); restoring settings is netlink, like CONFIGURE. */
 		if (a->type != SR_ACT_CONFIGURE && a->type != SR_ACT_RELEASE &&

@@ -30,6 +30,7 @@ struct sr_run {
 	const char *state_dir;
 	sr_log_fn log;                  /* may be NULL */
 	void *log_ctx;
+	bool log_debug;                 /* as sr_apply_ctx.log_debug */
 	struct sr_plan_input in;        /* in.pfs and in.res alias pfs and res */
 	struct sr_pf *pfs;              /* parallel to in.cfg->pfs */
 	int *ifindex;                   /* parallel to pfs; 0: no netdev */
