@@ -144,8 +144,11 @@ static void mark_missing_pfs(struct daemon *d)
 	for (size_t i = 0; i < st.n_res; i++) {
 		struct sr_pf pf = { 0 };
 		int r = d->env.node.find_pf(d->env.node.ctx, NULL, st.res[i].pf_pci, &pf, &e);
+		/* Without a driver the PF cannot make the reserved VF again. */
 		const char *why = r == -ENODEV ? "is missing"
-				  : !r && !pf.driver[0] ? "has no driver bound" : NULL;
+				  : !r && !pf.driver[0] && st.res[i].vf_index >= pf.numvfs
+					  ? "has no driver bound"
+					  : NULL;
 
 		sr_pf_clear(&pf);
 		if (!why || st.res[i].error[0])
@@ -380,6 +383,17 @@ static void load_config_file(struct daemon *d, const char *why, bool from_watch)
 		return;
 	if (d->cfg && len == d->cfg_len && !memcmp(buf, d->cfg, len)) {
 		free(buf);
+		if (d->retry_file) {
+			/* The file waited for its PFs and now holds the config
+			 * in force: nothing waits any more. */
+			d->retry_file = false;
+			if (events_on(&d->ev)) {
+				events_restore_config(&d->ev, false);
+				rewatch(d);
+			}
+			log_info("%s: %s is the config in force: no longer waiting for its PFs", why,
+				 d->o->config);
+		}
 		if (from_watch) {
 			log_debug("%s: %s is the config in force: nothing to do", why, d->o->config);
 			return;

@@ -31,20 +31,13 @@ struct apply {
 	struct sr_run run;
 };
 
-/* The config's PF i against the node: it exists, its driver is bound, it
- * has that many VFs to give and is not named twice. */
+/* The config's PF i against the node: it exists, has that many VFs to give,
+ * is not named twice and has a driver to change its VF count. */
 static int check_pf(struct apply *ap, size_t i, struct sr_err *err)
 {
 	const struct sr_pf_cfg *pc = &ap->cfg.pfs[i];
 	const struct sr_pf *pfs = ap->run.pfs;
 
-	/* The kernel makes VFs only through the PF's driver (sriov_numvfs
-	 * answers ENOENT without one). At boot the driver may not be loaded
-	 * yet: -ENODEV, like a PF not there at all, so the file waits. */
-	if (!pfs[i].driver[0])
-		return sr_err_set(err, -ENODEV,
-				  "deviceIoList[%u] (%s): PF %s has no driver bound (not loaded yet?): its VFs can be made only through it",
-				  pc->io_index, sr_pf_cfg_label(pc), pfs[i].pci);
 	if (pc->vf_count > pfs[i].totalvfs)
 		return sr_err_set(err, -EINVAL,
 				  "deviceIoList[%u] (%s) VF count %u: allowed 1..%u (sriov_totalvfs of %s)",
@@ -56,6 +49,15 @@ static int check_pf(struct apply *ap, size_t i, struct sr_err *err)
 					  "deviceIoList[%u] (%s) and deviceIoList[%u] (%s) are the same device %s",
 					  ap->cfg.pfs[j].io_index, sr_pf_cfg_label(&ap->cfg.pfs[j]),
 					  pc->io_index, sr_pf_cfg_label(pc), pfs[i].pci);
+	/* The kernel changes the VF count only through the PF's driver
+	 * (sriov_numvfs answers ENOENT without one; the count it has already
+	 * is accepted). At boot the driver may not be loaded yet: -ENODEV,
+	 * like a PF not there at all, so a --config waits for it. */
+	if (!pfs[i].driver[0] && pc->vf_count != pfs[i].numvfs)
+		return sr_err_set(err, -ENODEV,
+				  "deviceIoList[%u] (%s): PF %s has no driver bound (not loaded yet?): its VF count (%u, %u asked) changes only through it",
+				  pc->io_index, sr_pf_cfg_label(pc), pfs[i].pci, pfs[i].numvfs,
+				  pc->vf_count);
 	return 0;
 }
 

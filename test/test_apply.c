@@ -473,8 +473,9 @@ START_TEST(test_bind_without_iommu)
 }
 END_TEST
 
-/* A PF whose driver is not bound (not loaded yet at boot): refused with
- * -ENODEV naming the PF, before any write; applied once it is bound. */
+/* A PF whose driver is not bound (not loaded yet at boot) while its VF
+ * count must change: refused with -ENODEV naming the PF, before any write;
+ * applied once it is bound. */
 START_TEST(test_pf_without_driver)
 {
 	struct sr_apply_ctx ctx;
@@ -492,6 +493,11 @@ START_TEST(test_pf_without_driver)
 	snprintf(state, sizeof(state), "%s/" SR_STATE_FILE, state_dir);
 	ck_assert_int_ne(access(state, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/igb/bind", root);
+	ck_assert_int_eq(sr_fake_driver_write(drv, path, "0000:04:00.0"), 0);
+	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	/* The driver gone with the VFs kept (Xen's pciback holds them): the
+	 * count is the one asked, nothing needs the driver. */
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/igb/unbind", root);
 	ck_assert_int_eq(sr_fake_driver_write(drv, path, "0000:04:00.0"), 0);
 	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 }

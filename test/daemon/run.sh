@@ -126,7 +126,7 @@ n0=$(wc -l <"$LOG")
 echo 0000:03:10.0 >"$SYS/sys/bus/pci/drivers/vfio-pci/unbind"
 check "drift: VF 0000:03:10.0 unbound by someone, rebound by a repair" wait_for 10 \
 	log_since "$n0" 'devices/0000:03:10.0/driver_override = vfio-pci: ok'
-check "... the reconcile says it repaired" log_since "$n0" 'repair (interval): '
+check "... the reconcile says it repaired" wait_for 5 log_since "$n0" 'repair (interval): '
 check "reconcile binds it back to vfio-pci" wait_for 6 drv_is 0000:03:10.0 vfio-pci
 n0=$(wc -l <"$LOG")
 echo 0 >"$SYS/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs"
@@ -233,6 +233,33 @@ check "push B once the PFs are there: applied" ctl push "$CFG_B"
 sleep 3
 check "after the next ticks B is still in force (the file's wait ended)" map_is "$MAP_B"
 check "status: config from push" field_is config_source push
+stop_agent TERM
+
+# 13. While --config waits for a PF (0000:09:00.0 is not on the node), the
+# file is rewritten with the config in force: the wait ends, and each tick
+# is one plain reconcile, not a retry of the file plus a reconcile.
+kill "$drv_pid" 2>/dev/null; wait "$drv_pid" 2>/dev/null; drv_pid=
+SYS=$T/sys-wait STATE=$T/state-wait
+fake_node "$SYS"
+check_start "agent for the waiting file (interval 1 s)" --interval 1
+check "push A" ctl push "$CFG_A"
+stop_agent TERM
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$T/cfg13"
+sed 's/0000:04:00\.0/0000:09:00.0/' "$SRC/test/fixtures/two_pfs.txtpb" |
+	protoc --proto_path="$SRC/proto" --encode=org.lfedge.eve.config.EdgeDevConfig eveconfig.proto \
+		>"$T/cfg13/desired.pb"
+n13=$(wc -l <"$LOG")
+check_start "restart with --config naming a PF not on the node" --interval 1 --config "$T/cfg13/desired.pb"
+check "the file waits: refused for the missing PF" grep -q '0000:09:00.0: no such PCI device' <<<"$(status_field config_result)"
+check "... and is retried by the timer" wait_for 5 log_since "$n13" 'interval: --config waits for its PFs: applying'
+cp "$CFG_A" "$T/cfg13/.tmp" && mv "$T/cfg13/.tmp" "$T/cfg13/desired.pb"
+check "file rewritten with the config in force: the wait ends" wait_for 5 log_since "$n13" 'is the config in force: no longer waiting for its PFs'
+n0=$(wc -l <"$LOG")
+sleep 2.5
+check "... the ticks after it reconcile once each, no retry of the file" sh -c \
+	"tail -n +$((n0 + 1)) '$LOG' | grep -q 'reconcile (interval)\$' && ! tail -n +$((n0 + 1)) '$LOG' | grep -q 'waits for its PFs'"
+check "... A still in force" map_is "$MAP_A"
 stop_agent TERM
 
 done_tests
