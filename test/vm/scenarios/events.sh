@@ -9,7 +9,9 @@
 #      VFs and their settings back, time recorded;
 #  (c) idle (the agent restarted first, so that its 300 s timer stays out
 #      of the window): the agent's CPU (utime+stime from /proc/PID/stat)
-#      over 10 s is near 0 and no apply happens (no echo storm).
+#      over 10 s is near 0 and no apply happens (no echo storm);
+#  (d) boot order: igb not loaded (the PF has no driver), --config waits,
+#      a push refused meanwhile; `modprobe igb` applies the file at once.
 # Limits are generous (the machine is shared); bench/vm_bench.sh has the
 # targets. Latencies are printed as "# measured:" lines.
 . "$SR_SOURCE_DIR/test/vm/lib.sh"
