@@ -94,8 +94,7 @@ sr_check_match "late PF: a push naming another missing PF is refused" "0000:00:1
 t0=${EPOCHREALTIME/./}
 modprobe igb
 for ((i = 0; i < 400; i++)); do
-	[ "$(cat "/sys/bus/pci/devices/$pfaddr/sriov_numvfs" 2>/dev/null)" = 4 ] &&
-		[ "$(ev_vf0_mac)" = "$ev_mac0" ] && break
+	ev_in_force && break
 	sleep 0.05
 done
 late_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))

@@ -15,6 +15,8 @@
 #                          the repair's end, the agent's clock), ev_repairs
 #                          (repairs it made), ev_agent_ms (first event ->
 #                          done, as the agent measured)
+#   ev_in_force            the config is on the PF: ev_vfs VFs, vf 0 has
+#                          app 1's MAC
 #   ev_reload              rmmod igb; modprobe igb; waits for the repair;
 #                          sets ev_lat_ms (modprobe start -> repaired),
 #                          ev_total_ms (rmmod start -> repaired),
@@ -112,6 +114,11 @@ ev_vf0_mac() {
 	ip -d link show "$pf" | sed -n 's/^ *vf 0 .*link\/ether \([0-9a-f:]*\).*/\1/p'
 }
 
+ev_in_force() {
+	[ "$(cat "/sys/bus/pci/devices/$pfaddr/sriov_numvfs" 2>/dev/null)" = "$ev_vfs" ] &&
+		[ "$(ev_vf0_mac)" = "$ev_mac0" ]
+}
+
 ev_drift() {
 	local r0 t0 done_us
 	ev_lat_ms= ev_agent_ms= ev_repairs=
@@ -140,10 +147,7 @@ ev_reload() {
 	t1=${EPOCHREALTIME/./}
 	modprobe igb || { ev_why="modprobe igb failed"; return 1; }
 	for ((i = 0; i < 400; i++)); do
-		if [ "$(cat "/sys/bus/pci/devices/$pfaddr/sriov_numvfs" 2>/dev/null)" = "$ev_vfs" ] &&
-			[ "$(ev_vf0_mac)" = "$ev_mac0" ]; then
-			break
-		fi
+		ev_in_force && break
 		sleep 0.025
 	done
 	[ $i -lt 400 ] || { ev_why="not repaired after 400 looks"; return 1; }
