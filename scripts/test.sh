@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: install what is needed, build,
-# run every ctest (unit on a fake sysfs + vm on a real kernel under QEMU),
-# then the unit tests again under ASan+UBSan and under valgrind, and a short
+# run every ctest (unit and integration on a fake sysfs + vm on a real kernel
+# under QEMU), then unit and integration again under ASan+UBSan and the
+# compiled ones under valgrind, and a short
 # fuzzing run of the config and state decoders and the kernel event parsers.
 #   scripts/test.sh            everything
 #   SR_TEST_QUICK=1 scripts/test.sh   the plain build's ctest only
@@ -12,7 +13,7 @@ jobs=$(nproc)
 bash scripts/setup.sh
 
 echo "== build (Debug) and ctest: unit + vm"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DSR_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 find build \( -name '*.qemu-crash.log' -o -name '*.boot-hang.log' \) -delete
 ctest --test-dir build --output-on-failure -j1 | tee build/ctest-main.log
@@ -29,7 +30,7 @@ if [ "${SR_TEST_QUICK:-0}" = 1 ]; then
 	exit 0
 fi
 
-echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
+echo "== unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
 # Every unit test, the shell ones included (they run the instrumented
 # binaries). Check forks a child per test: each child runs LeakSanitizer when
 # it exits, and abort_on_error turns any report into SIGABRT, which Check
@@ -37,11 +38,11 @@ echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
 # This tree is also the build without libsystemd (SR_SYSTEMD=OFF, as on EVE):
 # it must build, and daemon_notify checks that it sends no notifications.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-	-DSR_SANITIZE=ON -DSR_VM_TESTS=OFF -DSR_SYSTEMD=OFF >/dev/null
+	-DSR_SANITIZE=ON -DSR_VM_TESTS=OFF -DSR_SYSTEMD=OFF -DSR_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --test-dir build-asan --output-on-failure -L unit -j"$jobs" | tee build-asan/ctest-asan.log
+	ctest --test-dir build-asan --output-on-failure -L 'unit|integration' -j"$jobs" | tee build-asan/ctest-asan.log
 
 echo "== unit tests under valgrind (memcheck)"
 # The compiled unit tests (Check suites, fuzz_regress) of the Debug build,
@@ -50,7 +51,7 @@ echo "== unit tests under valgrind (memcheck)"
 # (the shell tests) under valgrind. Any error or definite/indirect leak makes
 # valgrind exit 1 and the stage fail.
 unit_programs() { # BUILD_DIR -> NAME, WORKDIR, ENV..., COMMAND (shell-quoted), \x1f-separated
-	ctest --test-dir "$1" --show-only=json-v1 -L unit | python3 -c '
+	ctest --test-dir "$1" --show-only=json-v1 -L 'unit|integration' | python3 -c '
 import json, os, shlex, sys
 build = os.path.realpath(sys.argv[1])
 for t in json.load(sys.stdin)["tests"]:
