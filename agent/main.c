@@ -70,28 +70,67 @@ enum {
 	OPT_INFO_FILE,
 };
 
-static int parse_opts(int argc, char **argv, struct agent_opts *o)
+/* The commands an option belongs to. */
+enum { CMD_APPLY = 1 << 0, CMD_RUN = 1 << 1, CMD_ANY = CMD_APPLY | CMD_RUN };
+
+static const struct agent_option {
+	struct option lo;
+	unsigned int cmds;
+} agent_options[] = {
+	{ { "config", required_argument, NULL, OPT_CONFIG }, CMD_ANY },
+	{ { "sysfs-root", required_argument, NULL, OPT_SYSFS }, CMD_ANY },
+	{ { "state-dir", required_argument, NULL, OPT_STATE }, CMD_ANY },
+	{ { "domain-dir", required_argument, NULL, OPT_DOMAIN }, CMD_ANY },
+	{ { "hypervisor", required_argument, NULL, OPT_HV }, CMD_ANY },
+	{ { "no-netlink", no_argument, NULL, OPT_NO_NL }, CMD_ANY },
+	{ { "dry-run", no_argument, NULL, OPT_DRY }, CMD_APPLY },
+	{ { "socket", required_argument, NULL, OPT_SOCKET }, CMD_RUN },
+	{ { "interval", required_argument, NULL, OPT_INTERVAL }, CMD_RUN },
+	{ { "log", required_argument, NULL, OPT_LOG }, CMD_ANY },
+	{ { "log-level", required_argument, NULL, OPT_LEVEL }, CMD_ANY },
+	{ { "info-file", required_argument, NULL, OPT_INFO_FILE }, CMD_RUN },
+	{ { "help", no_argument, NULL, 'h' }, CMD_ANY },
+};
+#define N_AGENT_OPTIONS (sizeof(agent_options) / sizeof(agent_options[0]))
+
+/* getopt_long's table for one command: only its own options, so another
+ * command's option is "unrecognized" instead of silently accepted. */
+static void command_longopts(unsigned int cmd, struct option *out)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
-		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "domain-dir", required_argument, NULL, OPT_DOMAIN },
-		{ "hypervisor", required_argument, NULL, OPT_HV },
-		{ "no-netlink", no_argument, NULL, OPT_NO_NL },
-		{ "dry-run", no_argument, NULL, OPT_DRY },
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "log-level", required_argument, NULL, OPT_LEVEL },
-		{ "info-file", required_argument, NULL, OPT_INFO_FILE },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_AGENT_OPTIONS; i++)
+		if (agent_options[i].cmds & cmd)
+			out[n++] = agent_options[i].lo;
+	out[n] = (struct option){ 0 };
+}
+
+/* "--interval is an option of run" for an option of the other command. */
+static void explain_foreign(const char *cmd_name, const char *arg)
+{
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+	if (strncmp(arg, "--", 2))
+		return;
+	for (size_t i = 0; i < N_AGENT_OPTIONS; i++) {
+		const struct agent_option *ao = &agent_options[i];
+
+		if (strlen(ao->lo.name) == len && !strncmp(ao->lo.name, name, len))
+			fprintf(stderr, "sriov-agent: --%s is an option of %s, not of %s\n",
+				ao->lo.name, ao->cmds & CMD_RUN ? "run" : "apply", cmd_name);
+	}
+}
+
+static int parse_opts(const char *cmd_name, unsigned int cmd, int argc, char **argv,
+		      struct agent_opts *o)
+{
+	struct option longopts[N_AGENT_OPTIONS + 1];
 	const char *log_target = NULL, *log_level = NULL;
 	char *end;
 	int c;
 
+	command_longopts(cmd, longopts);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CONFIG:
@@ -148,6 +187,7 @@ static int parse_opts(int argc, char **argv, struct agent_opts *o)
 			usage(stdout);
 			exit(0);
 		default:
+			explain_foreign(cmd_name, argv[optind - 1]);
 			usage(stderr);
 			return -EINVAL;
 		}
@@ -175,7 +215,7 @@ static int cmd_apply(struct agent_opts *o)
 	struct sr_err err = { "" };
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int r, lock = -1;
+	int status = 1, lock = -1;
 
 	if (!o->config) {
 		fprintf(stderr, "sriov-agent: apply needs --config FILE\n");
@@ -184,33 +224,33 @@ static int cmd_apply(struct agent_opts *o)
 	/* A dry run writes nothing: it takes no lock. */
 	if (!o->dry_run && agent_lock_state(o, &lock))
 		return 1;
-	if ((r = sr_read_file(o->config, SR_CONFIG_MAX_BYTES, &buf, &len, &err))) {
+	if (sr_read_file(o->config, SR_CONFIG_MAX_BYTES, &buf, &len, &err)) {
 		log_err("%s", err.msg);
-		sr_state_unlock(lock);
-		return 1;
+		goto out_unlock;
 	}
-	if ((r = agent_env_open(o, &env, &err))) {
+	if (agent_env_open(o, &env, &err)) {
 		log_err("%s", err.msg);
-		free(buf);
-		sr_state_unlock(lock);
-		return 1;
+		goto out_free_buf;
 	}
-	r = agent_apply_bytes(o, &env, buf, len, &err);
-	if (r)
+	if (agent_apply_bytes(o, &env, buf, len, &err))
 		log_err("config %s rejected: %s", o->config, err.msg);
 	/* The config in force, for sriovctl info (devId, labels) and for a
 	 * later sriov-agent run. */
-	else if (!o->dry_run && (r = sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
+	else if (!o->dry_run && sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err))
 		log_err("applied, but cannot save the config: %s", err.msg);
-	else if (env.last_apps_failed)
+	else if (env.last_apps_failed) {
 		log_err("config %s applied, but %zu app(s) could not be given their VF (see the warnings above; exit %d)",
 			o->config, env.last_apps_failed, AGENT_EXIT_APP_ERRORS);
+		status = AGENT_EXIT_APP_ERRORS;
+	} else {
+		status = 0;
+	}
 	agent_env_close(o, &env);
+out_free_buf:
 	free(buf);
+out_unlock:
 	sr_state_unlock(lock);
-	if (r)
-		return 1;
-	return env.last_apps_failed ? AGENT_EXIT_APP_ERRORS : 0;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -234,12 +274,16 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
-	if (parse_opts(argc - 1, argv + 1, &o))
-		return 2;
-	if (!strcmp(cmd, "apply"))
+	if (!strcmp(cmd, "apply")) {
+		if (parse_opts(cmd, CMD_APPLY, argc - 1, argv + 1, &o))
+			return 2;
 		return cmd_apply(&o);
-	if (!strcmp(cmd, "run"))
+	}
+	if (!strcmp(cmd, "run")) {
+		if (parse_opts(cmd, CMD_RUN, argc - 1, argv + 1, &o))
+			return 2;
 		return agent_run(&o);
+	}
 	fprintf(stderr, "sriov-agent: unknown command \"%s\": allowed apply, run\n", cmd);
 	usage(stderr);
 	return 2;

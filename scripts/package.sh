@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Build sriov-agent_<version>_amd64.deb: a Release tree with prefix /usr and
-# Debian's build flags (dpkg-buildflags: hardening), `cpack -G DEB` (CPack:
+# Debian's build flags (dpkg-buildflags: hardening), the libraries linked
+# shared (Debian policy 4.13: no static copies), `cpack -G DEB` (CPack:
 # the package holds what `cmake --install` lays out; Depends from
 # dpkg-shlibdeps), then lintian, which must report no error.
 #   scripts/package.sh [OUTDIR]     default build/package; prints the .deb's path last
@@ -16,7 +17,7 @@ log() { printf 'package: %s\n' "$*" >&2; }
 CFLAGS=$(dpkg-buildflags --get CFLAGS) CPPFLAGS=$(dpkg-buildflags --get CPPFLAGS) \
 	LDFLAGS=$(dpkg-buildflags --get LDFLAGS) \
 	cmake -S "$src" -B "$tree" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
-	-DBUILD_TESTING=OFF -DSR_SYSTEMD=ON \
+	-DBUILD_TESTING=OFF -DSR_SYSTEMD=ON -DSR_STATIC_DEPS=OFF \
 	-DCMAKE_C_FLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)" \
 	-DCMAKE_EXE_LINKER_FLAGS="$(dpkg-buildflags --get LDFLAGS)" >"$out/cmake.log"
 cmake --build "$tree" -j"$jobs" >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }

@@ -98,6 +98,18 @@ apply --config "$T/missing.pb" 2>/dev/null; check "missing config file: exit 1" 
 apply 2>/dev/null; check "apply without --config: exit 2" test $? -eq 2
 "$AGENT" apply --config "$FIX/two_pfs.pb" --hypervisor hyperv 2>/dev/null
 check "unknown hypervisor: exit 2" test $? -eq 2
+# Each command takes only its own options: run's are refused by apply
+# (they were accepted and ignored), apply's by run, each named.
+for opt in "--interval 5" "--socket $T/s" "--info-file $T/info.pb"; do
+	# shellcheck disable=SC2086 # the option and its value are two words
+	apply --config "$FIX/two_pfs.pb" $opt 2>"$T/foreign.log"
+	check "apply ${opt%% *}: exit 2" test $? -eq 2
+	check "apply ${opt%% *}: named as run's" grep -q "^sriov-agent: ${opt%% *} is an option of run, not of apply" "$T/foreign.log"
+done
+"$AGENT" run --dry-run --state-dir "$T/state" 2>"$T/foreign.log"
+check "run --dry-run: exit 2" test $? -eq 2
+check "run --dry-run: named as apply's" grep -q "^sriov-agent: --dry-run is an option of apply, not of run" "$T/foreign.log"
+check "apply --interval: the node unchanged" cmp "$T/state/state.pb" "$T/state.before"
 
 # 5. sriovctl commands and exit codes.
 check "show router: exit 0" ctl show 11111111-1111-4111-8111-111111111111

@@ -25,6 +25,7 @@ else
 fi
 # The .deb holds the same list (CPack installs the same way).
 deb=$(ls "$tree"/../sriov-agent_*.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || { echo "not ok - no sriov-agent_*.deb next to $tree (scripts/package.sh makes it)"; exit 1; }
 if [ -n "$deb" ]; then
 	dpkg-deb -c "$deb" | awk '{ print $1, $6 }' | while read -r mode p; do
 		p=${p#.}
@@ -37,4 +38,22 @@ if [ -n "$deb" ]; then
 		echo "not ok - $(basename "$deb") differs from docs/install.md"
 		exit 1
 	fi
+	# Debian policy 4.13: no static copies of shared libraries. The
+	# binaries link the libraries shared and Depends names their packages
+	# (dpkg-shlibdeps).
+	dpkg-deb -x "$deb" "$T/deb-root"
+	depends=$(dpkg-deb -f "$deb" Depends)
+	for pair in libnl-3.so.200:libnl-3-200 libnl-route-3.so.200:libnl-route-3-200 \
+		libprotobuf-c.so.1:libprotobuf-c1 libuuid.so.1:libuuid1; do
+		lib=${pair%%:*} pkg=${pair#*:}
+		if ! readelf -d "$T/deb-root/usr/sbin/sriov-agent" | grep -q "NEEDED.*\[$lib\]"; then
+			echo "not ok - /usr/sbin/sriov-agent in the .deb does not link $lib shared"
+			exit 1
+		fi
+		case ", $depends," in
+		*", $pkg "* | *", $pkg,"*) ;;
+		*) echo "not ok - Depends ($depends) does not name $pkg"; exit 1 ;;
+		esac
+	done
+	echo "ok - the .deb's sriov-agent links libnl-3, libnl-route-3, protobuf-c, libuuid shared; Depends: $depends"
 fi
