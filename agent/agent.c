@@ -139,12 +139,14 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env)
 int agent_lock_state(const struct agent_opts *o, int *fd)
 {
 	struct sr_err err = { "" };
-	int n;
+	int n, r;
 
-	if (sr_state_lock(o->state_dir, fd, &err)) {
+	if ((r = sr_state_lock(o->state_dir, fd, &err)) < 0) {
 		log_err("%s", err.msg);
 		return -1;
 	}
+	if (r > 0)
+		log_warn("%s", err.msg);
 	/* With the lock held, a temp file of an atomic write is a leftover of
 	 * a process that died (kill -9, power loss). */
 	for (int i = 0; i < 2; i++) {

@@ -3,6 +3,7 @@
  * ZInfoMsg for the agent and sriovctl (agent_info.h).
  */
 #include "agent_info.h"
+#include "fsafe.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -92,7 +93,11 @@ int agent_info_file_update(const char *path, const char *state_dir, const uint8_
 		else
 			*slash = '\0';
 	}
-	if ((r = sr_write_atomic(dir, name, stamped, stamped_len, err)))
+	/* 0644: its reader (EVE's uplink) need not be root; the directory
+	 * must still be root's alone, or another user could redirect the
+	 * write. */
+	if ((r = sr_dir_trusted(dir, "--info-file directory", err)) ||
+	    (r = sr_write_atomic_mode(dir, name, stamped, stamped_len, 0644, err)))
 		goto out_free;
 	free(*last);
 	*last = plain;

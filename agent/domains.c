@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "log.h"
 #include "reserve.h"
 #include "set.h"
@@ -230,8 +231,8 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 	struct by_app g = { 0 };
 	int r = 0;
 
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return sr_err_set(err, -errno, "domain dir %s: %s", dir, strerror(errno));
+	if ((r = sr_dir_own(dir, "domain dir", err)))
+		return r;
 	if (group_by_app(st, &g)) {
 		by_app_free(&g);
 		return sr_err_set(err, -ENOMEM, "out of memory");

@@ -721,7 +721,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 	struct sr_err err = { "" };
 	int r;
 
-	if (mkdir(d->o->state_dir, 0755) && errno != EEXIST) {
+	if (mkdir(d->o->state_dir, 0700) && errno != EEXIST) {
 		log_err("state dir %s: %s", d->o->state_dir, strerror(errno));
 		return -errno;
 	}

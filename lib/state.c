@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fsafe.h"
 #include "state.pb-c.h"
 
 typedef SriovAgent__State__State PbState;
@@ -861,7 +862,7 @@ out:
 typedef int (*fill_fn)(void *arg, int fd, const char *path, struct sr_err *err);
 
 static int write_atomic(const char *dir, const char *name, fill_fn fill, void *arg,
-			struct sr_err *err)
+			mode_t mode, struct sr_err *err)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	int fd, dfd, r = 0;
@@ -875,7 +876,7 @@ static int write_atomic(const char *dir, const char *name, fill_fn fill, void *a
 				  strerror(errno));
 	if ((r = fill(arg, fd, tmp, err)))
 		goto out_unlink;
-	if (fchmod(fd, 0644) || fsync(fd)) {
+	if (fchmod(fd, mode) || fsync(fd)) {
 		r = sr_err_set(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
 		goto out_unlink;
 	}
@@ -920,7 +921,15 @@ int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t l
 {
 	struct bytes b = { buf, len };
 
-	return write_atomic(dir, name, fill_bytes, &b, err);
+	return write_atomic(dir, name, fill_bytes, &b, 0600, err);
+}
+
+int sr_write_atomic_mode(const char *dir, const char *name, const void *buf, size_t len,
+			 mode_t mode, struct sr_err *err)
+{
+	struct bytes b = { buf, len };
+
+	return write_atomic(dir, name, fill_bytes, &b, mode, err);
 }
 
 int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
@@ -990,27 +999,57 @@ static int fill_state(void *arg, int fd, const char *path, struct sr_err *err)
 
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err)
 {
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return sr_err_set(err, -errno, "state dir %s: %s", dir, strerror(errno));
-	return write_atomic(dir, SR_STATE_FILE, fill_state, (void *)st, err);
+	return write_atomic(dir, SR_STATE_FILE, fill_state, (void *)st, 0600, err);
 }
 
 /* ---- one agent per state dir ---- */
+
+/* dir/lock opened for the lock: a regular file owned by euid, mode 0600.
+ * One another user could ever have opened (an older agent made it 0644,
+ * or it is not ours) is replaced by a new inode first: a read lock taken
+ * through such a descriptor would lock the agent out (issue 23, 1). dir is
+ * trusted (sr_dir_own): no one else can put a name in it. *replaced: the
+ * old file's mode, or -1. */
+static int lock_open(const char *dir, const char *path, int *mode_replaced, struct sr_err *err)
+{
+	struct stat sb;
+	int fd;
+
+	*mode_replaced = -1;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "state dir %s: cannot open %s to lock it: %s", dir,
+				  SR_LOCK_FILE, strerror(errno));
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return sr_err_set(err, -EPERM, "%s: not a regular file: remove it", path);
+	}
+	if (sb.st_uid == geteuid() && !(sb.st_mode & 077))
+		return fd;
+	close(fd);
+	*mode_replaced = (int)(sb.st_mode & 07777);
+	if (unlink(path) && errno != ENOENT)
+		return sr_err_set(err, -errno, "%s: cannot replace it: %s", path, strerror(errno));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "%s: cannot make it: %s", path, strerror(errno));
+	return fd;
+}
 
 int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[PATH_MAX];
-	int fd;
+	int fd, r, old_mode;
 
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return sr_err_set(err, -errno, "state dir %s: %s", dir, strerror(errno));
+	if ((r = sr_dir_own(dir, "state dir", err)))
+		return r;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, SR_LOCK_FILE) >= (int)sizeof(path))
 		return sr_err_set(err, -ENAMETOOLONG, "state dir %s: path too long", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return sr_err_set(err, -errno, "state dir %s: cannot open %s to lock it: %s", dir,
-				  SR_LOCK_FILE, strerror(errno));
+	if ((fd = lock_open(dir, path, &old_mode, err)) < 0)
+		return fd;
 	/* A POSIX record lock: the kernel tells a loser the holder's pid
 	 * (F_GETLK), so the file itself is never written. */
 	if (fcntl(fd, F_SETLK, &fl)) {
@@ -1029,6 +1068,10 @@ int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
 				  dir, (long)who.l_pid);
 	}
 	*fd_out = fd;
+	if (old_mode >= 0)
+		return sr_err_set(err, 1,
+				  "%s had mode %04o (or another owner): replaced by a new file of mode 0600, so that no other user holds it open",
+				  path, (unsigned)old_mode);
 	return 0;
 }
 
@@ -1077,9 +1120,10 @@ int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, stru
 {
 	struct statvfs vfs;
 	uint64_t avail;
+	int r;
 
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return sr_err_set(err, -errno, "%s %s: %s", what, dir, strerror(errno));
+	if ((r = sr_dir_own(dir, what, err)))
+		return r;
 	if (statvfs(dir, &vfs))
 		return sr_err_set(err, -errno, "%s %s: %s", what, dir, strerror(errno));
 	if ((vfs.f_flag & ST_RDONLY) || access(dir, W_OK))

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "model.h"
@@ -48,9 +49,13 @@ int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err);
 
 /* One agent per state dir: an exclusive POSIX lock on dir/lock (made,
- * with dir, when missing; the file stays empty). 0 and *fd (keep it open
- * while working; sr_state_unlock() or exit releases it), or -EWOULDBLOCK
- * with a message naming the holder's pid. Readers (sriovctl) take no
+ * with dir, when missing; the file stays empty, mode 0600). dir must be
+ * one no other user can change (sr_dir_own: made 0700 when missing). A
+ * lock file another user could have opened (mode above 0600, another
+ * owner) is replaced by a new one first. 0 and *fd (keep it open while
+ * working; sr_state_unlock() or exit releases it); 1 and *fd with a note
+ * in err (the file was replaced); -EWOULDBLOCK with a message naming the
+ * holder's pid; -EPERM when dir is not the agent's alone. Readers (sriovctl) take no
  * lock: every file is replaced atomically. */
 #define SR_LOCK_FILE "lock"
 int sr_state_lock(const char *dir, int *fd, struct sr_err *err);
@@ -61,7 +66,8 @@ void sr_state_unlock(int fd);
  * held. Returns how many were removed (or -errno). */
 int sr_clean_temp_files(const char *dir);
 
-/* dir (made when missing) takes writes: not on a read-only file system,
+/* dir (made 0700 when missing; sr_dir_own: no other user may change it)
+ * takes writes: not on a read-only file system,
  * writable, and at least need bytes free. Checked before an apply's first
  * kernel write, so a full or read-only state dir changes nothing. */
 int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, struct sr_err *err);
@@ -69,8 +75,12 @@ int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, stru
 /* CRC-32 (IEEE 802.3, as zlib's crc32()) of buf. */
 uint32_t sr_crc32(const void *buf, size_t len);
 
-/* Atomically replace dir/name with buf (temp + fsync + rename + dir fsync). */
+/* Atomically replace dir/name with buf (temp + fsync + rename + dir fsync),
+ * mode 0600. */
 int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t len,
 		    struct sr_err *err);
+/* The same with another mode (a file meant for other readers). */
+int sr_write_atomic_mode(const char *dir, const char *name, const void *buf, size_t len,
+			 mode_t mode, struct sr_err *err);
 /* Read a whole file (at most max bytes); *buf malloc'd. */
 int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err);

@@ -233,4 +233,60 @@ check "the released app's config is gone" test ! -e "$S4/domains/22222222-2222-4
 check "the next apply writes 7777's config" apply4 --config "$CFG_B"
 check "7777's config names 0000:03:10.2" grep -q '0000:03:10.2' "$S4/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
 
+# 12. Other local users (issue 23: 1, 11). The lock and every file the
+#     agent writes are 0600 in a dir of its own; a lock file another user
+#     could open (an older agent made it 0644) is replaced, so a read lock
+#     taken through it locks nobody out; directories another user controls
+#     are refused before anything changes.
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+S5=$T/state5
+apply5() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S5" --no-netlink "$@"; }
+check "apply A into a fifth state dir" apply5 --config "$CFG_A"
+check "state dir made 0700" test "$(stat -c %a "$S5")" = 700
+for f in lock state.pb config.pb domains.manifest domains/11111111-1111-4111-8111-111111111111.kvm.cfg; do
+	check "$f: mode 0600" test "$(stat -c %a "$S5/$f")" = 600
+done
+check "domain dir made 0700" test "$(stat -c %a "$S5/domains")" = 700
+# What an older agent left: a 0755 dir and a 0644 lock another user holds.
+chmod 755 "$S5"; chmod 644 "$S5/lock"
+nobody /usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "rb")
+fcntl.lockf(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+print("locked", flush=True)
+time.sleep(60)' "$S5/lock" >"$T/nobody.locked" 2>"$T/nobody.err" &
+holder=$!
+wait_for 10 test -s "$T/nobody.locked"
+check "uid 65534 holds a read lock on the old 0644 lock file" test -s "$T/nobody.locked"
+apply5 --config "$CFG_B" 2>"$T/lock5.log"; rc=$?
+check "apply with a user's read lock on the old file: exit 0 (rc $rc)" test "$rc" = 0
+check "apply says the lock file was replaced" grep -q "lock had mode 0644 .*replaced by a new file of mode 0600" "$T/lock5.log"
+check "the new lock file is 0600" test "$(stat -c %a "$S5/lock")" = 600
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+check "uid 65534 cannot open the new lock file" sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$S5/lock' 2>/dev/null"
+# Directories another user controls: refused, nothing changed.
+snap "$S5" >"$T/snap5.before"
+mkdir -p "$T/userdir/domains"; chown -R 65534:65534 "$T/userdir"
+apply5 --config "$CFG_A" --domain-dir "$T/userdir/domains" 2>"$T/udir.log"; rc=$?
+check "domain dir owned by uid 65534: exit 1" test "$rc" = 1
+check "domain dir owned by uid 65534: says so" grep -q "domain dir $T/userdir/domains: .*owned by another user" "$T/udir.log"
+chown 0:0 "$T/userdir/domains"
+apply5 --config "$CFG_A" --domain-dir "$T/userdir/domains" 2>"$T/udir2.log"; rc=$?
+check "domain dir in a dir uid 65534 owns: exit 1" test "$rc" = 1
+check "domain dir in a dir uid 65534 owns: names it" grep -q "its path goes through $T/userdir (owner uid 65534" "$T/udir2.log"
+ln -s "$T/userdir/domains" "$T/link-to-userdir"
+apply5 --config "$CFG_A" --domain-dir "$T/link-to-userdir" 2>"$T/udir3.log"; rc=$?
+check "a symlink leading into a user's dir: exit 1" test "$rc" = 1
+mkdir -p "$T/shared"; chmod 777 "$T/shared"
+apply5 --config "$CFG_A" --domain-dir "$T/shared" 2>"$T/udir4.log"; rc=$?
+check "a world-writable domain dir: exit 1" test "$rc" = 1
+check "a world-writable domain dir: says so" grep -q "writable by other users" "$T/udir4.log"
+chmod 757 "$S5"
+apply5 --config "$CFG_A" 2>"$T/udir5.log"; rc=$?
+check "a world-writable state dir: exit 1" test "$rc" = 1
+check "a world-writable state dir: says so" grep -q "state dir $S5: .*writable by other users" "$T/udir5.log"
+chmod 700 "$S5"
+snap "$S5" >"$T/snap5.after"
+check "refused dirs: sysfs and state unchanged" cmp "$T/snap5.before" "$T/snap5.after"
+
 done_tests
