@@ -89,6 +89,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	int r;
 
 	env->last_apps_failed = 0;
+	env->last_later = 0;
 	if (o->passthrough) {
 		ctx.before_exec = retire_domains;
 		ctx.before_exec_arg = (void *)o;
@@ -108,6 +109,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	env->last_sysfs_writes = ctx.sysfs_writes;
 	env->last_netlink_writes = ctx.netlink_writes;
 	env->last_apps_failed = apps_failed(&st);
+	env->last_later = ctx.n_later;
 	sr_state_free(&st);
 	return r;
 }

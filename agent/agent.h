@@ -40,6 +40,7 @@ struct agent_env {
 	size_t last_sysfs_writes;
 	size_t last_netlink_writes;
 	size_t last_apps_failed;  /* apps of the last apply left without a VF */
+	size_t last_later;        /* VFs whose driver still answered "later" */
 	/* May be NULL: given each config an apply decodes, before the agent's
 	 * own checks; the config is freed when the apply returns (run.c takes
 	 * the PFs to watch from it). */

@@ -46,6 +46,7 @@
 #define FAILED_FILE "config.failed.pb"
 #define PENDING_MAX_STARTS 3
 #define RESULT_MAX (SR_ERR_MAX + 128)
+#define LATER_RETRY_S 5   /* a VF whose driver said "later": the next try */
 
 struct daemon {
 	const struct agent_opts *o;
@@ -67,6 +68,7 @@ struct daemon {
 	bool watch_decoded;
 	bool stop;
 	bool env_open;
+	bool later_armed;              /* the timer fires early once for "later" */
 	/* health, for sriovctl status */
 	int64_t started_at;
 	const char *cfg_source;        /* "startup", "push", "file", "none" */
@@ -220,6 +222,32 @@ static void config_decoded(void *arg, const struct sr_config *c)
 		events_set_config(&d->ev, c);
 }
 
+/* A driver still answered "later" (EAGAIN, EBUSY) to some VF settings after
+ * the apply's own retries (a VF reset that outlasted them): the timer fires
+ * once in LATER_RETRY_S, not at the next --interval tick, then keeps its
+ * period. One early try per run of "later" answers: a driver that stays
+ * busy waits for the interval. */
+static void later_retry(struct daemon *d)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = (time_t)d->o->interval },
+		.it_value = { .tv_sec = LATER_RETRY_S },
+	};
+
+	if (!d->env.last_later) {
+		d->later_armed = false;
+		return;
+	}
+	if (d->later_armed || d->o->interval <= LATER_RETRY_S)
+		return;
+	d->later_armed = true;
+	if (timerfd_settime(d->tfd, 0, &its, NULL))
+		log_warn("timerfd: %s", strerror(errno));
+	else
+		log_info("%zu VF(s) answered \"later\": reconcile again in %d s", d->env.last_later,
+			 LATER_RETRY_S);
+}
+
 /* Apply buf; result text ("applied: ..." / "rejected: ...") into out. */
 static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile, bool verify,
 		 size_t *writes, char *out, size_t cap)
@@ -234,6 +262,7 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcil
 		snprintf(out, cap, "rejected: %s", err.msg);
 		return r;
 	}
+	later_retry(d);
 	count_reservations(d, note, sizeof(note));
 	/* "applied with errors": the same distinction as sriov-agent apply's
 	 * exit status 3 (sriovctl push exits 3 on it). */

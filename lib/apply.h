@@ -47,6 +47,9 @@ struct sr_apply_ctx {
 	size_t netlink_writes;
 	size_t n_actions;            /* actions that change the node */
 	size_t n_warnings;           /* attributes refused, VFs missing, ... */
+	size_t n_later;              /* VFs whose driver still answered "later"
+				      * (EAGAIN, EBUSY) after the retries: worth
+				      * another apply soon */
 };
 
 /* Apply config bytes. On success the new state is saved (unless nothing

@@ -35,10 +35,14 @@ struct exec_pf {
 	char bind_why[SR_ERR_MAX];  /* its reason */
 };
 
+struct exec_write;
+
 struct sr_exec_own {
 	bool vf_tables_changed;     /* VFs made, bound or unbound (sysfs) */
 	uint64_t bind_started_ms;   /* the apply's first bind; 0: none yet */
 	struct exec_pf *pf;         /* per config PF */
+	struct exec_write *later;   /* settings answered "later", to try again */
+	size_t n_later, cap_later;
 };
 
 static void step(const struct sr_run *run, const char *point, size_t nth)
@@ -112,12 +116,79 @@ static struct sr_vf_settings masked(const struct sr_vf_settings *s, unsigned mas
 	return m;
 }
 
+/* "Later", not "no": a VF that is still being made or is in reset. i40e
+ * answers -EAGAIN ("VF %d still in reset. Try again.", i40e_ndo_set_vf_mac,
+ * i40e_ndo_set_vf_port_vlan in drivers/net/ethernet/intel/i40e/
+ * i40e_virtchnl_pf.c), ice -EBUSY (ice_check_vf_ready_for_cfg in
+ * drivers/net/ethernet/intel/ice/ice_vf_lib.c). EOPNOTSUPP, EINVAL and the
+ * rest are the driver's final word. */
+static bool transient(int e)
+{
+	return e == -EAGAIN || e == -EBUSY;
+}
+
+/* One settings write of a VF, kept to be tried again while its driver
+ * answers "later". s points into run (desired or original settings). */
+struct exec_write {
+	int ifindex;
+	const char *pf;
+	struct sr_reservation *r;
+	const struct sr_vf_settings *s;
+	unsigned mask;              /* attributes still to write */
+	const char *why;
+	int last[SR_ATTR__COUNT];   /* the last "later" answer per attribute */
+};
+
+static int queue_later(struct sr_run *run, const struct exec_write *w);
+
+/* The attribute's outcome, recorded and logged as final. */
+static void attr_done(struct sr_run *run, const struct exec_write *w, int a, int result,
+		      unsigned waited_ms)
+{
+	struct sr_reservation *r = w->r;
+
+	r->attr_result[a] = result;
+	LOG(run, LOG_DEBUG, "netlink PF %s VF %u %s (%s): %s", w->pf, r->vf_index,
+	    sr_vf_attr_name(a), w->why, result ? strerror(-result) : "ok");
+	if (result && waited_ms)
+		WARN(run, "PF %s VF %u app %s: driver refused %s: %s (still after %u ms of retries)",
+		     w->pf, r->vf_index, sr_reservation_owner(r), sr_vf_attr_name(a),
+		     strerror(-result), waited_ms);
+	else if (result)
+		WARN(run, "PF %s VF %u app %s: driver refused %s: %s", w->pf, r->vf_index,
+		     sr_reservation_owner(r), sr_vf_attr_name(a), strerror(-result));
+}
+
+/* One try of w's attributes: each final answer recorded; w->mask keeps
+ * those answered "later" (their answer in w->last). */
+static void write_try(struct sr_run *run, struct exec_write *w)
+{
+	struct sr_vf_settings m = masked(w->s, w->mask);
+	struct sr_err e = { "" };
+	int result[SR_ATTR__COUNT];
+	unsigned later = 0;
+
+	run->node->set_vf(run->node->ctx, w->ifindex, w->r->vf_index, &m, result, &e);
+	for (int a = 0; a < SR_ATTR__COUNT; a++) {
+		if (!(w->mask & (1u << a)) || result[a] == SR_ATTR_NOT_TRIED)
+			continue;
+		if (transient(result[a])) {
+			later |= 1u << a;
+			w->last[a] = result[a];
+			LOG(run, LOG_DEBUG, "netlink PF %s VF %u %s (%s): %s: again later", w->pf,
+			    w->r->vf_index, sr_vf_attr_name(a), w->why, strerror(-result[a]));
+			continue;
+		}
+		attr_done(run, w, a, result[a], 0);
+	}
+	w->mask = later;
+}
+
 static void write_attrs(struct sr_run *run, int ifindex, const char *pf, struct sr_reservation *r,
 			const struct sr_vf_settings *s, unsigned mask, const char *why)
 {
-	struct sr_vf_settings m = masked(s, mask);
-	struct sr_err e = { "" };
-	int result[SR_ATTR__COUNT];
+	struct exec_write w = { .ifindex = ifindex, .pf = pf, .r = r, .s = s, .mask = mask,
+				.why = why };
 
 	if (!sr_node_has_netlink(run->node))
 		return;
@@ -129,17 +200,72 @@ static void write_attrs(struct sr_run *run, int ifindex, const char *pf, struct 
 		     r->vf_index, sr_reservation_owner(r), why);
 		return;
 	}
-	run->node->set_vf(run->node->ctx, ifindex, r->vf_index, &m, result, &e);
-	for (int a = 0; a < SR_ATTR__COUNT; a++) {
-		if (!(mask & (1u << a)) || result[a] == SR_ATTR_NOT_TRIED)
-			continue;
-		r->attr_result[a] = result[a];
-		LOG(run, LOG_DEBUG, "netlink PF %s VF %u %s (%s): %s", pf, r->vf_index,
-		    sr_vf_attr_name(a), why, result[a] ? strerror(-result[a]) : "ok");
-		if (result[a])
-			WARN(run, "PF %s VF %u app %s: driver refused %s: %s", pf, r->vf_index,
-			     sr_reservation_owner(r), sr_vf_attr_name(a), strerror(-result[a]));
+	write_try(run, &w);
+	if (w.mask && queue_later(run, &w))
+		for (int a = 0; a < SR_ATTR__COUNT; a++)
+			if (w.mask & (1u << a))
+				attr_done(run, &w, a, w.last[a], 0);
+}
+
+static int queue_later(struct sr_run *run, const struct exec_write *w)
+{
+	struct sr_exec_own *own = run->own;
+
+	if (own->n_later == own->cap_later) {
+		size_t cap = own->cap_later ? own->cap_later * 2 : 8;
+		struct exec_write *grown = realloc(own->later, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		own->later = grown;
+		own->cap_later = cap;
 	}
+	own->later[own->n_later++] = *w;
+	return 0;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Every VF whose driver answered "later", tried again together after a
+ * pause of 10 ms, doubling, until all took their settings or
+ * SR_RETRY_LATER_MS have passed since the first pause: a VF in reset makes
+ * the others wait at most that, once per apply, not once per VF. What is
+ * still "later" then is refused with the driver's errno, as a permanent
+ * answer is, and counted in run->n_later (the daemon tries it again soon). */
+static void retry_later(struct sr_run *run)
+{
+	struct sr_exec_own *own = run->own;
+	uint64_t start = sr_sysfs_now_ms(), waited = 0;
+	unsigned pause = 10;
+	size_t left = own->n_later;
+
+	while (left && waited < SR_RETRY_LATER_MS) {
+		pause_ms((unsigned)(pause < SR_RETRY_LATER_MS - waited ? pause
+								       : SR_RETRY_LATER_MS - waited));
+		pause *= 2;
+		left = 0;
+		for (size_t i = 0; i < own->n_later; i++) {
+			if (own->later[i].mask)
+				write_try(run, &own->later[i]);
+			left += own->later[i].mask != 0;
+		}
+		waited = sr_sysfs_now_ms() - start;
+	}
+	for (size_t i = 0; i < own->n_later; i++) {
+		struct exec_write *w = &own->later[i];
+
+		for (int a = 0; a < SR_ATTR__COUNT; a++)
+			if (w->mask & (1u << a))
+				attr_done(run, w, a, w->last[a], (unsigned)waited);
+		run->n_later += w->mask != 0;
+	}
+	own->n_later = 0;
 }
 
 /* Unbind a released VF from the passthrough driver and give it back. */
@@ -452,8 +578,10 @@ static void bind_report(struct sr_run *run)
 
 static void own_free(struct sr_run *run)
 {
-	if (run->own)
+	if (run->own) {
 		free(run->own->pf);
+		free(run->own->later);
+	}
 	free(run->own);
 	run->own = NULL;
 }
@@ -544,6 +672,7 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 	int r;
 
 	run->n_changes = plan->n_changes;
+	run->n_later = 0;
 	if ((r = own_alloc(run, err)))
 		return r;
 	if (run->node->counts)
@@ -573,6 +702,10 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		if (a->type == SR_ACT_BIND &&
 		    (i + 1 == plan->n || plan->actions[i + 1].type != SR_ACT_BIND))
 			bind_report(run);
+		/* The settings a driver answered "later" to: once the phase
+		 * that wrote them is over (restores, then settings). */
+		if (run->own->n_later && (i + 1 == plan->n || plan->actions[i + 1].type != a->type))
+			retry_later(run);
 	}
 	old_pfs_free(run);
 	own_free(run);

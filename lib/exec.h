@@ -44,9 +44,17 @@ struct sr_run {
 	struct sr_exec_own *own;        /* sr_exec's own: per PF link checked, bind failures */
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
+	size_t n_later;                 /* VFs whose driver still answered "later"
+					 * (EAGAIN, EBUSY) after SR_RETRY_LATER_MS */
 	struct sr_node_counts writes;   /* kernel writes of this run */
 	size_t n_changes;               /* sr_exec's: the plan's node changes */
 };
+
+/* How long VF settings answered "later" (EAGAIN, EBUSY: a VF still being
+ * made or in reset) are tried again, per apply: i40e's VF reset takes
+ * ~200 ms (i40e_ndo_set_vf_mac waits 300 ms), ice's up to ~800 ms
+ * (ice_wait_on_vf_reset). */
+#define SR_RETRY_LATER_MS 1000
 
 /* Run every action of plan in order. Stops at the first fatal error
  * (a VF count that cannot be set, a state that cannot be saved). */

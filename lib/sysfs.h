@@ -55,8 +55,13 @@ int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *p
 int sr_sysfs_read_totalvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t *out);
 int sr_sysfs_read_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t *out);
 
+/* How long a sriov_numvfs write answered -EAGAIN (another VF operation
+ * pending in the driver) is tried again. */
+#define SR_NUMVFS_AGAIN_MS 2000
+
 /* Set sriov_numvfs to n: no write when already n; writes 0 first when
- * changing a non-zero count (the kernel answers EBUSY otherwise); then
+ * changing a non-zero count (the kernel answers EBUSY otherwise); a write
+ * answered -EAGAIN is made again for up to SR_NUMVFS_AGAIN_MS; then
  * waits until exactly n virtfn links exist (timeout -> -ETIMEDOUT with a
  * message naming PF, wanted and seen). */
 int sr_sysfs_set_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n,

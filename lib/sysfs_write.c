@@ -100,6 +100,34 @@ static int wait_vfs(const struct sr_sysfs *s, const char *pci, const char *dir, 
 			  ready, s->wait_timeout_ms);
 }
 
+/* sriov_numvfs, tried again while the driver answers -EAGAIN, for up to
+ * SR_NUMVFS_AGAIN_MS: i40e_pci_sriov_configure (drivers/net/ethernet/intel/
+ * i40e/i40e_virtchnl_pf.c) answers it, "Unable to configure VFs, other
+ * operation is pending.", while a VF setting or another VF operation holds
+ * __I40E_VIRTCHNL_OP_PENDING (a VF MAC set waits up to 300 ms in it). */
+static int write_again(const struct sr_sysfs *s, const char *who, const char *path,
+		       const char *value, struct sr_err *err)
+{
+	uint64_t start = sr_sysfs_now_ms(), waited;
+	unsigned pause = 10;
+	int rc;
+
+	for (;;) {
+		rc = sysfs_write_attr(s, who, path, value, err);
+		waited = sr_sysfs_now_ms() - start;
+		if (rc != -EAGAIN || waited >= SR_NUMVFS_AGAIN_MS)
+			break;
+		sleep_ms(pause < SR_NUMVFS_AGAIN_MS - waited ? pause
+							 : (unsigned)(SR_NUMVFS_AGAIN_MS - waited));
+		pause *= 2;
+	}
+	if (rc == -EAGAIN)
+		return sr_err_set(err, rc,
+				  "%s: writing %s to %s: %s (the driver had another VF operation pending; still after %u ms)",
+				  who, value, path, strerror(EAGAIN), (unsigned)waited);
+	return rc;
+}
+
 static int write_numvfs(const struct sr_sysfs *s, const char *pci, const char *dir, uint32_t n,
 			struct sr_err *err)
 {
@@ -111,7 +139,7 @@ static int write_numvfs(const struct sr_sysfs *s, const char *pci, const char *d
 		return sr_err_set(err, rc, "PF %s: path too long", pci);
 	snprintf(value, sizeof(value), "%u", n);
 	snprintf(who, sizeof(who), "PF %s", pci);
-	rc = sysfs_write_attr(s, who, path, value, err);
+	rc = write_again(s, who, path, value, err);
 	if (rc == -EBUSY)
 		return sr_err_set(err, rc,
 				  "PF %s: writing %u to %s: %s (the driver refused: VFs in use, "

@@ -739,6 +739,8 @@ struct fake_pf_state {
 	struct fake_pf_state *next;
 	char pci[SR_PCI_LEN];
 	uint32_t committed;
+	unsigned pending;           /* sriov_numvfs writes still answered -EAGAIN */
+	bool held;                  /* sriov_numvfs writes block */
 };
 
 struct sr_fake_driver {
@@ -751,6 +753,7 @@ struct sr_fake_driver {
 	struct fake_pf_state *pfs;
 	bool stopping;
 	unsigned writes;            /* atomic */
+	unsigned blocked;           /* writes waiting on a held PF */
 };
 
 static uint32_t count_virtfn(const char *pf_dir)
@@ -1034,6 +1037,11 @@ static int numvfs_store(struct sr_fake_driver *drv, const char *pci, const char 
 		rc = -ENOENT;
 	if (rc == 0 && st->committed != 0 && n != 0)
 		rc = -EBUSY;
+	/* The driver's sriov_configure, called past the kernel's checks. */
+	if (rc == 0 && st->pending) {
+		st->pending--;
+		rc = -EAGAIN;
+	}
 	if (pathf(path, "%s/" DEV_PARENT "/%s/sriov_numvfs", drv->root, pci))
 		return -ENAMETOOLONG;
 	if (rc) {
@@ -1051,6 +1059,52 @@ static int numvfs_store(struct sr_fake_driver *drv, const char *pci, const char 
 	}
 	st->committed = n;
 	return enqueue(drv, pci, n);
+}
+
+/* A held PF's sriov_numvfs write waits, lock released, until let go. */
+static void hold_wait(struct sr_fake_driver *drv, const char *pci)
+{
+	struct fake_pf_state *st = pf_state(drv, pci);
+
+	if (!st || !st->held)
+		return;
+	drv->blocked++;
+	while (st->held && !drv->stopping)
+		pthread_cond_wait(&drv->cond, &drv->lock);
+	drv->blocked--;
+}
+
+void sr_fake_driver_pending(struct sr_fake_driver *drv, const char *pci, unsigned writes)
+{
+	struct fake_pf_state *st;
+
+	pthread_mutex_lock(&drv->lock);
+	st = pf_state(drv, pci);
+	if (st)
+		st->pending = writes;
+	pthread_mutex_unlock(&drv->lock);
+}
+
+void sr_fake_driver_hold(struct sr_fake_driver *drv, const char *pci, bool hold)
+{
+	struct fake_pf_state *st;
+
+	pthread_mutex_lock(&drv->lock);
+	st = pf_state(drv, pci);
+	if (st)
+		st->held = hold;
+	pthread_cond_broadcast(&drv->cond);
+	pthread_mutex_unlock(&drv->lock);
+}
+
+unsigned sr_fake_driver_blocked(struct sr_fake_driver *drv)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&drv->lock);
+	n = drv->blocked;
+	pthread_mutex_unlock(&drv->lock);
+	return n;
 }
 
 static int handle_write(struct sr_fake_driver *drv, const char *path, const char *raw,
@@ -1071,6 +1125,7 @@ static int handle_write(struct sr_fake_driver *drv, const char *path, const char
 	}
 	switch (target) {
 	case FAKE_NUMVFS:
+		hold_wait(drv, arg);
 		rc = numvfs_store(drv, arg, value, external);
 		break;
 	case FAKE_UNBIND:

@@ -48,6 +48,20 @@ int sr_fake_driver_write(void *ctx, const char *path, const char *value);
 unsigned sr_fake_driver_writes(const struct sr_fake_driver *drv); /* writes seen */
 void sr_fake_driver_free(struct sr_fake_driver *drv); /* waits for pending work */
 
+/* i40e: the next `writes` sriov_numvfs writes of PF pci answer -EAGAIN,
+ * as i40e_pci_sriov_configure does while __I40E_VIRTCHNL_OP_PENDING is held
+ * by another VF operation (drivers/net/ethernet/intel/i40e/
+ * i40e_virtchnl_pf.c: "Unable to configure VFs, other operation is
+ * pending."). */
+void sr_fake_driver_pending(struct sr_fake_driver *drv, const char *pci, unsigned writes);
+/* A hung or slow driver: while held, a sriov_numvfs write of PF pci does
+ * not return (the kernel's write runs the driver's sriov_configure
+ * synchronously: i40e_pci_sriov_configure resets the PF, ixgbe with many
+ * VFs takes about a minute). hold false lets it go. blocked: writes
+ * waiting now. */
+void sr_fake_driver_hold(struct sr_fake_driver *drv, const char *pci, bool hold);
+unsigned sr_fake_driver_blocked(struct sr_fake_driver *drv);
+
 /* For a driver emulator in another process (fake-sysfs run): someone else
  * already wrote the file at path; react to its current content as the
  * driver would. A refused sriov_numvfs value is replaced by the previous

@@ -743,6 +743,102 @@ START_TEST(test_configure_drift)
 }
 END_TEST
 
+/* i40e: each VF just made answers its first settings messages "VF %d still
+ * in reset. Try again." (-EAGAIN; fake_node.c sr_fake_i40e). The apply
+ * tries those again and ends with every VF as configured, nothing refused. */
+START_TEST(test_configure_i40e_later)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_fake_link *eth2 = sr_fake_node_link(&fake, "eth2");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	sr_fake_node_set_profile(&fake, "eth1", "0000:03:00.0", &sr_fake_i40e);
+	sr_fake_node_set_profile(&fake, "eth2", "0000:04:00.0", &sr_fake_i40e);
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_gt(fake.not_ready_answers, 0);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	ck_assert_uint_eq(ctx.n_later, 0);
+	ck_assert(!memcmp(eth1->vfs[0].mac, mac_router, 6));
+	ck_assert_int_eq(eth1->vfs[0].vlan, 100);
+	ck_assert_int_eq(eth1->vfs[3].vlan, 20);
+	ck_assert_int_eq(eth1->vfs[3].qos, 3);
+	ck_assert_int_eq(eth1->vfs[3].link_state, SR_LINK_STATE_ENABLE);
+	ck_assert_int_eq(eth2->vfs[1].max_tx_rate, 100);
+	load_state(&st);
+	ck_assert_str_eq(st.last_result, "applied");
+	for (size_t i = 0; i < st.n_res; i++)
+		for (int a = 0; a < SR_ATTR__COUNT; a++)
+			ck_assert_msg(st.res[i].attr_result[a] == 0 ||
+					      st.res[i].attr_result[a] == SR_ATTR_NOT_TRIED,
+				      "res %zu %s: %d", i, sr_vf_attr_name(a), st.res[i].attr_result[a]);
+	sr_state_free(&st);
+	/* All taken: the next apply has nothing to do. */
+	fake.messages = 0;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_actions, 0);
+	ck_assert_uint_eq(fake.messages, 0);
+}
+END_TEST
+
+/* ice: a VF in reset answers -EBUSY (ice_check_vf_ready_for_cfg); a drift
+ * repaired then is retried and taken, without a warning. */
+START_TEST(test_configure_ice_reset)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	sr_fake_node_set_profile(&fake, "eth1", "0000:03:00.0", &sr_fake_ice);
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	eth1->vfs[0].vlan = 7;
+	sr_fake_node_reset_vf(&fake, "eth1", 0, 3);
+	fake.not_ready_answers = 0;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(fake.not_ready_answers, 3);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	ck_assert_int_eq(eth1->vfs[0].vlan, 100);
+}
+END_TEST
+
+/* A driver's answer for good is not asked again in the apply; one that
+ * stays "later" past SR_RETRY_LATER_MS is refused with its errno, as
+ * before, and counted in n_later (the daemon's cue to try soon). */
+static const struct {
+	int refuse;
+	bool retried;
+} answers[] = {
+	{ -EOPNOTSUPP, false },
+	{ -EINVAL, false },
+	{ -EAGAIN, true },
+	{ -EBUSY, true },
+};
+
+START_TEST(test_configure_answer_kinds)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	fake.refuse[SR_ATTR_RATE] = answers[_i].refuse;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_warnings, 1);
+	ck_assert_uint_eq(ctx.n_later, answers[_i].retried);
+	/* One try: 5 VFs + 2 link ups + the refused VF's per-attribute
+	 * requests (its 2 attributes); each retry adds one more request. */
+	if (answers[_i].retried)
+		ck_assert_uint_gt(fake.messages, 5 + 2 + 2);
+	else
+		ck_assert_uint_eq(fake.messages, 5 + 2 + 2);
+	load_state(&st);
+	ck_assert_int_eq(st.res[4].attr_result[SR_ATTR_RATE], answers[_i].refuse);
+	ck_assert_str_eq(st.last_result, "applied with warnings");
+	sr_state_free(&st);
+}
+END_TEST
+
 /* Release: a VF an app gives up gets back the settings it had before. */
 START_TEST(test_restore_on_release)
 {
@@ -794,6 +890,9 @@ int main(void)
 	tcase_add_test(tc, test_configure_refused);
 	tcase_add_test(tc, test_configure_drift);
 	tcase_add_test(tc, test_restore_on_release);
+	tcase_add_test(tc, test_configure_i40e_later);
+	tcase_add_test(tc, test_configure_ice_reset);
+	tcase_add_loop_test(tc, test_configure_answer_kinds, 0, sizeof(answers) / sizeof(answers[0]));
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }

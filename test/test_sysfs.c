@@ -318,6 +318,28 @@ START_TEST(test_set_numvfs_busy_reported)
 }
 END_TEST
 
+/* i40e answers -EAGAIN while another VF operation is pending
+ * (i40e_pci_sriov_configure): the write is made again until it is taken,
+ * within SR_NUMVFS_AGAIN_MS; past that the errno is reported. */
+START_TEST(test_set_numvfs_again)
+{
+	struct sr_err err = {""};
+	uint32_t n;
+
+	sr_fake_driver_pending(drv, PF_A, 3);
+	ck_assert_msg(sr_sysfs_set_numvfs(&S, PF_A, 4, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 4);
+	ck_assert_int_eq(sr_sysfs_read_numvfs(&S, PF_A, &n), 0);
+	ck_assert_uint_eq(n, 4);
+
+	sr_fake_driver_pending(drv, PF_A, 100000);
+	ck_assert_int_eq(sr_sysfs_set_numvfs(&S, PF_A, 0, &err), -EAGAIN);
+	ck_assert_msg_has(err, "another VF operation pending");
+	ck_assert_int_eq(sr_sysfs_read_numvfs(&S, PF_A, &n), 0);
+	ck_assert_uint_eq(n, 4);
+}
+END_TEST
+
 /* The emulator itself answers like the kernel. */
 static const struct {
 	const char *value;
@@ -721,6 +743,7 @@ static Suite *sysfs_suite(void)
 	tcase_add_test(tc, test_set_numvfs_above_total);
 	tcase_add_test(tc, test_set_numvfs_timeout);
 	tcase_add_test(tc, test_set_numvfs_busy_reported);
+	tcase_add_test(tc, test_set_numvfs_again);
 	tcase_add_test(tc, test_emulator_numvfs);
 	tcase_add_test(tc, test_emulator_acts_on_earlier_write);
 	suite_add_tcase(s, tc);
