@@ -6,10 +6,25 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "drivers.h"
 #include "pci_names.h"
 #include "print.h"
 #include "sysfs.h"
 #include "xen.h"
+
+/* The PF driver's order rule (lib/drivers.h), under its row; null: the
+ * generic order. */
+static void print_rule(const struct sr_driver_rules *r)
+{
+	if (!r) {
+		pr_null(PR_JSON, "rule", NULL);
+		return;
+	}
+	pr_obj_open("rule");
+	pr_str(PR_ANY, "what", "           rule: %s", r->what);
+	pr_str(PR_ANY, "source", " (%s)\n", r->source);
+	pr_obj_close();
+}
 
 int ctl_pfs(struct ctl *c, int argc, char **argv)
 {
@@ -62,11 +77,14 @@ int ctl_pfs(struct ctl *c, int argc, char **argv)
 		pr_uint(PR_ANY, "totalvfs", "%-9" PRIu64 " ", pfs[i].totalvfs);
 		pr_uint(PR_ANY, "numvfs", "%-9" PRIu64 " ", pfs[i].numvfs);
 		pr_str(PR_ANY, "name", "%s\n", pfs[i].name[0] ? pfs[i].name : NULL);
+		print_rule(sr_driver_rules_of(pfs[i].driver));
 		pr_obj_close();
 	}
 	pr_arr_close();
 	if (!n)
 		pr_text("(no SR-IOV capable device)\n");
+	pr_str(PR_ANY, "totalvfs_rule", "TOTALVFS: %s", SR_RULE_TOTALVFS_WHAT);
+	pr_str(PR_ANY, "totalvfs_source", " (%s)\n", SR_RULE_TOTALVFS_SOURCE);
 	pr_obj_close();
 	pr_finish();
 	sr_sysfs_free_pfs(pfs, n);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "drivers.h"
 #include "exec.h"
 #include "reserve.h"
 
@@ -61,6 +62,35 @@ static int check_pf(struct apply *ap, size_t i, struct sr_err *err)
 	return 0;
 }
 
+/* A driver rule (drivers.h): mlx5_core makes the VFs in the eswitch mode it
+ * is in when sriov_numvfs is written; this agent sets VFs through the PF
+ * (legacy mode). Asked from devlink only when the count is to change. A
+ * mode that cannot be read is a warning: the write goes ahead. */
+static int check_eswitch(struct apply *ap, const struct sr_apply_ctx *ctx, size_t i,
+			 struct sr_err *err)
+{
+	const struct sr_node_ops *n = ctx->node;
+	const struct sr_pf_cfg *pc = &ap->cfg.pfs[i];
+	const struct sr_pf *pf = &ap->run.pfs[i];
+	const struct sr_driver_rules *rules = sr_driver_rules_of(pf->driver);
+	struct sr_err e = { "" };
+	char mode[16];
+
+	if (!rules || !(rules->rules & SR_RULE_ESWITCH_LEGACY) || pc->vf_count == pf->numvfs)
+		return 0;
+	if (!n->eswitch_mode || n->eswitch_mode(n->ctx, pf->pci, mode, &e)) {
+		LOG(ctx, LOG_WARNING, "PF %s (%s): eswitch mode not known (%s): VFs made in the mode it is in",
+		    pf->pci, pf->driver, n->eswitch_mode ? e.msg : "no devlink on this node");
+		return 0;
+	}
+	if (strcmp(mode, "legacy"))
+		return sr_err_set(err, -EINVAL,
+				  "deviceIoList[%u] (%s): PF %s (%s) is in eswitch mode %s: allowed legacy (VF settings through the PF); run `devlink dev eswitch set pci/%s mode legacy` before its VFs are made (rule: %s)",
+				  pc->io_index, sr_pf_cfg_label(pc), pf->pci, pf->driver, mode, pf->pci,
+				  rules->source);
+	return 0;
+}
+
 /* Read every PF of the config with its VFs and their settings: no writes. */
 static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
 {
@@ -79,7 +109,7 @@ static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr
 			return sr_err_prefix(err, r, "deviceIoList[%u] (%s)", pc->io_index,
 					     sr_pf_cfg_label(pc));
 		strcpy(ap->run.pfs[i].label, sr_pf_cfg_label(pc));
-		if ((r = check_pf(ap, i, err)))
+		if ((r = check_pf(ap, i, err)) || (r = check_eswitch(ap, ctx, i, err)))
 			return r;
 		ap->run.ifindex[i] = sr_node_pf_ifindex(n, &ap->run.pfs[i]);
 		if ((r = sr_exec_read_pf(&ap->run, i, err)))
@@ -97,6 +127,14 @@ static int check_passthrough(const struct sr_apply_ctx *ctx, struct sr_err *err)
 
 static void log_plan(const struct sr_apply_ctx *ctx, const struct apply *ap)
 {
+	for (size_t i = 0; i < ap->cfg.n_pfs; i++) {
+		const struct sr_driver_rules *rules = sr_driver_rules_of(ap->run.pfs[i].driver);
+
+		if (rules)
+			LOG(ctx, ctx->dry_run ? LOG_NOTICE : LOG_INFO, "plan: PF %s (%s) rule: %s (%s)",
+			    sr_pf_cfg_label(&ap->cfg.pfs[i]), rules->driver, rules->what,
+			    rules->source);
+	}
 	for (size_t i = 0; i < ap->plan.n; i++) {
 		char line[256];
 

@@ -398,6 +398,33 @@ static int run_no_autoprobe(struct sr_run *run, const struct sr_action *a, struc
 	return r;
 }
 
+/* A driver rule (drivers.h): the PF up before its VF count (bnxt_en makes
+ * no VF while it is down). Checked once per PF and apply, as for CONFIGURE. */
+static int run_pf_up(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	const struct sr_node_ops *n = run->node;
+	const struct sr_pf *pf = &run->pfs[a->pf];
+	struct sr_err e = { "" };
+	bool was_down = false;
+
+	(void)err;
+	if (!n->link_up || run->ifindex[a->pf] <= 0) {
+		WARN(run, "PF %s (%s): cannot bring it up before its VF count (no netlink or no netdev): its driver makes no VF while it is down",
+		     pf->pci, pf->driver);
+		return 0;
+	}
+	if (n->link_up(n->ctx, run->ifindex[a->pf], &was_down, &e)) {
+		WARN(run, "PF %s (%s): bringing it up before its VF count: %s", pf->pci, pf->driver,
+		     e.msg);
+		return 0;
+	}
+	run->own->pf[a->pf].link_checked = true;
+	if (was_down)
+		LOG(run, LOG_INFO, "PF %s was down: brought it up before its VF count (%s)", pf->pci,
+		    pf->driver);
+	return 0;
+}
+
 static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	struct sr_pf *pf = &run->pfs[a->pf];
@@ -655,6 +682,7 @@ struct phase {
 static const struct phase phases[SR_ACT__COUNT] = {
 	[SR_ACT_RELEASE] = { run_release, "after-release" },
 	[SR_ACT_NO_AUTOPROBE] = { run_no_autoprobe, NULL },
+	[SR_ACT_PF_UP] = { run_pf_up, NULL },
 	[SR_ACT_SET_NUMVFS] = { run_set_numvfs, "after-numvfs" },
 	[SR_ACT_MAP_VFS] = { run_map_vfs, NULL },
 	[SR_ACT_CAPTURE] = { run_capture, NULL },

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "devlink.h"
 #include "xen.h"
 
 #define LOG(impl, level, ...)                                           \
@@ -178,6 +179,12 @@ int sr_node_pf_ifindex(const struct sr_node_ops *ops, const struct sr_pf *pf)
 	return idx;
 }
 
+static int real_eswitch_mode(void *c, const char *pf_pci, char mode[16], struct sr_err *err)
+{
+	(void)c;
+	return sr_devlink_eswitch_mode(pf_pci, mode, err);
+}
+
 void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 		       const struct sr_sysfs *sysfs, const struct sr_nl *nl, sr_log_fn log,
 		       void *log_ctx)
@@ -211,4 +218,7 @@ void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 	ops->read_vf_settings = real_read_vf_settings;
 	ops->set_vf = real_set_vf;
 	ops->link_up = real_link_up;
+	/* devlink is the running kernel's: asked only for the real sysfs. */
+	if (!impl->sysfs.root[0] || !strcmp(impl->sysfs.root, "/"))
+		ops->eswitch_mode = real_eswitch_mode;
 }

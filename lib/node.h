@@ -71,6 +71,9 @@ struct sr_node_ops {
 	int (*set_vf)(void *ctx, int ifindex, uint32_t vf, const struct sr_vf_settings *s,
 		      int result[SR_ATTR__COUNT], struct sr_err *err);
 	int (*link_up)(void *ctx, int ifindex, bool *was_down, struct sr_err *err);
+	/* devlink, may be NULL: the eswitch mode of PF pci ("legacy",
+	 * "switchdev"), as sr_devlink_eswitch_mode. */
+	int (*eswitch_mode)(void *ctx, const char *pf_pci, char mode[16], struct sr_err *err);
 
 	/* Kernel writes so far (the apply reports the difference). */
 	void (*counts)(void *ctx, struct sr_node_counts *out);

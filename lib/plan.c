@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "drivers.h"
 #include "reserve.h"
 #include "set.h"
 
@@ -130,6 +131,7 @@ static int plan_releases(const struct sr_plan_input *in, struct sr_plan *p, stru
 static int plan_pfs(const struct sr_plan_input *in, struct sr_plan *p, struct sr_err *err)
 {
 	for (size_t i = 0; i < in->cfg->n_pfs; i++) {
+		const struct sr_driver_rules *rules;
 		int r;
 
 		if (in->bind_driver && in->pfs[i].autoprobe == 1 &&
@@ -137,6 +139,10 @@ static int plan_pfs(const struct sr_plan_input *in, struct sr_plan *p, struct sr
 			return r;
 		if (!pf_recreated(in, i))
 			continue;
+		rules = sr_driver_rules_of(in->pfs[i].driver);
+		if (rules && (rules->rules & SR_RULE_PF_UP_FIRST) &&
+		    (r = plan_add(p, (struct sr_action){ .type = SR_ACT_PF_UP, .pf = i }, err)))
+			return r;
 		if ((r = plan_add(p, (struct sr_action){ .type = SR_ACT_SET_NUMVFS, .pf = i,
 							 .value = in->cfg->pfs[i].vf_count }, err)))
 			return r;
@@ -266,6 +272,11 @@ void sr_action_format(const struct sr_action *a, const struct sr_plan_input *in,
 	case SR_ACT_NO_AUTOPROBE:
 		snprintf(buf, cap, "set PF %s sriov_drivers_autoprobe to 0 (VFs go to passthrough)",
 			 sr_pf_cfg_label(&in->cfg->pfs[a->pf]));
+		break;
+	case SR_ACT_PF_UP:
+		snprintf(buf, cap, "bring PF %s up before its VF count (rule for %s: %s)",
+			 sr_pf_cfg_label(&in->cfg->pfs[a->pf]), in->pfs[a->pf].driver,
+			 sr_driver_rules_of(in->pfs[a->pf].driver)->source);
 		break;
 	case SR_ACT_SET_NUMVFS:
 		snprintf(buf, cap, "set PF %s sriov_numvfs to %u",

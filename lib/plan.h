@@ -21,6 +21,7 @@
 enum sr_action_type {
 	SR_ACT_RELEASE,      /* restore a VF an app no longer holds */
 	SR_ACT_NO_AUTOPROBE, /* stop the host VF driver grabbing new VFs (passthrough) */
+	SR_ACT_PF_UP,        /* bring the PF up before its VF count (a driver rule, drivers.h) */
 	SR_ACT_SET_NUMVFS,   /* change a PF's VF count */
 	SR_ACT_MAP_VFS,      /* note each reservation's VF PCI address (or that it is missing) */
 	SR_ACT_CAPTURE,      /* note the original settings of VFs this agent never changed */
@@ -34,7 +35,7 @@ enum sr_action_type {
 
 struct sr_action {
 	enum sr_action_type type;
-	size_t pf;           /* index into the config's PFs (NO_AUTOPROBE, SET_NUMVFS,
+	size_t pf;           /* index into the config's PFs (NO_AUTOPROBE, PF_UP, SET_NUMVFS,
 			      * CONFIGURE, BIND) */
 	size_t res;          /* RELEASE: old reservation; CONFIGURE/BIND: new one */
 	uint32_t value;      /* SET_NUMVFS: new count */
@@ -69,7 +70,8 @@ struct sr_plan_input {
 /* The index into in->pfs (and in->cfg->pfs) of the PF at pci; -1: none. */
 ssize_t sr_plan_pf_by_pci(const struct sr_plan_input *in, const char *pci);
 
-/* Pure. Order: releases; per PF autoprobe off then its VF count; map the
+/* Pure. Order: releases; per PF autoprobe off, PF up when its driver's rule
+ * says so (drivers.h), then its VF count; map the
  * VFs; capture originals; save the intent (when a VF is to be written);
  * every configure; every bind; re-read; save. */
 int sr_plan_compute(const struct sr_plan_input *in, struct sr_plan *out, struct sr_err *err);

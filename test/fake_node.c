@@ -232,6 +232,16 @@ static int fake_set_numvfs(void *c, const char *pf_pci, uint32_t n, struct sr_er
 	return 0;
 }
 
+static int fake_eswitch_mode(void *c, const char *pf_pci, char mode[16], struct sr_err *err)
+{
+	struct sr_fake_node *f = fake_of(c);
+
+	if (!f->eswitch)
+		return sr_err_set(err, -EOPNOTSUPP, "fake devlink: pci/%s has no eswitch", pf_pci);
+	snprintf(mode, 16, "%s", f->eswitch);
+	return 0;
+}
+
 void sr_fake_node_set_profile(struct sr_fake_node *f, const char *ifname, const char *pci,
 			      const struct sr_fake_profile *p)
 {
@@ -267,6 +277,7 @@ void sr_fake_node_init(struct sr_fake_node *f, struct sr_node_ops *ops,
 	ops->set_vf = fake_set_vf;
 	ops->link_up = fake_link_up;
 	ops->set_numvfs = fake_set_numvfs;
+	ops->eswitch_mode = fake_eswitch_mode;
 }
 
 int sr_fake_node_add_link(struct sr_fake_node *f, const char *ifname)

@@ -64,6 +64,8 @@ struct sr_fake_node {
 	int refuse[SR_ATTR__COUNT];    /* -errno the "driver" answers, 0 = takes it */
 	size_t messages;               /* RTM_SETLINK requests seen */
 	size_t not_ready_answers;      /* of them answered "not ready" */
+	const char *eswitch;           /* devlink's eswitch mode of every PF;
+					* NULL: -EOPNOTSUPP (no eswitch) */
 };
 
 /* ops: the node's operations; netlink: with the in-memory kernel (else

@@ -4,6 +4,7 @@
  * (offset 128, stride 2, asynchronous VF creation), and the state file.
  */
 #include <check.h>
+#include <stdarg.h>
 
 #include "check_run.h"
 #include <errno.h>
@@ -36,10 +37,12 @@ static const struct sr_node_ops *node_of(const struct sr_sysfs *s)
 	return &node;
 }
 
+static const char *pf_driver = "igb"; /* the PFs' driver (its rules: drivers.h) */
+
 static void setup(void)
 {
 	struct sr_fake_pf pf = {
-		.pci = "0000:03:00.0", .ifname = "eth1", .driver = "igb", .totalvfs = 7,
+		.pci = "0000:03:00.0", .ifname = "eth1", .driver = pf_driver, .totalvfs = 7,
 		.offset = 128, .stride = 2, .vendor = 0x8086, .device = 0x10c9,
 		.vf_device = 0x10ca, .vf_driver = "igbvf", .iommu = true,
 	};
@@ -839,6 +842,121 @@ START_TEST(test_configure_answer_kinds)
 }
 END_TEST
 
+/* Per-driver rules (lib/drivers.h), each with a PF of that driver. */
+static void bnxt_setup(void)
+{
+	pf_driver = "bnxt_en";
+	netlink_setup();
+	pf_driver = "igb";
+	sr_fake_node_set_profile(&fake, "eth1", "0000:03:00.0", &sr_fake_bnxt);
+	sr_fake_node_set_profile(&fake, "eth2", "0000:04:00.0", &sr_fake_bnxt);
+}
+
+static void mlx5_setup(void)
+{
+	pf_driver = "mlx5_core";
+	netlink_setup();
+	pf_driver = "igb";
+}
+
+static char logged[4096];
+
+static void log_keep(void *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void log_keep(void *c, int level, const char *fmt, ...)
+{
+	size_t len = strlen(logged);
+	va_list ap;
+
+	(void)c;
+	(void)level;
+	va_start(ap, fmt);
+	vsnprintf(logged + len, sizeof(logged) - len, fmt, ap);
+	va_end(ap);
+	len = strlen(logged);
+	if (len + 1 < sizeof(logged))
+		strcat(logged, "\n");
+}
+
+static int apply_logged(const char *name, bool dry_run, struct sr_apply_ctx *ctx,
+			struct sr_err *err)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	*ctx = (struct sr_apply_ctx){ .node = &node, .state_dir = state_dir, .dry_run = dry_run,
+				      .log = log_keep };
+	logged[0] = '\0';
+	r = sr_apply(ctx, buf, len, NULL, err);
+	free(buf);
+	return r;
+}
+
+/* bnxt_en makes no VF while its PF is down (bnxt_sriov_configure): the
+ * PF is brought up before sriov_numvfs, the dry run says so and why. */
+START_TEST(test_rule_bnxt_pf_up_first)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(apply_logged("two_pfs", true, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_msg(strstr(logged, "plan: PF uplink1 (bnxt_en) rule: PF up before sriov_numvfs"),
+		      "%s", logged);
+	ck_assert_msg(strstr(logged, "would bring PF uplink1 up before its VF count (rule for bnxt_en: drivers/net/ethernet/broadcom/bnxt/bnxt_sriov.c bnxt_sriov_configure"),
+		      "%s", logged);
+	ck_assert(strstr(logged, "would bring PF uplink1 up") <
+		  strstr(logged, "would set PF uplink1 sriov_numvfs"));
+	ck_assert(!eth1->up);
+	ck_assert_msg(apply_logged("two_pfs", false, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert(eth1->up);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	ck_assert(!memcmp(eth1->vfs[0].mac, mac_router, 6));
+	ck_assert_int_eq(eth1->vfs[3].vlan, 20);
+}
+END_TEST
+
+/* mlx5_core: the eswitch mode is read before sriov_numvfs; switchdev is
+ * refused by name before any write, legacy goes ahead. */
+START_TEST(test_rule_mlx5_eswitch)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	fake.eswitch = "switchdev";
+	ck_assert_int_eq(apply_logged("two_pfs", false, &ctx, &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "PF 0000:03:00.0 (mlx5_core) is in eswitch mode switchdev: allowed legacy"),
+		      "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "devlink dev eswitch set pci/0000:03:00.0 mode legacy"), "%s",
+		      err.msg);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), 0);
+	ck_assert_uint_eq(fake.messages, 0);
+	fake.eswitch = "legacy";
+	ck_assert_msg(apply_logged("two_pfs", false, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_msg(strstr(logged, "plan: PF uplink1 (mlx5_core) rule: eswitch mode read from devlink"),
+		      "%s", logged);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+}
+END_TEST
+
+/* A driver with no rule (igb) gets the generic order: no rule line, no
+ * PF up before the VF count. */
+START_TEST(test_rule_generic_order)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(apply_logged("two_pfs", true, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_msg(!strstr(logged, "rule"), "%s", logged);
+	ck_assert_msg(!strstr(logged, "bring PF"), "%s", logged);
+	ck_assert_msg(strstr(logged, "would set PF uplink1 sriov_numvfs to 4"), "%s", logged);
+}
+END_TEST
+
 /* Release: a VF an app gives up gets back the settings it had before. */
 START_TEST(test_restore_on_release)
 {
@@ -893,6 +1011,15 @@ int main(void)
 	tcase_add_test(tc, test_configure_i40e_later);
 	tcase_add_test(tc, test_configure_ice_reset);
 	tcase_add_loop_test(tc, test_configure_answer_kinds, 0, sizeof(answers) / sizeof(answers[0]));
+	tcase_add_test(tc, test_rule_generic_order);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rule_bnxt");
+	tcase_add_checked_fixture(tc, bnxt_setup, teardown);
+	tcase_add_test(tc, test_rule_bnxt_pf_up_first);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rule_mlx5");
+	tcase_add_checked_fixture(tc, mlx5_setup, teardown);
+	tcase_add_test(tc, test_rule_mlx5_eswitch);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }

@@ -36,49 +36,57 @@ struct plan_case {
 	bool configure;
 	const char *bind;         /* passthrough driver or NULL */
 	const char *want;
+	const char *pf_driver;    /* both PFs' driver (rules: drivers.h); NULL: none */
 };
 
 static const struct plan_case cases[] = {
+	{ "bnxt_en: each PF up before its VF count (drivers.h rule), only where it changes",
+	  { 0, 2 }, { 4, 3 }, 0, "", 1, "", "A00 C10", true, NULL,
+	  "pfup:0 numvfs:0:4 pfup:1 numvfs:1:3 map capture intent configure:0:mac,vlan "
+	  "configure:0:mac,vlan reread save", "bnxt_en" },
+	{ "bnxt_en, VF count unchanged: no PF up planned (CONFIGURE brings it up)",
+	  { 4, 2 }, { 4, 2 }, 0, "", 1, "", "A00", true, NULL,
+	  "map capture intent configure:0:mac,vlan reread save", "bnxt_en" },
 	{ "fresh node: autoprobe off and VF count per PF, then configure all, then bind all",
 	  { 0, 0 }, { 4, 2 }, 1, "", 1, "", "A00 B01 C10", true, "vfio-pci",
 	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map capture intent "
 	  "configure:0:mac,vlan configure:1:mac,vlan configure:0:mac,vlan bind:0 bind:1 bind:0 "
-	  "reread save" },
+	  "reread save", NULL },
 	{ "unchanged: nothing to change, only the bookkeeping",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok B01bok", "A00bok B01bok", true, "vfio-pci",
-	  "map save" },
+	  "map save", NULL },
 	{ "release before the VF count change of another PF",
 	  { 4, 2 }, { 4, 3 }, 0, "vfio-pci", 2, "A00bok B01bok C02bok", "A00bok B01bok", true,
-	  "vfio-pci", "release:2 numvfs:1:3 map reread save" },
+	  "vfio-pci", "release:2 numvfs:1:3 map reread save", NULL },
 	{ "no release on a PF whose VFs are recreated",
 	  { 4, 2 }, { 3, 2 }, 0, "vfio-pci", 2, "A00bok B01bok", "A00bok", true, "vfio-pci",
-	  "numvfs:0:3 map intent configure:0:mac,vlan bind:0 reread save" },
+	  "numvfs:0:3 map intent configure:0:mac,vlan bind:0 reread save", NULL },
 	{ "the same VF for another adapter of the app is a release and a new configure",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bok", "A00b2", true, "vfio-pci",
-	  "release:0 map capture intent configure:0:mac,vlan reread save" },
+	  "release:0 map capture intent configure:0:mac,vlan reread save", NULL },
 	{ "VF back on its host driver while the record says bound: bind again",
 	  { 4, 2 }, { 4, 2 }, 0, "igbvf", 2, "A00bok", "A00bok", true, "vfio-pci",
-	  "map intent bind:0 reread save" },
+	  "map intent bind:0 reread save", NULL },
 	{ "kernel drifted: configure again what no longer matches",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bok", "A00bok", true, "vfio-pci",
-	  "map intent configure:0:mac,vlan reread save" },
+	  "map intent configure:0:mac,vlan reread save", NULL },
 	{ "refused before with the same settings: not asked again",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bor", "A00bor", true, "vfio-pci",
-	  "map intent configure:0:vlan reread save" },
+	  "map intent configure:0:vlan reread save", NULL },
 	{ "refused before but the VFs are recreated: asked again",
 	  { 4, 2 }, { 2, 2 }, 0, "", 1, "A00bor", "A00bor", true, "vfio-pci",
-	  "numvfs:0:2 map intent configure:0:mac,vlan bind:0 reread save" },
+	  "numvfs:0:2 map intent configure:0:mac,vlan bind:0 reread save", NULL },
 	{ "no kernel view: trust the record of what was applied",
-	  { 4, 2 }, { 4, 2 }, 0, "", 0, "A00ok", "A00ok", true, NULL, "map save" },
+	  { 4, 2 }, { 4, 2 }, 0, "", 0, "A00ok", "A00ok", true, NULL, "map save", NULL },
 	{ "no netlink: no capture, no configure",
 	  { 0, 0 }, { 4, 2 }, 1, "", 0, "", "A00 B10", false, "vfio-pci",
-	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map intent bind:0 bind:0 reread save" },
+	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map intent bind:0 bind:0 reread save", NULL },
 	{ "no passthrough: no autoprobe change, no bind",
 	  { 0, 0 }, { 4, 2 }, 1, "", 1, "", "A00", true, NULL,
-	  "numvfs:0:4 numvfs:1:2 map capture intent configure:0:mac,vlan reread save" },
+	  "numvfs:0:4 numvfs:1:2 map capture intent configure:0:mac,vlan reread save", NULL },
 	{ "release of a VF on a PF no longer configured",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok Z90bok", "A00bok", true, "vfio-pci",
-	  "release:1 map reread save" },
+	  "release:1 map reread save", NULL },
 };
 
 /* One parsed table: the config, the node and the reservations. */
@@ -161,6 +169,7 @@ static void build(const struct plan_case *c, struct world *w)
 		pf->numvfs = c->numvfs[p];
 		pf->totalvfs = MAX_VFS;
 		pf->autoprobe = c->autoprobe;
+		snprintf(pf->driver, sizeof(pf->driver), "%s", c->pf_driver ? c->pf_driver : "");
 		pf->vfs = w->vfs[p];
 		pf->n_vfs = c->numvfs[p];
 		for (uint32_t v = 0; v < c->numvfs[p]; v++) {
@@ -182,6 +191,7 @@ static void build(const struct plan_case *c, struct world *w)
 
 static const char *const type_names[SR_ACT__COUNT] = {
 	[SR_ACT_RELEASE] = "release",   [SR_ACT_NO_AUTOPROBE] = "noautoprobe",
+	[SR_ACT_PF_UP] = "pfup",
 	[SR_ACT_SET_NUMVFS] = "numvfs", [SR_ACT_MAP_VFS] = "map",
 	[SR_ACT_CAPTURE] = "capture",   [SR_ACT_SAVE_INTENT] = "intent",
 	[SR_ACT_CONFIGURE] = "configure", [SR_ACT_BIND] = "bind",
@@ -199,7 +209,7 @@ static void render(const struct sr_plan *p, const struct world *w, char *buf, si
 		off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? " " : "", type_names[a->type]);
 		if (a->type == SR_ACT_RELEASE)
 			off += (size_t)snprintf(buf + off, cap - off, ":%zu", a->res);
-		if (a->type == SR_ACT_NO_AUTOPROBE)
+		if (a->type == SR_ACT_NO_AUTOPROBE || a->type == SR_ACT_PF_UP)
 			off += (size_t)snprintf(buf + off, cap - off, ":%zu", a->pf);
 		if (a->type == SR_ACT_SET_NUMVFS)
 			off += (size_t)snprintf(buf + off, cap - off, ":%zu:%u", a->pf, a->value);

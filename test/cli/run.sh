@@ -123,6 +123,14 @@ check "pfs --json: IOMMU on, two PFs with totalvfs 7" json \
 	'assert d["iommu"] is True and [(p["pci"],p["totalvfs"],p["numvfs"]) for p in d["pfs"]] == [("0000:03:00.0",7,4),("0000:04:00.0",7,2)], d' "$T/pfs.json"
 check "pfs --json: sriovctl names the PFs from pci.ids (8086:10c9)" json \
 	'assert all("82576" in p["name"] for p in d["pfs"]), [p["name"] for p in d["pfs"]]' "$T/pfs.json"
+check "pfs --json: igb has no order rule, totalvfs is sriov_totalvfs" json \
+	'assert all(p["rule"] is None for p in d["pfs"]) and "sriov_totalvfs" in d["totalvfs_rule"], d' "$T/pfs.json"
+"$FAKE" create "$T/sys_rules" --pf pci=0000:05:00.0,ifname=eth5,driver=bnxt_en,totalvfs=4 \
+	--pf pci=0000:06:00.0,ifname=eth6,driver=mlx5_core,totalvfs=8 >/dev/null || exit 1
+"$CTL" --sysfs-root "$T/sys_rules" --json pfs >"$T/pfs_rules.json"
+check "pfs --json: bnxt_en and mlx5_core show their rule and its source" json \
+	'r = {p["driver"]: p["rule"] for p in d["pfs"]}; assert "PF up before sriov_numvfs" in r["bnxt_en"]["what"] and "bnxt_sriov_configure" in r["bnxt_en"]["source"] and "eswitch mode" in r["mlx5_core"]["what"], r' "$T/pfs_rules.json"
+check "pfs text: the rule under the PF" sh -c "'$CTL' --sysfs-root '$T/sys_rules' pfs | grep -q '^ *rule: PF up before sriov_numvfs'"
 ctl domain-config 33333333-3333-4333-8333-333333333333 >"$T/kvm.cfg"
 check "domain-config kvm: vfio-pci host 0000:03:10.6" grep -q 'host = "0000:03:10.6"' "$T/kvm.cfg"
 ctl domain-config 33333333-3333-4333-8333-333333333333 --hypervisor xen >"$T/xen.cfg"
