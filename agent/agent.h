@@ -30,6 +30,7 @@ struct agent_opts {
 	bool passthrough;       /* bind VFs + write domain configs (--hypervisor != none) */
 	bool no_netlink;
 	bool dry_run;
+	bool kernel_events;     /* run: the event monitor on with --sysfs-root too */
 };
 
 struct agent_env {

@@ -41,9 +41,11 @@ void events_open(struct agent_events *ev, const struct agent_opts *o)
 	sr_mon_watch_init(&ev->cfg_force);
 	sr_mon_watch_init(&ev->cfg_wait);
 	sr_mon_watch_init(&ev->watch);
-	if (strcmp(o->sysfs_root, "/") && o->sysfs_root[0]) {
+	if (strcmp(o->sysfs_root, "/") && o->sysfs_root[0] && !o->kernel_events) {
 		/* A fake node sends no kernel events (and the host's are not
-		 * about it): the timer alone reconciles. */
+		 * about it): the timer alone reconciles. --kernel-events: a
+		 * fake PCI tree paired with real netdevs (test/vm netdevsim),
+		 * whose rtnetlink events are the kernel's. */
 		snprintf(ev->monitor, sizeof(ev->monitor), "off: --sysfs-root %.400s is not the kernel's",
 			 o->sysfs_root);
 		log_info("events: %s; reconcile every %lus only", ev->monitor, o->interval);

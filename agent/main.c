@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"  --socket PATH         control socket (run; default " SR_DEFAULT_SOCKET ")\n"
 		"  --interval SEC        reconcile period, a safety net behind kernel events\n"
 		"                        (run; default 300)\n"
+		"  --kernel-events       run: watch the kernel's events even with --sysfs-root\n"
+		"                        (a test bed whose netdevs are real: test/vm netdevsim)\n"
 		"  --info-file PATH      run: keep PATH holding the device's ZInfoMsg (EVE's\n"
 		"                        info format), rewritten atomically when it changes\n"
 		"  --log stderr|syslog   where logs go (default stderr)\n"
@@ -68,6 +70,7 @@ enum {
 	OPT_LOG,
 	OPT_LEVEL,
 	OPT_INFO_FILE,
+	OPT_KERNEL_EVENTS,
 };
 
 /* The commands an option belongs to. */
@@ -89,6 +92,7 @@ static const struct agent_option {
 	{ { "log", required_argument, NULL, OPT_LOG }, CMD_ANY },
 	{ { "log-level", required_argument, NULL, OPT_LEVEL }, CMD_ANY },
 	{ { "info-file", required_argument, NULL, OPT_INFO_FILE }, CMD_RUN },
+	{ { "kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS }, CMD_RUN },
 	{ { "help", no_argument, NULL, 'h' }, CMD_ANY },
 };
 #define N_AGENT_OPTIONS (sizeof(agent_options) / sizeof(agent_options[0]))
@@ -182,6 +186,9 @@ static int parse_opts(const char *cmd_name, unsigned int cmd, int argc, char **a
 			break;
 		case OPT_INFO_FILE:
 			o->info_file = optarg;
+			break;
+		case OPT_KERNEL_EVENTS:
+			o->kernel_events = true;
 			break;
 		case 'h':
 			usage(stdout);

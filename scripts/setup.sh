@@ -5,6 +5,8 @@
 # added with the same mirror URI the machine's own apt sources already use.
 set -euo pipefail
 
+log() { printf 'setup: %s\n' "$*" >&2; }
+
 BASE_PKGS=(build-essential cmake pkg-config
 	libnl-3-dev libnl-route-3-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 	libpci-dev pci.ids uuid-dev check libsubunit-dev
@@ -21,11 +23,24 @@ BENCH_PKGS=(strace) # bench/run.sh: syscall counts
 # toolstack (xl, xenstored, xenconsoled, xen-init-dom0) is installed here;
 # the hypervisor itself is downloaded into the cache by test/xen/prepare.sh.
 XEN_PKGS=(xen-utils-4.17)
+# netdevsim for the VM tests at hundreds and thousands of VFs
+# (test/vm/netdevsim-build.sh): Debian does not build it, so it is built out
+# of tree from the kernel source against the headers of the kernel the VM
+# boots. That kernel is what linux-image-amd64 depends on (test/vm/prepare.sh
+# picks it the same way), so the headers are derived from it.
+NSIM_PKGS=()
+vm_kimage=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*-amd64\)$/\1/p' | head -n1)
+if [ -n "$vm_kimage" ]; then
+	# 6.1.0-57-amd64 -> linux-source-6.1
+	NSIM_PKGS=("linux-source-$(echo "$vm_kimage" | cut -d. -f1-2)" "linux-headers-$vm_kimage")
+else
+	log "apt-cache knows no linux-image-amd64: netdevsim's source and headers not installed (its VM tests will SKIP)"
+fi
 
-log() { printf 'setup: %s\n' "$*" >&2; }
 
 missing=()
-for p in "${BASE_PKGS[@]}" "${DIST_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}" "${XEN_PKGS[@]}"; do
+for p in "${BASE_PKGS[@]}" "${DIST_PKGS[@]}" "${VM_PKGS[@]}" "${GRUB_PKGS[@]}" "${BENCH_PKGS[@]}" "${XEN_PKGS[@]}" "${NSIM_PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 

@@ -537,18 +537,22 @@ static int put_u32(const char *devdir, const char *file, bool hex, uint32_t v)
 
 int sr_fake_sysfs_add_pf(const char *root, const struct sr_fake_pf *pf)
 {
-	char devdir[PATH_MAX], info[512];
+	char devdir[PATH_MAX], info[768];
 	uint32_t offset = pf->offset ? pf->offset : 128, stride = pf->stride ? pf->stride : 2;
 	int rc;
 
 	if (!sr_valid_pci(pf->pci) || (pf->ifname && !sr_valid_ifname(pf->ifname)) ||
 	    (pf->driver && !name_ok(pf->driver, 64)) ||
 	    (pf->vf_driver && !name_ok(pf->vf_driver, 64)) ||
-	    (pf->vf_ifname_fmt && !ifname_fmt_ok(pf->vf_ifname_fmt)) || pf->totalvfs > 256)
+	    (pf->vf_ifname_fmt && !ifname_fmt_ok(pf->vf_ifname_fmt)) || pf->totalvfs > 0xffff ||
+	    (pf->numvfs_mirror && (pf->numvfs_mirror[0] != '/' || strlen(pf->numvfs_mirror) >= VALUE_MAX ||
+				   strchr(pf->numvfs_mirror, '\n'))))
 		return -EINVAL;
-	snprintf(info, sizeof(info), "netdev_driver=%s\nifname=%s\nvf_driver=%s\nvf_ifname_fmt=%s\n",
+	snprintf(info, sizeof(info),
+		 "netdev_driver=%s\nifname=%s\nvf_driver=%s\nvf_ifname_fmt=%s\nnumvfs_mirror=%s\n",
 		 pf->driver ? pf->driver : "", pf->ifname ? pf->ifname : "",
-		 pf->vf_driver ? pf->vf_driver : "", pf->vf_ifname_fmt ? pf->vf_ifname_fmt : "");
+		 pf->vf_driver ? pf->vf_driver : "", pf->vf_ifname_fmt ? pf->vf_ifname_fmt : "",
+		 pf->numvfs_mirror ? pf->numvfs_mirror : "");
 	rc = add_device_dir(root, pf->pci, pf->vendor ? pf->vendor : 0x8086,
 			    pf->device ? pf->device : 0x10c9, info, devdir);
 	if (rc)
@@ -691,6 +695,30 @@ static bool parse_virtfn(const char *name, uint32_t *index)
 	return true;
 }
 
+/* The PF's real twin (numvfs_mirror) takes count n first; its VFs are the
+ * kernel's (netdevsim's nsim_bus_dev_numvfs_store: EBUSY from n to m, both
+ * non-zero, which the emulator's own check has refused already). */
+static int mirror_numvfs(const char *pf_dir, uint32_t n)
+{
+	char mirror[VALUE_MAX], value[16];
+	int fd, rc = 0;
+
+	info_get(pf_dir, "numvfs_mirror", mirror, sizeof(mirror));
+	if (!mirror[0])
+		return 0;
+	fd = open(mirror, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		rc = -errno;
+	else {
+		snprintf(value, sizeof(value), "%u\n", n);
+		rc = write_fd_all(fd, value);
+		close(fd);
+	}
+	if (rc)
+		fprintf(stderr, "fake-sysfs: %u to %s: %s\n", n, mirror, strerror(-rc));
+	return rc;
+}
+
 /* Make the PF have exactly VFs 0..n-1. */
 static void reconcile_vfs(const char *root, const char *pf_pci, uint32_t n)
 {
@@ -700,7 +728,7 @@ static void reconcile_vfs(const char *root, const char *pf_pci, uint32_t n)
 	struct dirent *de;
 	DIR *d;
 
-	if (dev_dir(root, pf_pci, pf_dir))
+	if (dev_dir(root, pf_pci, pf_dir) || mirror_numvfs(pf_dir, n))
 		return;
 	d = opendir(pf_dir);
 	if (!d)

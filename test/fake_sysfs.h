@@ -23,6 +23,9 @@ struct sr_fake_pf {
 	const char *vf_driver;    /* driver VFs bind to, e.g. "igbvf"; NULL unbound */
 	const char *vf_ifname_fmt;/* e.g. "eth1v%u" for a VF netdev, NULL for none */
 	bool iommu;               /* give each device its own IOMMU group */
+	const char *numvfs_mirror;/* a real sriov_numvfs (absolute path) the driver
+	                           * writes each new VF count to before it makes
+	                           * the VFs (test/vm: netdevsim's), NULL none */
 };
 
 /* mkdtemp() a new tree; *root_out is malloc'd, owned by the caller. */

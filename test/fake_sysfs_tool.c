@@ -44,7 +44,9 @@ static void usage(FILE *f)
 		"\n"
 		"--pf keys: pci (required), ifname, driver, totalvfs (0: no SR-IOV),\n"
 		"           offset, stride, vfdriver, vfifname (pattern with one %%u, or\n"
-		"           \"none\"; default IFNAMEv%%u), vendor, device, vfdevice (hex)\n"
+		"           \"none\"; default IFNAMEv%%u), vendor, device, vfdevice (hex),\n"
+		"           mirror (a real sriov_numvfs, absolute path, that run writes\n"
+		"           each new VF count to before it makes the VFs)\n"
 		"--iommu    one IOMMU group per device, and the vfio-pci driver\n"
 		"--driver   an extra loaded driver (NAME:refuse: one that never binds)\n"
 		"run        emulates the driver until SIGTERM; writes DIR/" PID_FILE "\n"
@@ -101,7 +103,9 @@ static int parse_pf(char *spec, struct sr_fake_pf *pf, char vf_fmt[IF_NAMESIZE +
 		} else if (strcmp(item, "vfifname") == 0) {
 			fmt_given = true;
 			pf->vf_ifname_fmt = strcmp(val, "none") == 0 ? NULL : val;
-		} else if (strcmp(item, "totalvfs") == 0 && parse_num(val, 10, 256, &v)) {
+		} else if (strcmp(item, "mirror") == 0 && val[0] == '/') {
+			pf->numvfs_mirror = val;
+		} else if (strcmp(item, "totalvfs") == 0 && parse_num(val, 10, 0xffff, &v)) {
 			pf->totalvfs = (uint32_t)v;
 		} else if (strcmp(item, "offset") == 0 && parse_num(val, 10, 0xffff, &v)) {
 			pf->offset = (uint32_t)v;

@@ -11,7 +11,8 @@
 # directory, with the host's tools (ip, qemu, ...) and these variables:
 #   SR_VM=1, SR_VM_KVER (guest kernel), SR_VM_WORKDIR (the empty directory,
 #   /run/sr-vm, a tmpfs), SR_SOURCE_DIR (this repository),
-#   SR_BUILD_DIR (from the environment, default SR_SOURCE_DIR/build), and
+#   SR_BUILD_DIR (from the environment, default SR_SOURCE_DIR/build),
+#   SR_VM_CACHE (prepare.sh's cache: netdevsim.ko is there), and
 #   NAME=VALUE for each KERNEL_ARG written sr.env.NAME=VALUE.
 # Its exit status is the test's: 0 passes. test/vm/lib.sh has ok/not_ok.
 #
@@ -67,7 +68,8 @@ done
 for v in "$scenario" "$src" "$build" "$sr_vm_cache"; do
 	case $v in *" "*) echo "run.sh: path with a space: '$v'" >&2; exit 2 ;; esac
 done
-cmdline+=("sr.scenario=$scenario" "sr.src=$src" "sr.build=$build" "sr.modules=$sr_vm_cache/kernel/lib/modules")
+cmdline+=("sr.scenario=$scenario" "sr.src=$src" "sr.build=$build" "sr.modules=$sr_vm_cache/kernel/lib/modules"
+	"sr.env.SR_VM_CACHE=$sr_vm_cache")
 
 name=$(basename "$scenario" .sh)
 echo "vm: $name: kernel $(cat "$sr_vm_cache/kver"), cmdline: ${cmdline[*]}"

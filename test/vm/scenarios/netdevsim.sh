@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vm_netdevsim*: the agent on a PF with many VFs on the real kernel. The PF
+# is netdevsim's netdev "nsim0" (netdevsim.ko from test/vm/netdevsim-build.sh,
+# loaded after psample); its VFs are not PCI functions, so the agent gets
+# its VF table from a fake PCI tree (--sysfs-root, fake-sysfs) whose PF
+# 0000:05:00.0 is nsim0's twin: fake-sysfs writes each VF count the agent
+# asks to netdevsim's own sriov_numvfs before it makes the virtfn links.
+# Every netlink read and write, and every kernel event, is real. Every check
+# reads the kernel back with nl-vfdump (test/vm/nl_vfdump.c: a raw
+# RTM_GETLINK, no code shared with the agent).
+#
+# For each size N in NSIM_SIZES (comma list, default 64), on one state dir:
+#   1. apply: every VF's MAC, VLAN, QoS, protocol, spoofchk, trust, link
+#      state and rates from vflist.data (test/vm/nsim_config.py), one app on
+#      VF 0; netdevsim's sriov_numvfs is N, nl-vfdump shows every VF exact;
+#   2. re-apply: 0 kernel writes;
+#   3. sriovctl list --json (kernel and desired view) and sriovctl info
+#      --format json against nl-vfdump;
+#   4. release (the PF alone): every VF as netdevsim made it (VLAN protocol
+#      802.1Q: see pristine below).
+# Then the daemon at NSIM_DRIFT VFs (default: the last size): a drift of the
+# last VF's VLAN (`ip link set nsim0 vf LAST vlan 4000`) repaired by the
+# event path with exactly one repair; and at NSIM_RECONCILE VFs (default:
+# NSIM_DRIFT): a reconcile of the unchanged config (SIGHUP) writes nothing.
+# Run with: test/vm/run.sh test/vm/scenarios/netdevsim.sh sr.env.NSIM_SIZES=64
+. "$SR_SOURCE_DIR/test/vm/lib.sh"
+. "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
+
+cache=${SR_VM_CACHE:-$SR_SOURCE_DIR/test/vm/cache}
+ko=$cache/netdevsim/netdevsim.ko
+dump=$SR_BUILD_DIR/test/vm/nl-vfdump
+fake=$SR_BUILD_DIR/test/fake-sysfs
+gen=$SR_SOURCE_DIR/test/vm/nsim_config.py
+IFS=, read -ra sizes <<<"${NSIM_SIZES:-64}"
+drift_n=${NSIM_DRIFT:-${sizes[-1]}}
+rec_n=${NSIM_RECONCILE:-$drift_n}
+max=$(printf '%s\n' "${sizes[@]}" "$drift_n" "$rec_n" | sort -n | tail -n1)
+w=$SR_VM_WORKDIR
+state=$w/state
+tree=$w/tree
+nsdev=/sys/bus/netdevsim/devices/netdevsim1
+
+for b in "$dump" "$fake" "$ko"; do
+	if [ ! -r "$b" ]; then
+		sr_not_ok "$b is there" "build the tree and run test/vm/netdevsim-build.sh"
+		sr_done
+	fi
+done
+
+# ---- the bed: netdevsim's PF nsim0 with room for $max VFs, its PCI twin ----
+sr_check "modprobe psample" modprobe psample
+sr_check "insmod netdevsim.ko" insmod "$ko"
+sr_check "netdevsim device 1 with one port" sr_write /sys/bus/netdevsim/new_device "1 1"
+for _ in $(seq 100); do
+	[ -d "$nsdev/net" ] && [ -n "$(ls "$nsdev/net" 2>/dev/null)" ] && break
+	sleep 0.05
+done
+port=$(ls "$nsdev/net" 2>/dev/null | head -n1)
+sr_check "its port netdev ($port) renamed nsim0" ip link set "$port" name nsim0
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+sr_check "netdevsim max_vfs $max" sr_write /sys/kernel/debug/netdevsim/netdevsim1/max_vfs "$max"
+sr_check "fake PCI tree: PF 0000:05:00.0 = nsim0, numvfs mirrored to netdevsim" \
+	"$fake" create "$tree" --pf "pci=0000:05:00.0,ifname=nsim0,driver=netdevsim,totalvfs=$max,offset=1,stride=1,vfifname=none,mirror=$nsdev/sriov_numvfs"
+"$fake" run "$tree" 2>"$w/fake.log" &
+fake_pid=$!
+for _ in $(seq 100); do [ -e "$tree/.fake-driver.pid" ] && break; sleep 0.05; done
+sr_check "fake-sysfs run is up" test -e "$tree/.fake-driver.pid"
+
+# nsim_encode N NAME [ARG...]: nsim_config.py config N ARG... -> $w/NAME.pb
+nsim_encode() {
+	python3 "$gen" config "$1" "${@:3}" |
+		protoc --proto_path="$SR_SOURCE_DIR/proto" --encode=org.lfedge.eve.config.EdgeDevConfig \
+			eveconfig.proto >"$w/$2.pb"
+}
+
+# nsim_apply WHAT CFG: apply, log at info into $w/apply.log (the console
+# gets its last lines), exit status in sr_rc, elapsed ms in nsim_ms.
+nsim_apply() {
+	local t0
+	t0=${EPOCHREALTIME/./}
+	"$sr_agent" apply --config "$2" --state-dir "$state" --sysfs-root "$tree" \
+		--hypervisor none --log-level info 2>"$w/apply.log" </dev/null
+	sr_rc=$?
+	nsim_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	sr_log=$(cat "$w/apply.log")
+	tail -n 3 "$w/apply.log" | sed 's/^/#   /'
+	if [ $sr_rc -eq 0 ]; then
+		sr_ok "$1 ($nsim_ms ms)"
+	else
+		sr_not_ok "$1" "sriov-agent exited $sr_rc"
+	fi
+}
+
+# nsim_same WHAT EXPECTED_FILE ACTUAL_FILE: equal, else the first lines
+# that differ.
+nsim_same() {
+	if cmp -s "$2" "$3"; then
+		sr_ok "$1"
+	else
+		sr_not_ok "$1" "first difference: $(diff "$2" "$3" | grep -m1 '^<') / $(diff "$2" "$3" | grep -m1 '^>') ($(diff "$2" "$3" | grep -c '^>') lines differ)"
+	fi
+}
+
+# The kernel's view, VF lines only (num_vf checked apart).
+nsim_dump() {
+	"$dump" nsim0 >"$w/dump.all" || return 1
+	grep '^vf ' "$w/dump.all" >"$1"
+}
+
+# What netdevsim's VFs hold after a release: as netdevsim made them
+# (vfconfigs is kcalloc'd in dev.c nsim_bus_dev_max_vfs_write: every field
+# 0), but vlan_proto: 0 cannot be given back, the kernel takes only 802.1Q
+# or 802.1ad in IFLA_VF_VLAN_LIST (net/core/rtnetlink.c do_setvfinfo:
+# EPROTONOSUPPORT), so VLAN 0 returns with 802.1Q, as `ip link set nsim0
+# vf N vlan 0` leaves it.
+pristine() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		echo "vf $i mac 00:00:00:00:00:00 vlan 0 qos 0 proto 802.1Q spoofchk off trust off link_state auto min_tx 0 max_tx 0"
+	done
+}
+
+# sriovctl list --json's kernel view (KEY=kernel) or desired one, as nl-vfdump lines.
+list_lines() {
+	jq -r --arg k "$2" '.[] | .[$k] as $s |
+		"vf \(.vf) mac \($s.mac) vlan \($s.vlan // 0) qos \($s.qos // 0) proto \($s.vlan_proto // "0x0000") spoofchk \(if $s.spoofchk then "on" else "off" end) trust \(if $s.trust then "on" else "off" end) link_state \($s.link_state // "auto") min_tx \($s.min_tx_rate // 0) max_tx \($s.max_tx_rate // 0)"' "$1"
+}
+
+for n in "${sizes[@]}"; do
+	sr_note "==== $n VFs ===="
+	nsim_encode "$n" "full$n" && nsim_encode "$n" "bare$n" --bare
+	python3 "$gen" expect "$n" >"$w/expect$n"
+	# 1. apply
+	nsim_apply "$n VFs: apply (every VF: MAC, VLAN, QoS, proto, spoofchk, trust, link state, rates)" \
+		"$w/full$n.pb"
+	sr_check_eq "$n VFs: netdevsim's sriov_numvfs" "$n" "$(cat "$nsdev/sriov_numvfs")"
+	nsim_dump "$w/got$n"
+	sr_check_eq "$n VFs: nl-vfdump: num_vf" "num_vf $n" "$(head -n1 "$w/dump.all")"
+	nsim_same "$n VFs: nl-vfdump: every VF has every setting of its vflist.data entry" \
+		"$w/expect$n" "$w/got$n"
+	# 2. re-apply
+	nsim_apply "$n VFs: re-apply" "$w/full$n.pb"
+	sr_check_eq "$n VFs: re-apply: zero kernel writes" "0 action(s), 0 sysfs and 0 netlink writes" "$(sr_applied)"
+	# 3. sriovctl list and info against the kernel
+	"$sr_ctl" --state-dir "$state" --sysfs-root "$tree" list --json >"$w/list.json"
+	list_lines "$w/list.json" kernel >"$w/list-kernel"
+	list_lines "$w/list.json" desired >"$w/list-desired"
+	nsim_same "$n VFs: sriovctl list: kernel view = nl-vfdump" "$w/got$n" "$w/list-kernel"
+	nsim_same "$n VFs: sriovctl list: desired = nl-vfdump" "$w/got$n" "$w/list-desired"
+	sr_check_eq "$n VFs: sriovctl list: VF 0 held by the app" 5e000001-0000-4000-8000-000000000001 \
+		"$(jq -r '.[0].app' "$w/list.json")"
+	"$sr_ctl" --state-dir "$state" --sysfs-root "$tree" info --format json >"$w/info.json"
+	jq -r '.dinfo.assignableAdapters[] | select(.type == "PhyIoNetEthVF") | .ioAddressList[0] |
+		"vf \(.vfInfo.index // 0) mac \(.macAddress) vlan \(.vfInfo.vlanId // 0)"' "$w/info.json" >"$w/info-lines"
+	cut -d' ' -f1-6 "$w/got$n" >"$w/got-macvlan"
+	nsim_same "$n VFs: sriovctl info: every VF bundle's MAC and VLAN = nl-vfdump" "$w/got-macvlan" "$w/info-lines"
+	# 4. release
+	nsim_apply "$n VFs: release (the PF alone, no vflist.data)" "$w/bare$n.pb"
+	nsim_dump "$w/rel$n"
+	pristine "$n" >"$w/pristine$n"
+	nsim_same "$n VFs: release: nl-vfdump: every VF as netdevsim made it (802.1Q)" "$w/pristine$n" "$w/rel$n"
+done
+
+# ---- the daemon ----
+sock=$w/agent.sock
+dlog=$w/daemon.log
+stat_of() { "$sr_ctl" --socket "$sock" --json status | jq -r ".$1"; }
+# settle: until event_reconciles stays the same for 1.5 s (50 s at most)
+settle() {
+	local n last=-1 same=0 end=$((SECONDS + 50))
+	while [ $SECONDS -lt $end ]; do
+		n=$(stat_of event_reconciles)
+		if [ "$n" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && return 0
+		else
+			same=0
+		fi
+		last=$n
+		sleep 0.5
+	done
+	return 1
+}
+daemon_start() {
+	nsim_encode "$1" "daemon$1"
+	python3 "$gen" expect "$1" >"$w/expect$1"
+	sr_daemon dpid "$sock" --state-dir "$state" --sysfs-root "$tree" --kernel-events --hypervisor none \
+		--config "$w/daemon$1.pb" --log-level debug 2>>"$dlog"
+	sr_check_eq "daemon on $1 VFs: the config applied" applied "$(stat_of config_result | cut -d: -f1)"
+	settle
+	nsim_dump "$w/dgot"
+	nsim_same "daemon on $1 VFs: nl-vfdump: every VF set" "$w/expect$1" "$w/dgot"
+}
+
+daemon_start "$drift_n"
+last=$((drift_n - 1))
+r0=$(stat_of repairs)
+t0=${EPOCHREALTIME/./}
+sr_check "drift: ip link set nsim0 vf $last vlan 4000" ip link set nsim0 vf "$last" vlan 4000
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ] && [ "$(stat_of repairs)" -le "$r0" ]; do sleep 0.05; done
+done_us=$(stat_of repair_done_us)
+settle
+sr_check_eq "drift: exactly one repair" 1 "$(($(stat_of repairs) - r0))"
+[ "$(stat_of repairs)" -gt "$r0" ] || grep -vE " (plan|exec): " "$dlog" | tail -n 25 | sed 's/^/#   log: /'
+sr_note "measured: drift of VF $last of $drift_n: ip start -> repaired $(((done_us - t0) / 1000)) ms (agent: $(stat_of repair_ms) ms)"
+grep -E 'repair \(' "$dlog" | tail -n 2 | sed 's/^/#   log: /'
+sr_check_eq "drift: nl-vfdump: VF $last as configured again" "$(tail -n1 "$w/expect$drift_n")" "$("$dump" nsim0 "$last" | tail -n1)"
+
+if [ "$rec_n" != "$drift_n" ]; then
+	kill "$dpid" && wait "$dpid"
+	daemon_start "$rec_n"
+fi
+a0=$(stat_of applies)
+r0=$(stat_of repairs)
+kill -HUP "$dpid"
+end=$((SECONDS + 60))
+while [ $SECONDS -lt $end ] && [ "$(stat_of applies)" -le "$a0" ]; do sleep 0.1; done
+sr_check "reconcile of $rec_n VFs, unchanged (SIGHUP): done" test "$(stat_of applies)" -gt "$a0"
+sr_check_match "  ... zero kernel writes" '^applied: .* 0 sysfs and 0 netlink write\(s\)$' "$(stat_of reconcile_result)"
+sr_check_eq "  ... and no repair" "$r0" "$(stat_of repairs)"
+nsim_dump "$w/dgot"
+nsim_same "  ... nl-vfdump: every VF as configured" "$w/expect$rec_n" "$w/dgot"
+kill "$dpid" && wait "$dpid"
+kill "$fake_pid"
+sr_done
