@@ -58,6 +58,15 @@ static int count_field(struct scan *s, const ProtobufCMessageDescriptor *d, uint
 	return 0;
 }
 
+/* "PhysicalIO.PhyaddrsEntry": the name within its package. */
+static const char *msg_name(const ProtobufCMessageDescriptor *d)
+{
+	size_t n = d->package_name ? strlen(d->package_name) : 0;
+
+	return n && !strncmp(d->name, d->package_name, n) && d->name[n] == '.' ? d->name + n + 1
+									      : d->name;
+}
+
 static int scan_msg(struct scan *s, const ProtobufCMessageDescriptor *d, const uint8_t *base,
 		    const uint8_t *p, const uint8_t *end, unsigned depth)
 {
@@ -96,6 +105,13 @@ static int scan_msg(struct scan *s, const ProtobufCMessageDescriptor *d, const u
 			if (varint(&p, end, &v) || v > (uint64_t)(end - p))
 				return bad_wire(s, (size_t)(at - base));
 			f = d ? protobuf_c_message_descriptor_get_field(d, id) : NULL;
+			/* protobuf-c hands a string back NUL-terminated: a NUL
+			 * inside one would silently cut it (EVE, reading the
+			 * whole string, would see another name). */
+			if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)v))
+				return sr_err_set(s->err, -EILSEQ,
+						  "config: %s.%s: a NUL byte inside the string (field at byte %zu): not allowed in any string",
+						  msg_name(d), f->name, (size_t)(at - base));
 			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
 				if (++s->messages > s->lim->max_messages)
 					return sr_err_set(s->err, -E2BIG,

@@ -36,7 +36,9 @@ struct sr_pb_limits {
 };
 
 /* 0, or -E2BIG naming the limit, or -EINVAL for bytes that are not
- * protobuf wire format (what protobuf-c would refuse as well). */
+ * protobuf wire format (what protobuf-c would refuse as well), or -EILSEQ
+ * naming the field for a string with a NUL byte inside (protobuf-c would
+ * cut it there). */
 int sr_pb_prescan(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t len,
 		  const struct sr_pb_limits *lim, struct sr_err *err);
 

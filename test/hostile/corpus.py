@@ -168,6 +168,16 @@ case("app_uuid_not_utf8", with_pfs(app(1, uuid="XXXX")), 'apps[0].uuidandversion
 case("app_version_not_utf8", with_pfs(app(1)).replace('version: "1"', 'version: "XXXX"'),
      'apps[0].uuidandversion.version "\\xff\\xfe\\xfd\\xfc": not valid UTF-8', (b"XXXX", b"\xff\xfe\xfd\xfc"))
 
+# Embedded NUL: protobuf-c would cut the string at it (issue 23, 8).
+for n, cfg, field in [
+        ("nul_uuid", with_pfs(app(1, uuid="11111111-1111-4111-8111-11111111XXXX")), "UUIDandVersion.uuid"),
+        ("nul_ifname", with_pfs(pfs=(pf(ifname="ethXXXX"),)), "PhysicalIO.PhyaddrsEntry.value"),
+        ("nul_label", with_pfs(pfs=(pf("upXXXX"),)), "PhysicalIO.logicallabel"),
+        ("nul_adapter", with_pfs(app(1, [ad("uplink1XXXX")])), "Adapter.name"),
+        ("nul_mac", with_pfs(app(1, [ad(ethvf='mac: "02:00:00:00:01:01XXXX"')])), "EthVF.mac"),
+        ("nul_displayname", with_pfs(app(1, name="routerXXXX")), "AppInstanceConfig.displayname")]:
+    case(n, cfg, f"config: {field}: a NUL byte inside the string", (b"XXXX", b"\x00bad"))
+
 # ---- adapters ----
 case("ad_no_name", with_pfs(app(1, ['name: ""'])), "apps[0] (%s).adapters[0].name empty" % U[1])
 case("ad_unknown_pf", with_pfs(app(1, [ad("eth9")])), 'adapters[0].name "eth9": no PF with that label')
