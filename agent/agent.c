@@ -90,19 +90,23 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 
 	env->last_apps_failed = 0;
 	env->last_later = 0;
+	env->last_node_changed = false;
 	if (o->passthrough) {
 		ctx.before_exec = retire_domains;
 		ctx.before_exec_arg = (void *)o;
 	}
 	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
-	if (r)
+	if (r) {
+		env->last_node_changed = ctx.node_changed;
 		return r;
+	}
 	if (o->dry_run) {
 		log_info("dry run: %zu action(s), nothing changed", ctx.n_actions);
 		return 0;
 	}
-	if (o->passthrough)
-		r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, &warnings, err);
+	if (o->passthrough &&
+	    (r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, &warnings, err)))
+		env->last_node_changed = true;
 	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
 		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,
 		 ctx.n_warnings + warnings);

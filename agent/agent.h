@@ -16,6 +16,9 @@
 
 #define SR_DEFAULT_STATE_DIR "/var/lib/sriov-agent"
 #define SR_DEFAULT_SOCKET "/run/sriov-agent/sriov-agent.sock"
+/* run: a config being applied, and how many starts tried it */
+#define AGENT_PENDING_FILE "config.pending.pb"
+#define AGENT_PENDING_TRIES_FILE "config.pending.tries"
 
 struct agent_opts {
 	const char *config;
@@ -42,6 +45,10 @@ struct agent_env {
 	size_t last_netlink_writes;
 	size_t last_apps_failed;  /* apps of the last apply left without a VF */
 	size_t last_later;        /* VFs whose driver still answered "later" */
+	/* The last apply failed after its first change to the node (kernel
+	 * or domain configs): "failed after changing the node", not
+	 * "rejected". */
+	bool last_node_changed;
 	/* May be NULL: given each config an apply decodes, before the agent's
 	 * own checks; the config is freed when the apply returns (run.c takes
 	 * the PFs to watch from it). */
@@ -59,7 +66,10 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env);
 #define AGENT_EXIT_APP_ERRORS 3
 
 /* Validate + apply config bytes, then write domain configs. 0 also when
- * some apps got no VF: env->last_apps_failed counts them. */
+ * some apps got no VF: env->last_apps_failed counts them. On failure
+ * env->last_node_changed says whether it came after the first change
+ * (AGENT_FAILED_AFTER_CHANGE) or before it (rejected: nothing changed). */
+#define AGENT_FAILED_AFTER_CHANGE "failed after changing the node"
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err);
 

@@ -45,7 +45,7 @@ static bool same_content(const char *dir, const char *name, const char *buf, siz
  * domain dir (another tool's files, a name that merely looks like ours) is
  * left alone. */
 
-#define MANIFEST_FILE "domains.manifest"
+#define MANIFEST_FILE DOMAINS_MANIFEST_FILE
 
 struct names {
 	char (*v)[64];

@@ -8,6 +8,8 @@
 #include "hypervisor.h"
 #include "state.h"
 
+#define DOMAINS_MANIFEST_FILE "domains.manifest"   /* in the state dir */
+
 /* Default file name of an app's domain config: <uuid>.<kvm|xen>.cfg */
 void domain_file_name(const char *uuid, enum sr_hypervisor hv, char *buf, size_t cap);
 

@@ -240,7 +240,8 @@ static int cmd_apply(struct agent_opts *o)
 		goto out_free_buf;
 	}
 	if (agent_apply_bytes(o, &env, buf, len, &err))
-		log_err("config %s rejected: %s", o->config, err.msg);
+		log_err("config %s %s: %s", o->config,
+			env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE : "rejected", err.msg);
 	/* The config in force, for sriovctl info (devId, labels) and for a
 	 * later sriov-agent run. */
 	else if (!o->dry_run && sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err))

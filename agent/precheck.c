@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "domains.h"
 #include "hypervisor.h"
 #include "state.h"
 #include "sysfs.h"
@@ -55,6 +56,60 @@ static int check_apps(const struct agent_opts *o, const struct sr_config *c, siz
 	return r;
 }
 
+/* dir/name, which the apply will replace by a rename, is a regular file
+ * or absent: rename() onto a directory fails only after the kernel writes
+ * (issue 23, finding 3). */
+static int check_replaceable(const char *dir, const char *name, const char *what,
+			     struct sr_err *err)
+{
+	char path[PATH_MAX + 64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (lstat(path, &sb)) {
+		if (errno == ENOENT)
+			return 0;
+		return sr_err_set(err, -errno, "%s %s: %s: nothing applied", what, path,
+				  strerror(errno));
+	}
+	if (S_ISREG(sb.st_mode))
+		return 0;
+	return sr_err_set(err, S_ISDIR(sb.st_mode) ? -EISDIR : -EEXIST,
+			  "%s %s: a %s where the agent writes a file: remove it; nothing applied",
+			  what, path, S_ISDIR(sb.st_mode) ? "directory" : S_ISLNK(sb.st_mode) ? "symlink" : "special file");
+}
+
+/* Every file the apply writes (state dir; the domain configs of apps that
+ * hold VFs) can be replaced. */
+static int check_targets(const struct agent_opts *o, const struct sr_config *c,
+			 struct sr_err *err)
+{
+	static const char *const state_files[] = { SR_STATE_FILE, SR_CONFIG_FILE,
+						   DOMAINS_MANIFEST_FILE, AGENT_PENDING_FILE,
+						   AGENT_PENDING_TRIES_FILE };
+	bool *has_vf;
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(state_files) / sizeof(state_files[0]) && !r; i++)
+		r = check_replaceable(o->state_dir, state_files[i], "state file", err);
+	if (r || !o->passthrough || !c->n_apps)
+		return r;
+	if (!(has_vf = calloc(c->n_apps, sizeof(*has_vf))))
+		return sr_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_adapters; i++)
+		has_vf[c->adapters[i].app] = true;
+	for (size_t i = 0; i < c->n_apps && !r; i++) {
+		char name[64];
+
+		if (!has_vf[i])
+			continue;
+		domain_file_name(c->apps[i].uuid_str, o->hv, name, sizeof(name));
+		r = check_replaceable(o->domain_dir, name, "domain config", err);
+	}
+	free(has_vf);
+	return r;
+}
+
 int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
 		   const struct sr_config *c, size_t len, struct sr_err *err)
 {
@@ -81,5 +136,7 @@ int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
 	if (!r && !o->dry_run && o->passthrough)
 		r = sr_check_dir_writable(o->domain_dir, (uint64_t)with_vf * 8192u + (64u << 10),
 					  "domain dir", err);
+	if (!r && !o->dry_run)
+		r = check_targets(o, c, err);
 	return r;
 }

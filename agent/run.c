@@ -41,8 +41,8 @@
 #include "notify.h"
 #include "state.h"
 
-#define PENDING_FILE "config.pending.pb"
-#define PENDING_TRIES_FILE "config.pending.tries"
+#define PENDING_FILE AGENT_PENDING_FILE
+#define PENDING_TRIES_FILE AGENT_PENDING_TRIES_FILE
 #define FAILED_FILE "config.failed.pb"
 #define PENDING_MAX_STARTS 3
 #define RESULT_MAX (SR_ERR_MAX + 128)
@@ -259,7 +259,8 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcil
 	d->n_applies++;
 	r = apply_judged(d, buf, len, reconcile, verify, writes, &err);
 	if (r) {
-		snprintf(out, cap, "rejected: %s", err.msg);
+		snprintf(out, cap, "%s: %s",
+			 d->env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE : "rejected", err.msg);
 		return r;
 	}
 	later_retry(d);
@@ -294,7 +295,8 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	r = apply(d, buf, len, false, false, &writes, result, cap);
 	d->watch_decoded = false;
 	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
-		snprintf(result, cap, "rejected: applied, but cannot save it: %s", err.msg);
+		snprintf(result, cap, "%s: applied, but cannot save it: %s",
+			 AGENT_FAILED_AFTER_CHANGE, err.msg);
 	if (unlink(pending) && errno != ENOENT)
 		log_warn("%s: %s", pending, strerror(errno));
 	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
@@ -362,8 +364,10 @@ static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool 
 			 by_event ? "" : " (not started by an event)");
 	if (r) {
 		/* The config in force stays in force: keep trying. */
-		memmove(result + 7, result + 9, strlen(result + 9) + 1);
-		memcpy(result, "failed:", 7);
+		if (!strncmp(result, "rejected:", 9)) {
+			memmove(result + 7, result + 9, strlen(result + 9) + 1);
+			memcpy(result, "failed:", 7);
+		}
 		log_warn("reconcile (%s) %s", why, result);
 		if (r == -ENODEV) {
 			char note[SR_NAME_LEN + 96];

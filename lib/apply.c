@@ -201,6 +201,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 
 	ctx->sysfs_writes = ctx->netlink_writes = ctx->n_actions = ctx->n_warnings = 0;
 	ctx->n_later = 0;
+	ctx->node_changed = false;
 	r = prepare(&ap, ctx, buf, len, err);
 	ctx->n_warnings = ap.run.n_warnings;
 	if (r)
@@ -215,6 +216,8 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	ap.run.old_bytes = ap.old_bytes;
 	ap.run.old_len = ap.old_len;
 	r = sr_exec(&ap.run, &ap.plan, err);
+	ctx->node_changed = ap.plan.n_changes || ap.run.writes.sysfs_writes ||
+			    ap.run.writes.netlink_writes;
 	ctx->sysfs_writes = ap.run.writes.sysfs_writes;
 	ctx->netlink_writes = ap.run.writes.netlink_writes;
 	ctx->n_warnings = ap.run.n_warnings;

@@ -50,6 +50,10 @@ struct sr_apply_ctx {
 	size_t n_later;              /* VFs whose driver still answered "later"
 				      * (EAGAIN, EBUSY) after the retries: worth
 				      * another apply soon */
+	/* The plan ran (its first kernel write may have been made): a
+	 * failure now is "failed after changing the node", never "rejected".
+	 * Every check that can refuse a config comes before. */
+	bool node_changed;
 };
 
 /* Apply config bytes. On success the new state is saved (unless nothing

@@ -207,10 +207,46 @@ START_TEST(test_refused_changes_nothing)
 	ck_assert_int_ne(apply_fixture(refused[_i].fixture, &ctx, &err), 0);
 	ck_assert_msg(strstr(err.msg, refused[_i].msg), "%s: \"%s\"", refused[_i].fixture, err.msg);
 	ck_assert_uint_eq(sr_fake_driver_writes(drv), writes);
+	ck_assert_msg(!ctx.node_changed, "%s: refused, yet node_changed", refused[_i].fixture);
 	ck_assert(read_state_bytes(&b, &lb));
 	ck_assert(la == lb && !memcmp(a, b, la));
 	free(a);
 	free(b);
+}
+END_TEST
+
+/* The state dir turns into a file after the VF count was written: the
+ * intent save fails after the node changed, and the apply says so
+ * (node_changed: the agent reports "failed after changing the node", never
+ * "rejected"; issue 23, finding 3). */
+static void break_state_dir(void *ctx, const char *point, size_t nth)
+{
+	char moved[700];
+	FILE *f;
+
+	(void)ctx;
+	if (strcmp(point, "after-numvfs") || nth != 1)
+		return;
+	snprintf(moved, sizeof(moved), "%s.away", state_dir);
+	ck_assert_int_eq(rename(state_dir, moved), 0);
+	f = fopen(state_dir, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+}
+
+START_TEST(test_failure_after_change)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	const struct sr_node_ops *n = node_of(&sysfs);
+
+	ck_assert_int_eq(mkdir(state_dir, 0700), 0);
+	node.step = break_state_dir;
+	ck_assert_int_ne(apply_on(n, "two_pfs", &ctx, &err), 0);
+	node.step = NULL;
+	ck_assert_msg(ctx.node_changed, "failed after a VF count write, yet not node_changed: %s",
+		      err.msg);
+	ck_assert_uint_ge(ctx.sysfs_writes, 1);
 }
 END_TEST
 
@@ -989,6 +1025,7 @@ int main(void)
 	tcase_add_test(tc, test_reapply_noop);
 	tcase_add_loop_test(tc, test_refused_changes_nothing, 0, sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(tc, test_six_then_back);
+	tcase_add_test(tc, test_failure_after_change);
 	tcase_add_test(tc, test_release_rereads_only_after_unbind);
 	tcase_add_test(tc, test_over_totalvfs);
 	tcase_add_test(tc, test_missing_pf);

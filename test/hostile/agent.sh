@@ -289,4 +289,30 @@ chmod 700 "$S5"
 snap "$S5" >"$T/snap5.after"
 check "refused dirs: sysfs and state unchanged" cmp "$T/snap5.before" "$T/snap5.after"
 
+# 13. "rejected" means nothing changed (issue 23, 3): a --domain-dir that is
+#     a file, a directory where the agent writes a domain config or the
+#     manifest are refused before the first kernel write (before: exit 1
+#     "rejected ... Not a directory" with state.pb already holding B).
+S6=$T/state6
+apply6() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S6" --no-netlink "$@"; }
+check "apply A into a sixth state dir" apply6 --config "$CFG_A"
+snap "$S6" >"$T/snap6.before"
+: >"$T/not-a-dir"
+apply6 --config "$CFG_B" --domain-dir "$T/not-a-dir" 2>"$T/r6a.log"; rc=$?
+check "--domain-dir a regular file: exit 1" test "$rc" = 1
+check "--domain-dir a regular file: rejected, says not a directory" grep -q "rejected: domain dir $T/not-a-dir: not a directory" "$T/r6a.log"
+mkdir "$S6/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
+apply6 --config "$CFG_B" 2>"$T/r6b.log"; rc=$?
+rmdir "$S6/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
+check "a directory in place of a domain config: exit 1" test "$rc" = 1
+check "a directory in place of a domain config: says so" grep -q "rejected: domain config $S6/domains/77777777-7777-4777-8777-777777777777.kvm.cfg: a directory where the agent writes a file" "$T/r6b.log"
+mv "$S6/domains.manifest" "$T/manifest6"; mkdir "$S6/domains.manifest"
+apply6 --config "$CFG_B" 2>"$T/r6c.log"; rc=$?
+rmdir "$S6/domains.manifest"; mv "$T/manifest6" "$S6/domains.manifest"
+check "a directory in place of domains.manifest: exit 1" test "$rc" = 1
+check "a directory in place of domains.manifest: says so" grep -q "rejected: state file $S6/domains.manifest: a directory" "$T/r6c.log"
+snap "$S6" >"$T/snap6.after"
+check "each refusal: sysfs and state unchanged" cmp "$T/snap6.before" "$T/snap6.after"
+check "then B applies" apply6 --config "$CFG_B"
+
 done_tests
