@@ -16,7 +16,8 @@ BASE_PKGS=(build-essential cmake pkg-config
 # systemd-analyze and booted under systemd in the VM, man page lint, bash
 # completion's directory, the .deb (CPack + dpkg-shlibdeps) and lintian.
 DIST_PKGS=(systemd libsystemd-dev mandoc bash-completion dpkg-dev fakeroot lintian init-system-helpers)
-VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd jq)
+VM_PKGS=(busybox-static cpio iproute2 kmod xz-utils zstd jq
+	iputils-ping) # test/vm/scenarios/packets.sh: ping in the guest (IPv6 link-local, patterned)
 GRUB_PKGS=(grub-pc-bin grub-common xorriso mtools libxen-dev)
 BENCH_PKGS=(strace) # bench/run.sh: syscall counts
 # The Xen test bed (test/xen): dom0's root is this machine's /, so its
