@@ -24,35 +24,63 @@
  * IFLA_VF_VLAN_LIST > IFLA_VF_VLAN_INFO {vf, vlan, qos, htons(proto)}
  * (kernel >= 4.9). iproute2 and systemd-networkd split the same way.
  *
- * Acks and errno. sr_nl_transact() sends with nl_send_auto() (which adds
- * NLM_F_ACK) and receives with nl_recvmsgs() on a private callback set: the
- * error callback stores nlmsgerr.error, the kernel's own -errno, and stops.
- * nl_wait_for_ack() would hand back libnl's NLE_* code instead, and that
- * mapping is lossy (EOPNOTSUPP, ENOTSUP and EPROTONOSUPPORT are not all kept
- * apart). Failures inside libnl, with no kernel answer, are mapped from
- * NLE_* to the nearest errno by nle_to_errno().
+ * The socket and the receive are ours (libnl builds the messages): the
+ * kernel's answers must be read under rules libnl's blocking nl_recvmsgs()
+ * does not keep. From net/netlink/af_netlink.c (6.1):
+ * - netlink_unicast() of an answer (rtnl_unicast, netlink_ack: MSG_DONTWAIT)
+ *   never waits for room: netlink_attachskb() queues an skb when it is the
+ *   only one queued, whatever its size, or when sk_rmem_alloc stays within
+ *   sk_rcvbuf; else it drops it and netlink_overrun() sets sk_err = ENOBUFS
+ *   and marks the socket congested, which drops everything after it until
+ *   netlink_recvmsg() finds the queue empty (netlink_rcv_wake). The next
+ *   receive reports the ENOBUFS before any queued datagram
+ *   (__skb_try_recv_datagram checks sock_error first).
+ * - rtnl_getlink() (net/core/rtnetlink.c) builds its answer in one skb of
+ *   if_nlmsg_size(): with RTEXT_FILTER_VF, rtnl_vfinfo_size() counts about
+ *   200 bytes a VF without stats, 300 with them.
+ * With libnl's 32 KiB SO_RCVBUF (64 KiB sk_rcvbuf) and NLM_F_ACK the answer
+ * for 200 VFs took the empty queue and the ACK behind it was dropped: the
+ * receive said ENOBUFS (libnl: NLE_NOMEM, "Cannot allocate memory"), the
+ * answer stayed queued, the next request's answers were dropped (congested),
+ * and its wait read the stale answer (libnl's sequence check expects the
+ * number after the last ACK seen) and then waited forever for an ACK.
  *
- * The library never prints: the sockets and callback sets are allocated with
- * NL_CB_DEFAULT so an NLCB=debug environment cannot make libnl print.
+ * So: a read (RTM_GETLINK) asks no ACK: its answer, or an NLMSG_ERROR, is the
+ * whole reply, one skb, which an empty queue always takes (iproute2's
+ * rtnl_talk asks an ACK only when it expects no answer). The receive buffer
+ * is SR_NL_RCVBUF besides. Each request has a fresh sequence number and only
+ * messages carrying it count: a late answer to an earlier request is
+ * dropped. Every receive is non-blocking, behind poll() with what is left of
+ * the request's deadline. ENOBUFS (an overrun, or the kernel unable to
+ * allocate the answer) drains the socket and sends the request once more
+ * with a new number: writes set values, so sending one twice is harmless.
+ * The NLMSG_ERROR's error is the kernel's own -errno. Failures inside libnl
+ * (building a message) are mapped from NLE_* to the nearest errno by
+ * nle_to_errno().
+ *
+ * The library never prints: libnl objects are plain builders here.
  */
 #include "netlink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/errno.h>
-#include <netlink/handlers.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
-#include <netlink/socket.h>
 
 /* PCI SR-IOV counts VFs in 16 bits; anything larger is a broken message. */
 #define SR_NL_MAX_VFS 0xffffu
@@ -116,114 +144,303 @@ static int nle_to_errno(int nle)
 
 /* ---- request / reply ---------------------------------------------------- */
 
-struct sr_nl_reply {
-	int (*on_msg)(struct nlmsghdr *nlh, void *arg);
-	void *arg;
-	int msg_err;    /* first error returned by on_msg */
-	int kernel_err; /* nlmsgerr.error: 0 or -errno */
-	bool done;
+/* Datagrams one drain drops at most: a peer that keeps sending cannot hold
+ * it. */
+#define SR_NL_DRAIN_MAX 4096
+#define SR_NL_BUF_MIN (16 * 1024)
+
+struct sr_nl_sock {
+	int fd;                     /* AF_NETLINK, non-blocking */
+	uint32_t port;              /* ours */
+	uint32_t peer;              /* who answers: 0, the kernel */
+	uint32_t seq;               /* of the last request sent */
+	unsigned int timeout_ms;    /* each request's deadline */
+	uint8_t *buf;               /* as large as the largest datagram read */
+	size_t cap;
 };
 
-static int reply_valid(struct nl_msg *msg, void *arg)
-{
-	struct sr_nl_reply *r = arg;
+/* One request's wait. */
+struct reply_wait {
+	int (*on_msg)(struct nlmsghdr *nlh, void *arg);
+	void *arg;
+	uint32_t seq;
+	bool ack;                   /* NLM_F_ACK asked: an NLMSG_ERROR ends it */
+	bool done;
+	size_t delivered;           /* messages passed to on_msg */
+	int msg_err;                /* on_msg's first error */
+	int kernel_err;             /* nlmsgerr.error: 0 or -errno */
+};
 
-	if (r->on_msg && !r->msg_err)
-		r->msg_err = r->on_msg(nlmsg_hdr(msg), r->arg);
-	return NL_OK;
+/* How a request ended, for its message. */
+struct req_outcome {
+	unsigned int tries;
+	unsigned int timeout_ms;
+	bool overrun;               /* the socket's ENOBUFS ended the last try */
+	bool kernel;                /* the kernel's NLMSG_ERROR ended it */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int reply_done(struct nl_msg *msg, void *arg)
+/* Number msg as a new request from our port and send it to the peer. */
+static int sock_send(struct sr_nl_sock *s, struct nl_msg *msg, uint32_t *seq)
 {
-	struct sr_nl_reply *r = arg;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_pid = s->peer };
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	ssize_t n;
 
-	r->done = true;
-	return NL_STOP;
+	nlh->nlmsg_seq = ++s->seq;
+	nlh->nlmsg_pid = s->port;
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	do
+		n = sendto(s->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*seq = nlh->nlmsg_seq;
+	return 0;
 }
 
-static int reply_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+/* Wait until fd is readable or the deadline (ms of now_ms) has passed. */
+static int sock_poll(int fd, int64_t deadline)
 {
-	struct sr_nl_reply *r = arg;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	r->kernel_err = e->error > 0 ? -e->error : e->error;
-	r->done = true;
-	return NL_STOP;
-}
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int r;
 
-/* Send msg, pass every reply to on_msg (may be NULL) until the ACK or the
- * error arrives. Returns the kernel's -errno, else on_msg's first error. */
-static int sr_nl_transact(struct nl_sock *sk, struct nl_msg *msg,
-			  int (*on_msg)(struct nlmsghdr *, void *), void *arg)
-{
-	struct sr_nl_reply r = { .on_msg = on_msg, .arg = arg };
-	struct nl_cb *cb;
-	int rc;
-
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, reply_valid, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, reply_done, &r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, reply_done, &r);
-	nl_cb_err(cb, NL_CB_CUSTOM, reply_error, &r);
-
-	rc = nl_send_auto(sk, msg);
-	if (rc < 0) {
-		rc = nle_to_errno(rc);
-		goto out_put_cb;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r > 0)
+			return 0; /* POLLERR too: the receive reports it */
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
 	}
-	while (!r.done) {
-		rc = nl_recvmsgs(sk, cb);
-		/* With NL_STOP from our error callback nl_recvmsgs() returns an
-		 * NLE_* code; r.done says the kernel answered, so use r. */
-		if (!r.done && rc < 0) {
-			rc = nle_to_errno(rc);
-			goto out_put_cb;
+}
+
+/* The next datagram into s->buf, sized by a peek (MSG_TRUNC gives its whole
+ * length). Its length; 0 for one that is not the peer's (another sender, a
+ * multicast group); -EAGAIN when none is queued; -ENOBUFS after an overrun. */
+static ssize_t sock_recv(struct sr_nl_sock *s)
+{
+	struct sockaddr_nl from;
+	struct iovec iov;
+	struct msghdr mh = { .msg_name = &from, .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	do
+		n = recv(s->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if ((size_t)n > s->cap) {
+		size_t cap = (size_t)n < SR_NL_BUF_MIN ? SR_NL_BUF_MIN : (size_t)n;
+		uint8_t *p = realloc(s->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		s->buf = p;
+		s->cap = cap;
+	}
+	iov = (struct iovec){ s->buf, s->cap };
+	do {
+		mh.msg_namelen = sizeof(from);
+		n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	if (mh.msg_namelen != sizeof(from) || from.nl_pid != s->peer || from.nl_groups)
+		return 0;
+	return n;
+}
+
+/* The messages of one datagram that answer request w->seq; the others are
+ * late answers to earlier requests. */
+static void reply_dispatch(struct reply_wait *w, uint8_t *buf, size_t len)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int left = len > INT_MAX ? INT_MAX : (int)len;
+
+	for (; !w->done && nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left)) {
+		struct nlmsgerr *e = nlmsg_data(nlh);
+
+		if (nlh->nlmsg_seq != w->seq || nlh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		switch (nlh->nlmsg_type) {
+		case NLMSG_ERROR:
+			if (nlh->nlmsg_len < (uint32_t)nlmsg_size(sizeof(*e)))
+				w->kernel_err = -EBADMSG;
+			else
+				w->kernel_err = e->error > 0 ? -e->error : e->error;
+			w->done = true;
+			break;
+		case NLMSG_DONE:
+			w->done = true;
+			break;
+		default:
+			if (w->on_msg && !w->msg_err)
+				w->msg_err = w->on_msg(nlh, w->arg);
+			w->delivered++;
+			if (!w->ack && !(nlh->nlmsg_flags & NLM_F_MULTI))
+				w->done = true;
 		}
 	}
-	rc = r.kernel_err ? r.kernel_err : r.msg_err;
+}
 
-out_put_cb:
-	nl_cb_put(cb);
+/* Read until request w is answered, within s->timeout_ms. */
+static int reply_await(struct sr_nl_sock *s, struct reply_wait *w)
+{
+	int64_t deadline = now_ms() + s->timeout_ms;
+	ssize_t n;
+	int r;
+
+	while (!w->done) {
+		n = sock_recv(s);
+		if (n == -EAGAIN) {
+			if ((r = sock_poll(s->fd, deadline)))
+				return r;
+			continue;
+		}
+		if (n < 0)
+			return (int)n;
+		reply_dispatch(w, s->buf, (size_t)n);
+		/* Datagrams that keep coming but never answer do not hold it. */
+		if (!w->done && now_ms() >= deadline)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Drop what is queued: the rest of what came with an overrun. Reading the
+ * queue empty also ends the kernel's congestion mark (netlink_rcv_wake). */
+static void sock_drain(struct sr_nl_sock *s)
+{
+	for (int i = 0; i < SR_NL_DRAIN_MAX; i++)
+		if (recv(s->fd, NULL, 0, MSG_TRUNC | MSG_DONTWAIT) < 0 && errno != EINTR &&
+		    errno != ENOBUFS)
+			return;
+}
+
+/* The kernel dropped an answer (the socket's ENOBUFS), or could not
+ * allocate one: worth one more try. */
+static bool reply_retry(int rc, const struct reply_wait *w)
+{
+	if (w->delivered)
+		return false;
+	if (w->kernel_err)
+		return w->kernel_err == -ENOBUFS || w->kernel_err == -ENOMEM;
+	return rc == -ENOBUFS;
+}
+
+/* Send msg and pass every message answering it to on_msg (may be NULL)
+ * until it is answered: an NLMSG_ERROR (the ACK, 0) when it asks NLM_F_ACK,
+ * else its one answer. Returns the kernel's -errno, else on_msg's first
+ * error. out (may be NULL): how it ended. */
+static int sr_nl_transact(struct sr_nl_sock *s, struct nl_msg *msg,
+			  int (*on_msg)(struct nlmsghdr *, void *), void *arg,
+			  struct req_outcome *out)
+{
+	struct req_outcome o = { .timeout_ms = s->timeout_ms };
+	struct reply_wait w;
+	int rc;
+
+	for (;;) {
+		w = (struct reply_wait){ .on_msg = on_msg, .arg = arg,
+					 .ack = nlmsg_hdr(msg)->nlmsg_flags & NLM_F_ACK };
+		o.tries++;
+		rc = sock_send(s, msg, &w.seq);
+		if (!rc)
+			rc = reply_await(s, &w);
+		o.overrun = rc == -ENOBUFS;
+		o.kernel = !rc && w.kernel_err;
+		if (!rc)
+			rc = w.kernel_err ? w.kernel_err : w.msg_err;
+		if (o.tries > 1 || !reply_retry(rc, &w))
+			break;
+		sock_drain(s);
+	}
+	if (out)
+		*out = o;
 	return rc;
 }
 
 static int sr_nl_send_sock(void *ctx, struct nl_msg *msg)
 {
-	return sr_nl_transact(ctx, msg, NULL, NULL);
+	return sr_nl_transact(ctx, msg, NULL, NULL, NULL);
+}
+
+bool sr_nl_no_answer(int err)
+{
+	return err == -ETIMEDOUT || err == -ENOBUFS;
+}
+
+/* err for request req on ifindex, which ended in rc as o says. */
+static int req_fail(struct sr_err *err, int rc, const char *req, int ifindex,
+		    const struct req_outcome *o)
+{
+	const char *twice = o->tries > 1 ? ", twice" : "";
+
+	if (rc == -ETIMEDOUT && !o->kernel)
+		return sr_err_set(err, rc, "netlink: %s ifindex %d: no answer within %u ms", req,
+				  ifindex, o->timeout_ms);
+	if (o->overrun)
+		return sr_err_set(err, rc,
+				  "netlink: %s ifindex %d: the socket overran (ENOBUFS: the kernel dropped the answer)%s",
+				  req, ifindex, twice);
+	if (o->kernel && (rc == -ENOBUFS || rc == -ENOMEM || rc == -EMSGSIZE))
+		return sr_err_set(err, rc,
+				  "netlink: %s ifindex %d: the kernel cannot build the answer: %s%s",
+				  req, ifindex, strerror(-rc), twice);
+	return sr_err_set(err, rc, "netlink: %s ifindex %d: %s", req, ifindex, strerror(-rc));
 }
 
 int sr_nl_open_peer(struct sr_nl *nl, int protocol, uint32_t peer_port)
 {
-	struct nl_sock *sk;
-	struct nl_cb *cb;
-	int rc;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(sa);
+	int size = SR_NL_RCVBUF, rc;
+	struct sr_nl_sock *s;
 
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
+	s = calloc(1, sizeof(*s));
+	if (!s)
 		return -ENOMEM;
-	sk = nl_socket_alloc_cb(cb); /* takes its own reference on cb */
-	nl_cb_put(cb);
-	if (!sk)
-		return -ENOMEM;
-	rc = nl_connect(sk, protocol);
-	if (rc < 0) {
-		rc = nle_to_errno(rc);
+	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	if (s->fd < 0) {
+		rc = -errno;
 		goto out_free_sock;
 	}
-	nl_socket_set_peer_port(sk, peer_port);
-	/* Size each read from the pending datagram: nl_recv() peeks with
-	 * MSG_PEEK | MSG_TRUNC, which returns the datagram's full length, then
-	 * reads it into a buffer of that size. A PF with 256 VFs answers
-	 * RTM_GETLINK with more than 64 KiB; a fixed buffer (64 KiB, or
-	 * libnl's old 4 pages) would truncate it (-NLE_MSG_TRUNC). */
-	nl_socket_enable_msg_peek(sk);
+	/* Past net.core.rmem_max when the agent may (CAP_NET_ADMIN), else as
+	 * far as rmem_max goes: a read is one datagram and needs none of it. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(s->fd, (struct sockaddr *)&sa, &len)) {
+		rc = -errno;
+		goto out_close;
+	}
+	s->port = sa.nl_pid;
+	s->peer = peer_port;
+	s->seq = (uint32_t)time(NULL);
+	s->timeout_ms = SR_NL_TIMEOUT_MS;
 
-	*nl = (struct sr_nl){ .sock = sk, .send = sr_nl_send_sock, .send_ctx = sk };
+	*nl = (struct sr_nl){ .sock = s, .send = sr_nl_send_sock, .send_ctx = s };
 	return 0;
 
+out_close:
+	close(s->fd);
 out_free_sock:
-	nl_socket_free(sk);
+	free(s);
 	return rc;
 }
 
@@ -236,9 +453,23 @@ void sr_nl_close(struct sr_nl *nl)
 {
 	if (!nl)
 		return;
-	if (nl->sock)
-		nl_socket_free(nl->sock); /* closes the fd */
+	if (nl->sock) {
+		close(nl->sock->fd);
+		free(nl->sock->buf);
+		free(nl->sock);
+	}
 	*nl = (struct sr_nl){ 0 };
+}
+
+void sr_nl_set_timeout(struct sr_nl *nl, unsigned int ms)
+{
+	if (nl && nl->sock)
+		nl->sock->timeout_ms = ms ? ms : SR_NL_TIMEOUT_MS;
+}
+
+int sr_nl_fd(const struct sr_nl *nl)
+{
+	return nl && nl->sock ? nl->sock->fd : -1;
 }
 
 int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out, struct sr_err *err)
@@ -606,10 +837,14 @@ int sr_nl_apply_vf(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
 	}
 	rc = nl->send(nl->send_ctx, msg);
 	nlmsg_free(msg);
-	if (rc == 0) {
+	if (rc == 0 || sr_nl_no_answer(rc)) {
 		for (int a = 0; a < SR_ATTR__COUNT; a++)
 			if (mask & (1u << a))
-				result[a] = 0;
+				result[a] = rc;
+		if (rc)
+			return sr_err_set(err, rc,
+					  "netlink: ifindex %d VF %u: no answer from the kernel: %s",
+					  pf_ifindex, vf, strerror(-rc));
 		return 0;
 	}
 	/* The kernel stops at the first refusal and says which errno, not
@@ -862,6 +1097,7 @@ static int read_vfs_reply(struct nlmsghdr *nlh, void *arg)
 	return c->parse_err;
 }
 
+/* A read asks no ACK: its answer (or an NLMSG_ERROR) is the whole reply. */
 static int getlink_alloc(int ifindex, uint32_t ext_mask, struct nl_msg **out)
 {
 	struct nl_msg *msg;
@@ -869,6 +1105,7 @@ static int getlink_alloc(int ifindex, uint32_t ext_mask, struct nl_msg **out)
 	msg = link_msg_alloc(RTM_GETLINK, ifindex, 0, 0);
 	if (!msg)
 		return -ENOMEM;
+	nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
 	if (ext_mask && nla_put_u32(msg, IFLA_EXT_MASK, ext_mask) < 0) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -881,6 +1118,7 @@ int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out
 		   size_t *n_out, bool *truncated, struct sr_err *err)
 {
 	struct read_vfs_ctx c = { .ifindex = pf_ifindex, .err = err };
+	struct req_outcome o;
 	struct nl_msg *msg;
 	int rc;
 
@@ -898,13 +1136,12 @@ int sr_nl_read_vfs(struct sr_nl *nl, int pf_ifindex, struct sr_vf_settings **out
 	if (rc < 0)
 		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", pf_ifindex,
 				  strerror(-rc));
-	rc = sr_nl_transact(nl->sock, msg, read_vfs_reply, &c);
+	rc = sr_nl_transact(nl->sock, msg, read_vfs_reply, &c, &o);
 	nlmsg_free(msg);
 	if (rc < 0 && c.parse_err == rc)
 		goto out_free_vfs; /* the parser wrote err */
 	if (rc < 0) {
-		sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", pf_ifindex,
-			   strerror(-rc));
+		req_fail(err, rc, "RTM_GETLINK", pf_ifindex, &o);
 		goto out_free_vfs;
 	}
 	if (!c.got) {
@@ -947,6 +1184,7 @@ static int read_flags_reply(struct nlmsghdr *nlh, void *arg)
 int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down, struct sr_err *err)
 {
 	struct read_flags_ctx c = { .ifindex = ifindex };
+	struct req_outcome o;
 	struct nl_msg *msg;
 	bool down;
 	int rc;
@@ -962,11 +1200,10 @@ int sr_nl_link_up(struct sr_nl *nl, int ifindex, bool *was_down, struct sr_err *
 	if (rc < 0)
 		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", ifindex,
 				  strerror(-rc));
-	rc = sr_nl_transact(nl->sock, msg, read_flags_reply, &c);
+	rc = sr_nl_transact(nl->sock, msg, read_flags_reply, &c, &o);
 	nlmsg_free(msg);
 	if (rc < 0)
-		return sr_err_set(err, rc, "netlink: RTM_GETLINK ifindex %d: %s", ifindex,
-				  strerror(-rc));
+		return req_fail(err, rc, "RTM_GETLINK", ifindex, &o);
 	if (!c.got)
 		return sr_err_set(err, -EPROTO, "netlink: RTM_GETLINK ifindex %d: no RTM_NEWLINK reply",
 				  ifindex);

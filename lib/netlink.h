@@ -14,24 +14,46 @@
 #include "model.h"
 
 struct nl_msg;
-struct nl_sock;
 struct nlmsghdr;
+struct sr_nl_sock;
 
 /* Sends one request and waits for its ACK; returns 0 or -errno. */
 typedef int (*sr_nl_send_fn)(void *ctx, struct nl_msg *msg);
 
 struct sr_nl {
-	struct nl_sock *sock;         /* NULL when a test replaced send */
+	struct sr_nl_sock *sock;      /* sr_nl_open's; NULL when a test replaced send */
 	sr_nl_send_fn send;
-	void *send_ctx;
+	void *send_ctx;               /* sr_nl_open: sock */
 };
 
-int sr_nl_open(struct sr_nl *nl);             /* real NETLINK_ROUTE socket */
-/* The same socket (same receive sizing) on protocol, sending to peer_port:
- * sr_nl_open is (NETLINK_ROUTE, 0: the kernel). Tests use NETLINK_USERSOCK
- * with a user-space peer that answers as the kernel would. */
+/* How long a request waits for its answer unless sr_nl_set_timeout says. */
+#define SR_NL_TIMEOUT_MS 5000u
+/* The receive buffer asked for (SO_RCVBUFFORCE, else SO_RCVBUF, which the
+ * kernel caps at net.core.rmem_max): the largest RTM_GETLINK answer the
+ * kernel can build (one kmalloc, at most 4 MiB) with room for an ACK. */
+#define SR_NL_RCVBUF (4 << 20)
+
+/* A NETLINK_ROUTE socket to the kernel. Non-blocking: every receive waits
+ * in poll() for at most the request's deadline; an answer is one whose
+ * sequence number is the request's (late answers to an earlier request are
+ * dropped); an overrun (ENOBUFS) is answered by draining the socket and
+ * asking once more. 0 or -errno. */
+int sr_nl_open(struct sr_nl *nl);
+/* The same socket on protocol, sending to peer_port: sr_nl_open is
+ * (NETLINK_ROUTE, 0: the kernel). Tests use NETLINK_USERSOCK with a
+ * user-space peer that answers as the kernel would. */
 int sr_nl_open_peer(struct sr_nl *nl, int protocol, uint32_t peer_port);
 void sr_nl_close(struct sr_nl *nl);
+/* Each request's deadline from now on: ms (0: SR_NL_TIMEOUT_MS). Nothing
+ * without a socket. */
+void sr_nl_set_timeout(struct sr_nl *nl, unsigned int ms);
+/* The socket's fd (-1 without one): for poll() and for tests. */
+int sr_nl_fd(const struct sr_nl *nl);
+/* True for the errors that say the kernel did not answer a request: none
+ * within the deadline (-ETIMEDOUT), or the answer dropped twice (-ENOBUFS:
+ * the socket overran, or the kernel could not allocate it). The PF's next
+ * requests would wait the same: callers stop there. */
+bool sr_nl_no_answer(int err);
 
 int sr_nl_ifindex(struct sr_nl *nl, const char *ifname, int *out, struct sr_err *err);
 

@@ -2,17 +2,22 @@
 /*
  * lib/netlink.c: builders round-tripped through nlmsg_parse (no socket), the
  * write loop driven by a fake sender and an errno table, the RTM_NEWLINK
- * parser fed hand-built messages, answers over 64 KiB read through a socket
- * from a fake kernel (NETLINK_USERSOCK), and a real-kernel smoke test inside a
- * private network namespace (skipped when unshare() is not allowed).
+ * parser fed hand-built messages, the socket against a fake kernel
+ * (NETLINK_USERSOCK) that answers as the kernel does (answers over 64 KiB
+ * and of 4096 VFs, no answer, late answers, overruns), and a real-kernel
+ * smoke test inside a private network namespace (skipped when unshare() is
+ * not allowed).
  */
 #include <arpa/inet.h>
 #include <check.h>
 
 #include "check_run.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,8 @@
 
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -934,44 +941,82 @@ START_TEST(test_parse_roundtrip_builder_values)
 }
 END_TEST
 
-/* ---- answers over 64 KiB, through the socket ---------------------------- */
+/* ---- a fake kernel on the other end of the socket ----------------------- */
 
-/* A fake kernel on a NETLINK_USERSOCK socket (user-space peers may talk on
- * it, root or not): sr_nl_read_vfs's socket is opened by sr_nl_open_peer,
- * sends its RTM_GETLINK there and reads the answer with the same receive
- * path as against the kernel. The answer is what rtnl_fill_vfinfo writes,
- * in its order, for BIG_VFS VFs. */
+/* A fake kernel on a NETLINK_USERSOCK socket: the socket under test is
+ * opened by sr_nl_open_peer, sends its requests there and reads the answers
+ * with the same receive path as against the kernel. The answers are sent as
+ * the kernel sends them (net/netlink/af_netlink.c netlink_unicast() with
+ * MSG_DONTWAIT, from rtnl_unicast and netlink_ack): one that the socket does
+ * not take is dropped, never waited for, and the socket is marked overrun
+ * (netlink_overrun: ENOBUFS on the next receive). A user-space sender is
+ * never marked so by the kernel; the fake does it by multicasting to a group
+ * the socket under test joined until the socket drops a datagram (its
+ * SK_MEMINFO_DROPS grows): netlink_broadcast_deliver() -> netlink_overrun().
+ * The RTM_NEWLINK answer is what rtnl_fill_vfinfo writes, in its order. */
 #define BIG_VFS 256
+#define MANY_VFS 4096
+#define FK_GROUP 5
 
 enum big_kind {
 	BIG_WRAPPED,  /* VF stats sent (a kernel that ignores SKIP_STATS for VFs):
 		       * 296 bytes a VF, the list's nla_len wraps past 64 KiB */
 	BIG_LONG_MSG, /* SKIP_STATS honoured: a 50 KiB list, other attributes
 		       * take the message past 64 KiB */
+	BIG_MANY,     /* MANY_VFS VFs without stats: 800 KB in one datagram */
+};
+
+/* What the fake kernel does with one request. */
+enum fk_act {
+	FK_ANSWER,   /* answers, and ACKs when asked (NLM_F_ACK) */
+	FK_SILENT,   /* reads it and says nothing */
+	FK_LATE,     /* says nothing until the next request, then answers this
+		      * one (VLAN 4000 on every VF) before that one */
+	FK_STALE,    /* sends an answer with the previous sequence number (VLAN
+		      * 4000 on every VF; an ACK for RTM_SETLINK), then answers */
+	FK_OVERRUN,  /* overruns the socket, then answers: the answer is dropped */
+	FK_NOBUFS,   /* NLMSG_ERROR -ENOBUFS: rtnl_getlink's nlmsg_new() failed */
 };
 
 struct fake_kernel {
 	enum big_kind kind;
+	const enum fk_act *script;  /* per request; past its end: FK_ANSWER */
+	size_t n_script;
+	int setlink_err;      /* the answer to RTM_SETLINK: 0 (ACK) or -errno */
 	int fd;
 	uint32_t port;
-	uint32_t ext_mask;    /* the request's IFLA_EXT_MASK */
-	size_t answer_len;    /* bytes of the RTM_NEWLINK sent */
+	int agent_fd;         /* the socket under test, for its overrun */
+	pthread_t reader;     /* the thread that reads it */
+	int held;             /* fake_hold() depth */
+	int stop[2];          /* the test writes here when it is done */
+	pthread_t thread;
+	bool late;            /* an FK_LATE answer is owed */
+	uint32_t late_seq;
+	size_t requests;      /* requests read */
+	size_t drops;         /* answers the socket under test did not take */
+	uint32_t ext_mask;    /* the last RTM_GETLINK's IFLA_EXT_MASK */
+	size_t answer_len;    /* bytes of the last RTM_NEWLINK sent */
 	uint16_t list_nla_len;
-	char fail[128];       /* what went wrong, "" when nothing */
+	char fail[160];       /* what went wrong, "" when nothing */
 };
+
+static uint32_t fk_n_vfs(const struct fake_kernel *fk)
+{
+	return fk->kind == BIG_MANY ? MANY_VFS : BIG_VFS;
+}
 
 static void big_vf(uint32_t i, struct kvf *k)
 {
 	*k = (struct kvf){ .vf = i, .mac = { 0x02, 0xbb, 0, 0, (uint8_t)(i >> 8), (uint8_t)i },
-			   .vlan = i + 1, .qos = i % 8, .proto = SR_ETH_P_8021Q,
+			   .vlan = i % 4000 + 1, .qos = i % 8, .proto = SR_ETH_P_8021Q,
 			   .spoofchk = i % 2, .trust = (i / 2) % 2,
 			   .link_state = i % 3, .max_rate = i * 10 };
 }
 
 #define PUT(msg, type, v) ck_assert_int_eq(nla_put(msg, type, sizeof(v), &(v)), 0)
 
-/* One IFLA_VF_INFO as rtnl_fill_vfinfo writes it (6.1). */
-static void put_kernel_vf(struct nl_msg *msg, uint32_t i, bool stats)
+/* One IFLA_VF_INFO as rtnl_fill_vfinfo writes it (6.1); stale: VLAN 4000. */
+static void put_kernel_vf(struct nl_msg *msg, uint32_t i, bool stats, bool stale)
 {
 	struct kvf k;
 	struct ifla_vf_mac mac = { .vf = i };
@@ -987,6 +1032,8 @@ static void put_kernel_vf(struct nl_msg *msg, uint32_t i, bool stats)
 	struct nlattr *info, *nest;
 
 	big_vf(i, &k);
+	if (stale)
+		k.vlan = 4000;
 	memcpy(mac.mac, k.mac, 6);
 	memset(&bc, 0xff, sizeof(bc));
 	vlan = (struct ifla_vf_vlan){ .vf = i, .vlan = k.vlan, .qos = k.qos };
@@ -1026,10 +1073,11 @@ static void put_kernel_vf(struct nl_msg *msg, uint32_t i, bool stats)
 /* The RTM_NEWLINK answer. The list's nest is closed as the kernel closes
  * it: tail - start stored in 16 bits, unchecked (libnl's nla_nest_end
  * refuses a nest over 64 KiB). */
-static struct nl_msg *big_answer(struct fake_kernel *fk, uint32_t seq)
+static struct nl_msg *big_answer_of(struct fake_kernel *fk, uint32_t seq, bool stale)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = PF_IFINDEX };
-	struct nl_msg *msg = nlmsg_alloc_size(256 * 1024);
+	uint32_t n = fk_n_vfs(fk);
+	struct nl_msg *msg = nlmsg_alloc_size(n * 320 + 32 * 1024);
 	static uint8_t filler[16 * 1024];
 	struct nlattr *list, *spec;
 	struct nlmsghdr *nlh;
@@ -1041,10 +1089,10 @@ static struct nl_msg *big_answer(struct fake_kernel *fk, uint32_t seq)
 	memcpy(nlmsg_data(nlh), &ifi, sizeof(ifi));
 	ck_assert_int_eq(nla_put_string(msg, IFLA_IFNAME, "pf0"), 0);
 	ck_assert_int_eq(nla_put_u32(msg, IFLA_MTU, 1500), 0);
-	ck_assert_int_eq(nla_put_u32(msg, IFLA_NUM_VF, BIG_VFS), 0);
+	ck_assert_int_eq(nla_put_u32(msg, IFLA_NUM_VF, n), 0);
 	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
-	for (uint32_t i = 0; i < BIG_VFS; i++)
-		put_kernel_vf(msg, i, fk->kind == BIG_WRAPPED);
+	for (uint32_t i = 0; i < n; i++)
+		put_kernel_vf(msg, i, fk->kind == BIG_WRAPPED, stale);
 	len = (size_t)((char *)nlmsg_tail(nlmsg_hdr(msg)) - (char *)list);
 	list->nla_len = (uint16_t)len;
 	fk->list_nla_len = list->nla_len;
@@ -1057,91 +1105,263 @@ static struct nl_msg *big_answer(struct fake_kernel *fk, uint32_t seq)
 	return msg;
 }
 
-static int fake_kernel_fail(struct fake_kernel *fk, const char *what)
+static struct nl_msg *big_answer(struct fake_kernel *fk, uint32_t seq)
 {
-	snprintf(fk->fail, sizeof(fk->fail), "%s: %s", what, strerror(errno));
-	return -1;
+	return big_answer_of(fk, seq, false);
 }
 
-/* Read one request, answer with big_answer() and the ACK. */
-static void *fake_kernel_run(void *arg)
+static void fake_kernel_fail(struct fake_kernel *fk, const char *what)
 {
-	struct fake_kernel *fk = arg;
-	struct sockaddr_nl from;
-	socklen_t fromlen = sizeof(from);
-	uint8_t req[4096];
-	struct nlattr *tb[IFLA_MAX + 1];
-	struct nlmsghdr *nlh = (struct nlmsghdr *)req;
+	if (!fk->fail[0])
+		snprintf(fk->fail, sizeof(fk->fail), "%s: %s", what, strerror(errno));
+}
+
+static uint32_t agent_drops(struct fake_kernel *fk)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fk->agent_fd, SOL_SOCKET, SO_MEMINFO, mem, &len))
+		fake_kernel_fail(fk, "SO_MEMINFO");
+	return mem[SK_MEMINFO_DROPS];
+}
+
+/* The reader (the test's thread, inside sr_nl) held in a signal handler
+ * while the fake kernel fills its socket: a reader that is slow to read,
+ * as the agent may be; without it the race between the two would decide. */
+static int hold_in[2] = { -1, -1 }, hold_out[2] = { -1, -1 };
+
+static void hold_reader(int sig)
+{
+	char c = 'h';
+
+	(void)sig;
+	if (write(hold_in[1], &c, 1) != 1 || read(hold_out[0], &c, 1) != 1)
+		abort();
+}
+
+static void fake_hold(struct fake_kernel *fk)
+{
+	char c;
+
+	if (fk->held++)
+		return;
+	if (pthread_kill(fk->reader, SIGUSR1) || read(hold_in[0], &c, 1) != 1)
+		fake_kernel_fail(fk, "hold the reader");
+}
+
+static void fake_release(struct fake_kernel *fk)
+{
+	if (--fk->held == 0 && write(hold_out[1], "r", 1) != 1)
+		fake_kernel_fail(fk, "release the reader");
+}
+
+/* netlink_overrun() of the socket under test, its reader held: multicast
+ * datagrams as large as its receive buffer (at most 1 MiB: a multicast skb
+ * is one kmalloc) until it drops one (the first is taken by an empty
+ * queue). */
+static void fake_overrun(struct fake_kernel *fk)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK, .nl_groups = 1u << (FK_GROUP - 1) };
+	uint32_t before = agent_drops(fk);
+	socklen_t len = sizeof(int);
+	struct nlmsghdr *nlh;
+	int rcvbuf = 0;
+
+	if (getsockopt(fk->agent_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) || rcvbuf <= 0) {
+		fake_kernel_fail(fk, "SO_RCVBUF");
+		return;
+	}
+	if (rcvbuf > 1 << 20)
+		rcvbuf = 1 << 20;
+	nlh = calloc(1, (size_t)rcvbuf);
+	ck_assert_ptr_nonnull(nlh);
+	*nlh = (struct nlmsghdr){ .nlmsg_len = (uint32_t)rcvbuf, .nlmsg_type = NLMSG_NOOP };
+	fake_hold(fk);
+	/* ECONNREFUSED: sent to unicast peer 0 as well, which does not exist. */
+	for (int i = 0; i < 100 && agent_drops(fk) == before; i++)
+		if (sendto(fk->fd, nlh, (size_t)rcvbuf, 0, (struct sockaddr *)&to, sizeof(to)) < 0 &&
+		    errno != ECONNREFUSED)
+			fake_kernel_fail(fk, "multicast");
+	fake_release(fk);
+	free(nlh);
+	if (agent_drops(fk) == before && !fk->fail[0])
+		snprintf(fk->fail, sizeof(fk->fail), "no overrun after 100 multicasts");
+}
+
+/* netlink_unicast(..., MSG_DONTWAIT) from the kernel: what does not fit is
+ * dropped and the socket marked overrun. */
+static void fake_unicast(struct fake_kernel *fk, const void *buf, size_t len,
+			 const struct sockaddr_nl *to)
+{
+	if (sendto(fk->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to)) == 0 ||
+	    errno != EAGAIN) {
+		return;
+	}
+	fk->drops++;
+	fake_overrun(fk);
+}
+
+/* netlink_ack(): an NLMSG_ERROR with error (0: the ACK) for request seq. */
+static void fake_ack(struct fake_kernel *fk, const struct nlmsghdr *req, uint32_t seq, int error,
+		     const struct sockaddr_nl *to)
+{
 	struct {
 		struct nlmsghdr h;
 		struct nlmsgerr e;
 	} ack;
-	struct nl_msg *msg;
-	ssize_t n;
 
-	n = recvfrom(fk->fd, req, sizeof(req), 0, (struct sockaddr *)&from, &fromlen);
-	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct ifinfomsg)) || nlh->nlmsg_type != RTM_GETLINK) {
-		fake_kernel_fail(fk, "no RTM_GETLINK");
-		return NULL;
+	ack.h = (struct nlmsghdr){ .nlmsg_len = sizeof(ack), .nlmsg_type = NLMSG_ERROR,
+				   .nlmsg_seq = seq, .nlmsg_pid = to->nl_pid };
+	ack.e = (struct nlmsgerr){ .error = error, .msg = *req };
+	ack.e.msg.nlmsg_seq = seq;
+	fake_unicast(fk, &ack, sizeof(ack), to);
+}
+
+/* The kernel's whole answer to req under sequence number seq. */
+static void fake_answer(struct fake_kernel *fk, const struct nlmsghdr *req, uint32_t seq,
+			bool stale, const struct sockaddr_nl *to)
+{
+	struct nl_msg *msg;
+
+	if (req->nlmsg_type == RTM_SETLINK) {
+		if (fk->setlink_err || (req->nlmsg_flags & NLM_F_ACK))
+			fake_ack(fk, req, seq, stale ? 0 : fk->setlink_err, to);
+		return;
 	}
-	if (nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) == 0 &&
+	msg = big_answer_of(fk, seq, stale);
+	if (!stale)
+		fk->answer_len = nlmsg_hdr(msg)->nlmsg_len;
+	fake_unicast(fk, nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len, to);
+	nlmsg_free(msg);
+	if (req->nlmsg_flags & NLM_F_ACK)
+		fake_ack(fk, req, seq, 0, to);
+}
+
+static void fake_serve(struct fake_kernel *fk, const struct nlmsghdr *req,
+		       const struct sockaddr_nl *from)
+{
+	enum fk_act act = fk->requests < fk->n_script ? fk->script[fk->requests] : FK_ANSWER;
+	struct nlattr *tb[IFLA_MAX + 1];
+
+	fk->requests++;
+	if (req->nlmsg_type == RTM_GETLINK &&
+	    nlmsg_parse((struct nlmsghdr *)req, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) == 0 &&
 	    tb[IFLA_EXT_MASK])
 		fk->ext_mask = nla_get_u32(tb[IFLA_EXT_MASK]);
-	msg = big_answer(fk, nlh->nlmsg_seq);
-	fk->answer_len = nlmsg_hdr(msg)->nlmsg_len;
-	if (sendto(fk->fd, nlmsg_hdr(msg), fk->answer_len, 0, (struct sockaddr *)&from,
-		   fromlen) < 0)
-		fake_kernel_fail(fk, "send the answer");
-	nlmsg_free(msg);
-	ack.h = (struct nlmsghdr){ .nlmsg_len = sizeof(ack), .nlmsg_type = NLMSG_ERROR,
-				   .nlmsg_seq = nlh->nlmsg_seq };
-	ack.e = (struct nlmsgerr){ .error = 0, .msg = *nlh };
-	if (sendto(fk->fd, &ack, sizeof(ack), 0, (struct sockaddr *)&from, fromlen) < 0)
-		fake_kernel_fail(fk, "send the ACK");
+	if (fk->late) {
+		fake_answer(fk, req, fk->late_seq, true, from);
+		fk->late = false;
+	}
+	switch (act) {
+	case FK_SILENT:
+		break;
+	case FK_LATE:
+		fk->late = true;
+		fk->late_seq = req->nlmsg_seq;
+		break;
+	case FK_STALE:
+		fake_answer(fk, req, req->nlmsg_seq - 1, true, from);
+		fake_answer(fk, req, req->nlmsg_seq, false, from);
+		break;
+	case FK_OVERRUN:
+		fake_hold(fk);
+		fake_overrun(fk);
+		fake_answer(fk, req, req->nlmsg_seq, false, from);
+		fake_release(fk);
+		break;
+	case FK_NOBUFS:
+		fake_ack(fk, req, req->nlmsg_seq, -ENOBUFS, from);
+		break;
+	case FK_ANSWER:
+		fake_answer(fk, req, req->nlmsg_seq, false, from);
+		break;
+	}
+}
+
+/* Serve requests until the test says stop (60 s at most). */
+static void *fake_kernel_run(void *arg)
+{
+	struct fake_kernel *fk = arg;
+	struct pollfd p[2] = { { .fd = fk->fd, .events = POLLIN },
+			       { .fd = fk->stop[0], .events = POLLIN } };
+	static uint8_t req[64 * 1024];
+	struct sockaddr_nl from;
+	socklen_t fromlen;
+	ssize_t n;
+
+	while (poll(p, 2, 60000) > 0 && !p[1].revents) {
+		fromlen = sizeof(from);
+		n = recvfrom(fk->fd, req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&from,
+			     &fromlen);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
+		    (((struct nlmsghdr *)req)->nlmsg_type != RTM_GETLINK &&
+		     ((struct nlmsghdr *)req)->nlmsg_type != RTM_SETLINK)) {
+			fake_kernel_fail(fk, "no RTM_GETLINK or RTM_SETLINK");
+			break;
+		}
+		fake_serve(fk, (struct nlmsghdr *)req, &from);
+	}
 	return NULL;
 }
 
-static void fake_kernel_open(struct fake_kernel *fk)
+/* The fake kernel's socket and its thread, and nl opened to it, a member of
+ * its multicast group (which takes CAP_NET_ADMIN on NETLINK_USERSOCK: as
+ * root, else in a user namespace of our own). */
+static void fake_kernel_start(struct fake_kernel *fk, struct sr_nl *nl)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	socklen_t len = sizeof(sa);
+	int size = 16 << 20, grp = FK_GROUP;
 
+	if (geteuid() != 0)
+		ck_assert_msg(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0,
+			      "the fake kernel takes root or a user namespace: %s", strerror(errno));
 	fk->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
 	ck_assert_msg(fk->fd >= 0, "NETLINK_USERSOCK: %s", strerror(errno));
+	/* Room to send an answer of MANY_VFS VFs in one datagram. */
+	if (setsockopt(fk->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		ck_assert_int_eq(setsockopt(fk->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
 	ck_assert_int_eq(bind(fk->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(getsockname(fk->fd, (struct sockaddr *)&sa, &len), 0);
 	fk->port = sa.nl_pid;
+	ck_assert_int_eq(pipe(fk->stop), 0);
+	if (hold_in[0] < 0) {
+		struct sigaction sa_hold = { .sa_handler = hold_reader };
+
+		ck_assert_int_eq(pipe(hold_in), 0);
+		ck_assert_int_eq(pipe(hold_out), 0);
+		ck_assert_int_eq(sigaction(SIGUSR1, &sa_hold, NULL), 0);
+	}
+	fk->reader = pthread_self();
+
+	ck_assert_int_eq(sr_nl_open_peer(nl, NETLINK_USERSOCK, fk->port), 0);
+	fk->agent_fd = sr_nl_fd(nl);
+	ck_assert_int_ge(fk->agent_fd, 0);
+	ck_assert_msg(setsockopt(fk->agent_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+				 sizeof(grp)) == 0,
+		      "join group %d: %s", grp, strerror(errno));
+	ck_assert_int_eq(pthread_create(&fk->thread, NULL, fake_kernel_run, fk), 0);
 }
 
-START_TEST(test_read_over_64k)
+static void fake_kernel_stop(struct fake_kernel *fk, struct sr_nl *nl)
 {
-	struct fake_kernel fk = { .kind = (enum big_kind)_i };
-	struct sr_vf_settings *vfs = NULL;
-	struct sr_err err = { "" };
-	bool truncated = true;
-	struct sr_nl nl;
-	pthread_t th;
-	size_t n = 0;
-	int rc;
+	ck_assert_int_eq(write(fk->stop[1], "x", 1), 1);
+	pthread_join(fk->thread, NULL);
+	sr_nl_close(nl);
+	close(fk->fd);
+	close(fk->stop[0]);
+	close(fk->stop[1]);
+	ck_assert_msg(!fk->fail[0], "fake kernel: %s", fk->fail);
+}
 
-	fake_kernel_open(&fk);
-	ck_assert_int_eq(sr_nl_open_peer(&nl, NETLINK_USERSOCK, fk.port), 0);
-	ck_assert_int_eq(pthread_create(&th, NULL, fake_kernel_run, &fk), 0);
-	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
-	pthread_join(th, NULL);
-	sr_nl_close(&nl);
-	close(fk.fd);
-
-	ck_assert_msg(!fk.fail[0], "fake kernel: %s", fk.fail);
-	ck_assert_msg(fk.answer_len > 64 * 1024, "answer of %zu bytes", fk.answer_len);
-	if (fk.kind == BIG_WRAPPED)
-		ck_assert_msg(fk.list_nla_len < 32 * 1024, "list nla_len %u did not wrap",
-			      fk.list_nla_len);
-	ck_assert_uint_eq(fk.ext_mask, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
-	ck_assert_msg(rc == 0, "sr_nl_read_vfs: %d %s", rc, err.msg);
-	ck_assert_uint_eq(n, BIG_VFS);
-	ck_assert(!truncated);
-	for (uint32_t i = 0; i < BIG_VFS; i++) {
+/* Every VF of the answer read back, none from a stale one. */
+static void check_big_vfs(const struct sr_vf_settings *vfs, size_t n, uint32_t want)
+{
+	ck_assert_uint_eq(n, want);
+	for (uint32_t i = 0; i < want; i++) {
 		struct kvf k;
 
 		big_vf(i, &k);
@@ -1153,6 +1373,195 @@ START_TEST(test_read_over_64k)
 		ck_assert_int_eq(vfs[i].link_state, (int)k.link_state);
 		ck_assert_int_eq(vfs[i].max_tx_rate, (int64_t)k.max_rate);
 	}
+}
+
+/* Answers over 64 KiB, and of MANY_VFS VFs (800 KB), larger than the
+ * socket's default buffer: read whole, no answer dropped. */
+START_TEST(test_read_large)
+{
+	struct fake_kernel fk = { .kind = (enum big_kind)_i };
+	struct sr_vf_settings *vfs = NULL;
+	struct sr_err err = { "" };
+	bool truncated = true;
+	struct sr_nl nl;
+	size_t n = 0;
+	int rc;
+
+	fake_kernel_start(&fk, &nl);
+	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
+	fake_kernel_stop(&fk, &nl);
+
+	ck_assert_msg(rc == 0, "sr_nl_read_vfs: %d %s", rc, err.msg);
+	ck_assert_msg(fk.answer_len > (fk.kind == BIG_MANY ? 512 : 64) * 1024, "answer of %zu bytes",
+		      fk.answer_len);
+	if (fk.kind == BIG_WRAPPED)
+		ck_assert_msg(fk.list_nla_len < 32 * 1024, "list nla_len %u did not wrap",
+			      fk.list_nla_len);
+	ck_assert_uint_eq(fk.ext_mask, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS);
+	ck_assert_uint_eq(fk.requests, 1);
+	ck_assert_uint_eq(fk.drops, 0);
+	ck_assert(!truncated);
+	check_big_vfs(vfs, n, fk_n_vfs(&fk));
+	free(vfs);
+}
+END_TEST
+
+/* The socket asks the kernel for a receive buffer of SR_NL_RCVBUF (the
+ * kernel doubles it; as root past rmem_max) and never blocks. */
+START_TEST(test_open_socket)
+{
+	struct sr_nl nl;
+	socklen_t len = sizeof(int);
+	int rcvbuf = 0;
+
+	ck_assert_int_eq(sr_nl_open_peer(&nl, NETLINK_USERSOCK, 0), 0);
+	ck_assert_int_ge(sr_nl_fd(&nl), 0);
+	ck_assert(fcntl(sr_nl_fd(&nl), F_GETFL) & O_NONBLOCK);
+	ck_assert_int_eq(getsockopt(sr_nl_fd(&nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len), 0);
+	if (geteuid() == 0)
+		ck_assert_int_ge(rcvbuf, 2 * SR_NL_RCVBUF);
+	sr_nl_close(&nl);
+	ck_assert_int_eq(sr_nl_fd(&nl), -1);
+}
+END_TEST
+
+/* A kernel that never answers: each request fails at its deadline with a
+ * message naming the PF, no write is retried one attribute at a time, and
+ * the socket serves the next request. */
+START_TEST(test_no_answer)
+{
+	static const enum fk_act script[] = { FK_SILENT, FK_SILENT, FK_SILENT };
+	struct fake_kernel fk = { .script = script, .n_script = ARRAY_LEN(script) };
+	struct sr_vf_settings *vfs = NULL;
+	struct sr_err err = { "" };
+	int result[SR_ATTR__COUNT];
+	bool truncated = true, was_down = false;
+	struct sr_nl nl;
+	size_t n = 0;
+	int rc;
+
+	fake_kernel_start(&fk, &nl);
+	sr_nl_set_timeout(&nl, 300);
+	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
+	ck_assert_int_eq(rc, -ETIMEDOUT);
+	ck_assert_msg(strstr(err.msg, "RTM_GETLINK ifindex 7: no answer within 300 ms"), "%s",
+		      err.msg);
+	ck_assert(sr_nl_no_answer(rc));
+
+	rc = sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &all_set, result, &err);
+	ck_assert_int_eq(rc, -ETIMEDOUT);
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		ck_assert_int_eq(result[a], -ETIMEDOUT);
+	ck_assert_msg(strstr(err.msg, "ifindex 7 VF 3: no answer"), "%s", err.msg);
+
+	ck_assert_int_eq(sr_nl_link_up(&nl, PF_IFINDEX, &was_down, &err), -ETIMEDOUT);
+	ck_assert_uint_eq(fk.requests, 3);
+
+	/* The fourth is answered (a deadline for a loaded machine). */
+	sr_nl_set_timeout(&nl, 60000);
+	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
+	fake_kernel_stop(&fk, &nl);
+	ck_assert_msg(rc == 0, "sr_nl_read_vfs: %d %s", rc, err.msg);
+	check_big_vfs(vfs, n, BIG_VFS);
+	free(vfs);
+}
+END_TEST
+
+/* Answers to an earlier request are never taken for the current one: one
+ * that comes after its request timed out, one that comes first with the
+ * previous sequence number. */
+START_TEST(test_late_answer)
+{
+	static const enum fk_act late[] = { FK_LATE, FK_ANSWER };
+	static const enum fk_act stale[] = { FK_STALE };
+	struct fake_kernel fk = { .script = _i ? stale : late, .n_script = _i ? 1 : 2 };
+	struct sr_vf_settings *vfs = NULL;
+	struct sr_err err = { "" };
+	bool truncated = true;
+	struct sr_nl nl;
+	size_t n = 0;
+	int rc;
+
+	fake_kernel_start(&fk, &nl);
+	sr_nl_set_timeout(&nl, 300);
+	if (!_i)
+		ck_assert_int_eq(sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err),
+				 -ETIMEDOUT);
+	sr_nl_set_timeout(&nl, 60000);
+	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
+	fake_kernel_stop(&fk, &nl);
+	ck_assert_msg(rc == 0, "sr_nl_read_vfs: %d %s", rc, err.msg);
+	check_big_vfs(vfs, n, BIG_VFS); /* no VLAN 4000 */
+	free(vfs);
+}
+END_TEST
+
+/* The same for a write: an ACK with the previous sequence number is not the
+ * answer; the driver's refusal behind it is. */
+START_TEST(test_late_ack)
+{
+	static const enum fk_act script[] = { FK_STALE };
+	struct fake_kernel fk = { .script = script, .n_script = 1, .setlink_err = -EOPNOTSUPP };
+	struct sr_vf_settings s = SETTINGS(.trust = 1);
+	int result[SR_ATTR__COUNT];
+	struct sr_nl nl;
+	int rc;
+
+	fake_kernel_start(&fk, &nl);
+	sr_nl_set_timeout(&nl, 60000);
+	rc = sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &s, result, NULL);
+	fake_kernel_stop(&fk, &nl);
+	ck_assert_int_eq(rc, -EOPNOTSUPP);
+	ck_assert_int_eq(result[SR_ATTR_TRUST], -EOPNOTSUPP);
+	ck_assert_uint_eq(fk.requests, 1);
+}
+END_TEST
+
+/* ENOBUFS, from an overrun socket or from a kernel that could not allocate
+ * the answer: drained, asked once more; twice is an error that says so. */
+static const struct overrun_case {
+	enum fk_act first, second;
+	int rc;
+	const char *msg;
+} overrun_cases[] = {
+	{ FK_OVERRUN, FK_ANSWER, 0, "" },
+	{ FK_OVERRUN, FK_OVERRUN, -ENOBUFS,
+	  "RTM_GETLINK ifindex 7: the socket overran (ENOBUFS: the kernel dropped the answer), twice" },
+	{ FK_NOBUFS, FK_ANSWER, 0, "" },
+	{ FK_NOBUFS, FK_NOBUFS, -ENOBUFS,
+	  "RTM_GETLINK ifindex 7: the kernel cannot build the answer: No buffer space available, twice" },
+};
+
+START_TEST(test_overrun)
+{
+	const struct overrun_case *c = &overrun_cases[_i];
+	enum fk_act script[2] = { c->first, c->second };
+	struct fake_kernel fk = { .script = script, .n_script = 2 };
+	struct sr_vf_settings *vfs = NULL;
+	struct sr_err err = { "" };
+	bool truncated = true;
+	struct sr_nl nl;
+	size_t n = 0;
+	int rc;
+
+	fake_kernel_start(&fk, &nl);
+	sr_nl_set_timeout(&nl, 60000);
+	/* The smallest buffer (SOCK_MIN_RCVBUF): two datagrams overrun it. */
+	ck_assert_int_eq(setsockopt(sr_nl_fd(&nl), SOL_SOCKET, SO_RCVBUF, &(int){ 1 },
+				    sizeof(int)), 0);
+	rc = sr_nl_read_vfs(&nl, PF_IFINDEX, &vfs, &n, &truncated, &err);
+	fake_kernel_stop(&fk, &nl);
+	ck_assert_msg(rc == c->rc, "case %d: %d %s", _i, rc, err.msg);
+	ck_assert_uint_eq(fk.requests, 2);
+	if (c->first == FK_OVERRUN)
+		ck_assert_uint_ge(fk.drops, 1); /* the answer to the first */
+	if (rc) {
+		ck_assert_msg(strstr(err.msg, c->msg), "case %d: %s", _i, err.msg);
+		ck_assert(sr_nl_no_answer(rc));
+		ck_assert_ptr_null(vfs);
+		return;
+	}
+	check_big_vfs(vfs, n, BIG_VFS);
 	free(vfs);
 }
 END_TEST
@@ -1292,9 +1701,14 @@ static Suite *netlink_suite(void)
 	tcase_add_test(tc, test_parse_roundtrip_builder_values);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("large");
-	tcase_add_loop_test(tc, test_read_over_64k, BIG_WRAPPED, BIG_LONG_MSG + 1);
+	tc = tcase_create("socket");
+	tcase_add_test(tc, test_open_socket);
+	tcase_add_loop_test(tc, test_read_large, BIG_WRAPPED, BIG_MANY + 1);
 	tcase_add_test(tc, test_parse_wrapped_list);
+	tcase_add_test(tc, test_no_answer);
+	tcase_add_loop_test(tc, test_late_answer, 0, 2);
+	tcase_add_test(tc, test_late_ack);
+	tcase_add_loop_test(tc, test_overrun, 0, ARRAY_LEN(overrun_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("kernel");
