@@ -43,6 +43,15 @@ struct sr_exec_own {
 	struct exec_pf *pf;         /* per config PF */
 	struct exec_write *later;   /* settings answered "later", to try again */
 	size_t n_later, cap_later;
+	struct silent_pf *silent;   /* PF netdevs whose kernel did not answer */
+	size_t n_silent;
+};
+
+/* A PF netdev whose kernel did not answer a write (sr_nl_no_answer): its
+ * next writes would wait as long, so the apply writes it no more. */
+struct silent_pf {
+	int ifindex;
+	int err;
 };
 
 static void step(const struct sr_run *run, const char *point, size_t nth)
@@ -58,34 +67,55 @@ static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_rese
 	return pf >= 0 ? sr_pf_find_vf(&run->pfs[pf], r->vf_index) : NULL;
 }
 
-/* PF i's kernel view of its VFs (netlink) into its VF table as read; a
- * failure is a warning. */
-static void read_pf_settings(struct sr_run *run, size_t i)
+/* The kernel could not answer a read of PF settings: it timed out, its
+ * answer was dropped or could not be built twice (sr_nl_no_answer), or
+ * would be too large (-EMSGSIZE, -ENOMEM). */
+static bool read_unanswered(int r)
+{
+	return sr_nl_no_answer(r) || r == -EMSGSIZE || r == -ENOMEM;
+}
+
+/* PF i's kernel view of its VFs (netlink) into its VF table as read. A
+ * failure is a warning, but when fatal, a kernel that could not answer
+ * (read_unanswered) fails: its writes would fare no better, and no write
+ * was made on the way to them. */
+static int read_pf_settings(struct sr_run *run, size_t i, bool fatal, struct sr_err *err)
 {
 	const struct sr_node_ops *n = run->node;
+	const struct sr_pf *pf = &run->pfs[i];
 	struct sr_err e = { "" };
 	bool truncated = false;
+	int r;
 
 	if (!n->read_vf_settings || run->ifindex[i] <= 0)
-		return;
-	if (n->read_vf_settings(n->ctx, run->ifindex[i], &run->pfs[i], &truncated, &e)) {
-		WARN(run, "PF %s: cannot read VF settings: %s", run->pfs[i].pci, e.msg);
-		return;
+		return 0;
+	if ((r = n->read_vf_settings(n->ctx, run->ifindex[i], &run->pfs[i], &truncated, &e))) {
+		if (fatal && read_unanswered(r))
+			return sr_err_set(err, r, "PF %s (%s, ifindex %d, %u VFs): cannot read VF settings: %s",
+					  pf->pci, pf->ifname, run->ifindex[i], pf->numvfs, e.msg);
+		WARN(run, "PF %s (%s, ifindex %d, %u VFs): cannot read VF settings: %s", pf->pci,
+		     pf->ifname, run->ifindex[i], pf->numvfs, e.msg);
+		return 0;
 	}
 	if (truncated)
 		WARN(run, "PF %s: the kernel's VF list is truncated (fewer entries than IFLA_NUM_VF)",
 		     run->pfs[i].pci);
+	return 0;
 }
 
-int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
+static int read_pf(struct sr_run *run, size_t i, bool fatal, struct sr_err *err)
 {
 	const struct sr_node_ops *n = run->node;
 	int r;
 
 	if ((r = n->read_vfs(n->ctx, &run->pfs[i], err)))
 		return r;
-	read_pf_settings(run, i);
-	return 0;
+	return read_pf_settings(run, i, fatal, err);
+}
+
+int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
+{
+	return read_pf(run, i, true, err);
 }
 
 /* Settings restricted to the attributes in mask. */
@@ -159,16 +189,62 @@ static void attr_done(struct sr_run *run, const struct exec_write *w, int a, int
 		     sr_reservation_owner(r), sr_vf_attr_name(a), strerror(-result));
 }
 
+/* The error ifindex's kernel left unanswered in this apply, else 0. */
+static int silent_err(const struct sr_run *run, int ifindex)
+{
+	for (size_t i = 0; i < run->own->n_silent; i++)
+		if (run->own->silent[i].ifindex == ifindex)
+			return run->own->silent[i].err;
+	return 0;
+}
+
+/* ifindex's kernel did not answer the write of r's VF: one warning, and no
+ * more writes to it in this apply (the attributes not written are errors in
+ * the state, so the next reconcile tries them again). */
+static void mark_silent(struct sr_run *run, int ifindex, int err, const char *pf,
+			const struct sr_reservation *r, const char *why)
+{
+	struct sr_exec_own *own = run->own;
+	struct silent_pf *p = realloc(own->silent, (own->n_silent + 1) * sizeof(*p));
+
+	if (p) {
+		own->silent = p;
+		own->silent[own->n_silent++] = (struct silent_pf){ .ifindex = ifindex, .err = err };
+	}
+	WARN(run, "PF %s (ifindex %d) VF %u app %s: %s: the PF's other VF settings are not written in this apply",
+	     pf, ifindex, r->vf_index, sr_reservation_owner(r), why);
+}
+
+/* w's attributes all answered err: no answer from the PF's kernel. */
+static void write_silent(struct exec_write *w, int err)
+{
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		if (w->mask & (1u << a))
+			w->r->attr_result[a] = err;
+	w->mask = 0;
+}
+
 /* One try of w's attributes: each final answer recorded; w->mask keeps
- * those answered "later" (their answer in w->last). */
+ * those answered "later" (their answer in w->last). A PF whose kernel did
+ * not answer is not written again in this apply. */
 static void write_try(struct sr_run *run, struct exec_write *w)
 {
 	struct sr_vf_settings m = masked(w->s, w->mask);
 	struct sr_err e = { "" };
 	int result[SR_ATTR__COUNT];
 	unsigned later = 0;
+	int rc;
 
-	run->node->set_vf(run->node->ctx, w->ifindex, w->r->vf_index, &m, result, &e);
+	if ((rc = silent_err(run, w->ifindex))) {
+		write_silent(w, rc);
+		return;
+	}
+	rc = run->node->set_vf(run->node->ctx, w->ifindex, w->r->vf_index, &m, result, &e);
+	if (sr_nl_no_answer(rc)) {
+		write_silent(w, rc);
+		mark_silent(run, w->ifindex, rc, w->pf, w->r, e.msg);
+		return;
+	}
 	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		if (!(w->mask & (1u << a)) || result[a] == SR_ATTR_NOT_TRIED)
 			continue;
@@ -608,6 +684,7 @@ static void own_free(struct sr_run *run)
 	if (run->own) {
 		free(run->own->pf);
 		free(run->own->later);
+		free(run->own->silent);
 	}
 	free(run->own);
 	run->own = NULL;
@@ -636,8 +713,8 @@ static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_e
 		/* VF settings alone changed: the VF tables (sysfs) are as read,
 		 * only the kernel view is read again (one RTM_GETLINK a PF). */
 		if (!run->own->vf_tables_changed)
-			read_pf_settings(run, i);
-		else if ((r = sr_exec_read_pf(run, i, err)))
+			read_pf_settings(run, i, false, err);
+		else if ((r = read_pf(run, i, false, err)))
 			return r;
 	}
 	return 0;

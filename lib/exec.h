@@ -61,7 +61,10 @@ struct sr_run {
 int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err);
 
 /* Read PF i's VFs (sysfs) and their kernel settings (netlink) into
- * run->pfs[i]; a netlink read failure is a warning, not an error. */
+ * run->pfs[i]. A netlink read failure is a warning, but for a kernel that
+ * could not answer (no answer within the deadline, the answer dropped or
+ * not built twice, too large): then -errno, err naming the PF (PCI address,
+ * netdev, ifindex, VF count). */
 int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err);
 
 /* The state a run leaves: points into run and cfg (not owned). */

@@ -805,6 +805,11 @@ static int apply_vf_each(struct sr_nl *nl, int pf_ifindex, uint32_t vf,
 			nlmsg_free(msg);
 		}
 		result[a] = rc;
+		if (sr_nl_no_answer(rc)) {
+			/* The next would wait as long: not tried. */
+			return sr_err_set(err, rc, "netlink: ifindex %d VF %u %s: no answer from the kernel: %s",
+					  pf_ifindex, vf, sr_vf_attr_name(a), strerror(-rc));
+		}
 		if (rc < 0 && !first)
 			first = sr_err_set(err, rc, "netlink: ifindex %d VF %u %s: %s", pf_ifindex, vf,
 					   sr_vf_attr_name(a), strerror(-rc));

@@ -11,12 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/netlink.h>
 
 #include "apply.h"
 #include "fake_node.h"
 #include "fake_sysfs.h"
+#include "netlink.h"
 #include "reserve.h"
 #include "state.h"
 #include "sysfs.h"
@@ -1014,6 +1018,81 @@ START_TEST(test_restore_on_release)
 }
 END_TEST
 
+/* PF netdev names of the fake tree to the ifindexes the tests give them. */
+static int silent_ifindex(void *c, const char *ifname, int *out, struct sr_err *err)
+{
+	(void)c;
+	if (strcmp(ifname, "eth1") && strcmp(ifname, "eth2"))
+		return sr_err_set(err, -ENODEV, "no %s", ifname);
+	*out = !strcmp(ifname, "eth1") ? 7 : 8;
+	return 0;
+}
+
+/* A kernel that never answers the PF's RTM_GETLINK (a NETLINK_USERSOCK
+ * peer that reads nothing): the apply fails at the netlink deadline, before
+ * any write, with a message naming the PF and the VF count it has. */
+START_TEST(test_read_no_answer)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(sa);
+	static struct sr_node_ops silent;
+	static struct sr_node_real silent_real;
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+	struct sr_nl nl;
+	int peer, r;
+
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	peer = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_USERSOCK);
+	ck_assert_int_ge(peer, 0);
+	ck_assert_int_eq(bind(peer, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(peer, (struct sockaddr *)&sa, &len), 0);
+	ck_assert_int_eq(sr_nl_open_peer(&nl, NETLINK_USERSOCK, sa.nl_pid), 0);
+	sr_nl_set_timeout(&nl, 200);
+	sr_node_real_init(&silent, &silent_real, &sysfs, &nl, NULL, NULL);
+	silent.ifindex = silent_ifindex;
+
+	r = apply_on(&silent, "two_pfs", &ctx, &err);
+	sr_nl_close(&nl);
+	close(peer);
+	ck_assert_int_eq(r, -ETIMEDOUT);
+	ck_assert_msg(strstr(err.msg, "PF 0000:03:00.0 (eth1, ifindex 7, 4 VFs): cannot read VF settings: "
+				      "netlink: RTM_GETLINK ifindex 7: no answer within 200 ms"),
+		      "%s", err.msg);
+	ck_assert_uint_eq(ctx.sysfs_writes + ctx.netlink_writes, 0);
+	/* The state is the first apply's. */
+	load_state(&st);
+	ck_assert_uint_eq(st.n_res, 5);
+	sr_state_free(&st);
+}
+END_TEST
+
+/* A kernel that stops answering writes to a PF: one warning, no more
+ * writes to that PF in this apply (each would wait as long), the other PF
+ * written; the attributes not written are errors in the state. */
+START_TEST(test_write_no_answer)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_fake_link *eth2 = sr_fake_node_link(&fake, "eth2");
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st;
+
+	fake.refuse[SR_ATTR_VLAN] = -ETIMEDOUT;
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_warnings, 1);
+	/* The router's VF 0 went first; the sensor's VF 3 was not written. */
+	ck_assert_int_eq(eth1->vfs[3].link_state, SR_LINK_STATE_AUTO);
+	ck_assert_int_eq(eth2->vfs[1].max_tx_rate, 100);
+	load_state(&st);
+	ck_assert_int_eq(st.res[2].attr_result[SR_ATTR_LINK_STATE], -ETIMEDOUT);
+	ck_assert_int_eq(st.res[2].attr_result[SR_ATTR_VLAN], -ETIMEDOUT);
+	ck_assert_str_eq(st.last_result, "applied with warnings");
+	sr_state_free(&st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -1049,6 +1128,8 @@ int main(void)
 	tcase_add_test(tc, test_configure_ice_reset);
 	tcase_add_loop_test(tc, test_configure_answer_kinds, 0, sizeof(answers) / sizeof(answers[0]));
 	tcase_add_test(tc, test_rule_generic_order);
+	tcase_add_test(tc, test_read_no_answer);
+	tcase_add_test(tc, test_write_no_answer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rule_bnxt");
 	tcase_add_checked_fixture(tc, bnxt_setup, teardown);
