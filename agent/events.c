@@ -173,16 +173,19 @@ void events_pollfds(const struct agent_events *ev, struct pollfd *p, int *timeou
 		*timeout_ms = (int)wait;
 }
 
-/* Read everything queued on src: *ours counts the messages about managed
- * devices (the first described in first), *overrun is set on ENOBUFS. */
+/* Read what is queued on src, SR_MON_DRAIN_MAX datagrams at most: *ours
+ * counts the messages about managed devices (the first described in first),
+ * *overrun is set on ENOBUFS. */
 static void drain(struct agent_events *ev, enum sr_mon_source src, size_t *ours, bool *overrun,
 		  struct sr_mon_event *first)
 {
+	size_t reads = 0;
 	ssize_t n;
 
 	if (ev->mon.fd[src] < 0)
 		return;
-	while ((n = sr_mon_recv(&ev->mon, src, ev->buf, SR_MON_MSG_MAX)) != -EAGAIN) {
+	while (reads++ < SR_MON_DRAIN_MAX &&
+	       (n = sr_mon_recv(&ev->mon, src, ev->buf, SR_MON_MSG_MAX)) != -EAGAIN) {
 		struct sr_mon_event e;
 		size_t mine = 0, others = 0;
 

@@ -136,7 +136,11 @@ struct sr_mon {
 };
 
 #define SR_MON_RCVBUF (1 << 20)    /* socket receive buffer asked for each */
-#define SR_MON_MSG_MAX 32768       /* one datagram (uevents are <= 8 KiB) */
+#define SR_MON_MSG_MAX 32768       /* one datagram (uevents are <= 8 KiB; link
+				    * notifications carry no VF list) */
+#define SR_MON_DRAIN_MAX 4096      /* datagrams one drain reads at most: a
+				    * kernel that keeps sending cannot hold the
+				    * loop; the rest waits for the next poll() */
 
 /* Open and subscribe: link (RTNLGRP_LINK) when link is true, uevents
  * (the kernel's group 1) when uevent is true. Non-blocking. 0 or -errno
@@ -144,7 +148,8 @@ struct sr_mon {
 int sr_mon_open(struct sr_mon *m, bool link, bool uevent, struct sr_err *err);
 void sr_mon_close(struct sr_mon *m);
 
-/* One datagram from source src into buf: its length, -EAGAIN when none is
+/* One datagram from source src into buf, never waiting (the sockets are
+ * non-blocking and read with MSG_DONTWAIT): its length, -EAGAIN when none is
  * queued, -ENOBUFS when the kernel dropped messages (the socket overran;
  * the caller repairs everything), -EMSGSIZE when it was larger than cap
  * (dropped), or another -errno. Datagrams not sent by the kernel (nl_pid

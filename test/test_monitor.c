@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel event monitor's pure half (lib/monitor.c), driven with crafted
- * messages and no socket: which rtnetlink link notifications and uevents
- * concern a watched PF or VF, the debounce of a burst, and what the events
- * that queue during the agent's own apply mean.
+ * The kernel event monitor (lib/monitor.c): its pure half driven with
+ * crafted messages and no socket (which rtnetlink link notifications and
+ * uevents concern a watched PF or VF, the debounce of a burst, and what the
+ * events that queue during the agent's own apply mean), and the link socket
+ * on the real kernel in a private network namespace.
  */
 #include <check.h>
 
 #include "check_run.h"
+#include <errno.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -379,6 +385,46 @@ START_TEST(test_no_storm)
 }
 END_TEST
 
+/* The link notification socket on the real kernel, in a private network
+ * namespace: a receive never waits (-EAGAIN at once when nothing is
+ * queued); an overrun (the smallest receive buffer, lo flapped ten times)
+ * reads as -ENOBUFS once, and the socket goes on: what is queued is read,
+ * then -EAGAIN again. */
+START_TEST(test_socket)
+{
+	static uint8_t buf[SR_MON_MSG_MAX];
+	struct sr_err err = { "" };
+	struct ifreq ifr;
+	struct sr_mon m;
+	int ioc, msgs = 0;
+	ssize_t n;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0,
+		      "a private network namespace: %s", strerror(errno));
+	ck_assert_msg(sr_mon_open(&m, true, false, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(m.fd[SR_MON_UEVENT], -1);
+	ck_assert_int_eq(sr_mon_recv(&m, SR_MON_LINK, buf, sizeof(buf)), -EAGAIN);
+
+	ck_assert_int_eq(setsockopt(m.fd[SR_MON_LINK], SOL_SOCKET, SO_RCVBUF, &(int){ 1 },
+				    sizeof(int)), 0);
+	ioc = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(ioc, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	for (int i = 0; i < 20; i++) {
+		ifr.ifr_flags = i % 2 ? 0 : IFF_UP;
+		ck_assert_int_eq(ioctl(ioc, SIOCSIFFLAGS, &ifr), 0);
+	}
+	close(ioc);
+	ck_assert_int_eq(sr_mon_recv(&m, SR_MON_LINK, buf, sizeof(buf)), -ENOBUFS);
+	while ((n = sr_mon_recv(&m, SR_MON_LINK, buf, sizeof(buf))) > 0 && msgs < 100)
+		msgs++;
+	ck_assert_int_eq(n, -EAGAIN);
+	ck_assert_int_ge(msgs, 1);
+	sr_mon_close(&m);
+}
+END_TEST
+
 #define N(x) ((int)(sizeof(x) / sizeof((x)[0])))
 
 int main(void)
@@ -394,6 +440,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_debounce, 0, N(debounces));
 	tcase_add_loop_test(tc, test_after_apply, 0, N(verdicts));
 	tcase_add_test(tc, test_no_storm);
+	tcase_add_test(tc, test_socket);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }
