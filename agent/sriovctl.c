@@ -282,6 +282,32 @@ void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
 	pr_obj_close();
 }
 
+/* A usage error: the usage on stderr and, with --json, one JSON document
+ * {"error", "exit": 2} on stdout like every other outcome. */
+static int usage_error(bool json)
+{
+	usage(stderr);
+	if (json) {
+		pr_init(stdout, true);
+		pr_obj_open(NULL);
+		pr_str(PR_JSON, "error", NULL, last_err[0] ? last_err : "usage");
+		pr_int(PR_JSON, "exit", NULL, CTL_USAGE);
+		pr_obj_close();
+		pr_finish();
+	}
+	return CTL_USAGE;
+}
+
+/* --json anywhere before "--" (getopt permutes): known before an option
+ * error stops the parse. */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -306,7 +332,9 @@ int main(int argc, char **argv)
 	};
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
+	c.json = wants_json(argc, argv);
+	opterr = 0; /* our own message, also in the JSON document */
+	while ((opt = getopt_long(argc, argv, ":hj", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			c.state_dir = optarg;
@@ -323,7 +351,7 @@ int main(int argc, char **argv)
 		case 'H':
 			if (sr_hypervisor_parse(optarg, &c.hv)) {
 				ctl_err("--hypervisor \"%s\": allowed kvm or xen\n", optarg);
-				return CTL_USAGE;
+				return usage_error(c.json);
 			}
 			break;
 		case 'A':
@@ -341,9 +369,12 @@ int main(int argc, char **argv)
 		case 'V':
 			version = true;
 			break;
+		case ':':
+			ctl_err("option \"%s\" needs a value\n", argv[optind - 1]);
+			return usage_error(c.json);
 		default:
-			usage(stderr);
-			return CTL_USAGE;
+			ctl_err("unknown option \"%s\"\n", argv[optind - 1]);
+			return usage_error(c.json);
 		}
 	}
 	if (version) {
@@ -355,8 +386,8 @@ int main(int argc, char **argv)
 		return CTL_OK;
 	}
 	if (optind >= argc) {
-		usage(stderr);
-		return CTL_USAGE;
+		ctl_err("no command given\n");
+		return usage_error(c.json);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name))
@@ -375,14 +406,5 @@ int main(int argc, char **argv)
 		return r;
 	}
 	ctl_err("unknown command \"%s\"\n", argv[optind]);
-	usage(stderr);
-	if (c.json) {
-		pr_init(stdout, true);
-		pr_obj_open(NULL);
-		pr_str(PR_JSON, "error", NULL, last_err);
-		pr_int(PR_JSON, "exit", NULL, CTL_USAGE);
-		pr_obj_close();
-		pr_finish();
-	}
-	return CTL_USAGE;
+	return usage_error(c.json);
 }

@@ -23,6 +23,17 @@ ctl --json status >"$T/e2.json" 2>/dev/null
 check "--json status, no agent: a JSON error" json "assert d['exit'] == 1 and d['error'], d" "$T/e2.json"
 ctl --json frobnicate >"$T/e3.json" 2>/dev/null
 check "--json unknown command: a JSON error, exit 2" json "assert d['exit'] == 2, d" "$T/e3.json"
+# Usage errors too (issue 23, 11): an unknown option, before or after
+# --json, a bad --hypervisor, an option without its value, no command.
+for args in "--json --bogus list" "--bogus --json list" "--json --hypervisor hyperv list" \
+	"--json --state-dir" "--json"; do
+	# shellcheck disable=SC2086
+	"$CTL" $args >"$T/e5.json" 2>/dev/null; rc=$?
+	check "sriovctl $args: exit 2 and one JSON error" json \
+		"assert d['exit'] == 2 and $rc == 2 and d['error'], d" "$T/e5.json"
+done
+"$CTL" --json --bogus list >"$T/e6.json" 2>/dev/null
+check "--json --bogus: the error names the option" json "assert d['error'] == 'unknown option \"--bogus\"', d" "$T/e6.json"
 
 # 2. Temp files an interrupted write left are removed at start; others kept.
 mkdir -p "$STATE/domains"
