@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -727,6 +728,51 @@ static int setup_watch(struct daemon *d)
 	return 0;
 }
 
+/* path's directory, resolved, into real (PATH_MAX); 0 or -errno. */
+static int real_dir_of(const char *path, char *real)
+{
+	char copy[PATH_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	return realpath(dirname(copy), real) ? 0 : -errno;
+}
+
+/* --info-file must not name a file the agent keeps for itself: none in the
+ * state or domain dir, nor the --config file (it would overwrite it and
+ * wedge the agent, also after a restart; issue 23, finding 7). */
+static int check_info_file(const struct agent_opts *o)
+{
+	char info_dir[PATH_MAX], other[PATH_MAX], name[PATH_MAX], cname[PATH_MAX];
+	const char *dirs[2] = { o->state_dir, o->domain_dir };
+	struct stat a, b;
+	int r;
+
+	if ((r = real_dir_of(o->info_file, info_dir))) {
+		log_err("--info-file %s: its directory: %s", o->info_file, strerror(-r));
+		return r;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!realpath(dirs[i], other) || strcmp(info_dir, other))
+			continue;
+		log_err("--info-file %s: in the %s dir %s, whose files are the agent's own: choose a path elsewhere",
+			o->info_file, i ? "domain" : "state", dirs[i]);
+		return -EINVAL;
+	}
+	if (!o->config)
+		return 0;
+	snprintf(name, sizeof(name), "%s", o->info_file);
+	snprintf(cname, sizeof(cname), "%s", o->config);
+	if ((!stat(o->info_file, &a) && !stat(o->config, &b) && a.st_dev == b.st_dev &&
+	     a.st_ino == b.st_ino) ||
+	    (!real_dir_of(o->config, other) && !strcmp(info_dir, other) &&
+	     !strcmp(basename(name), basename(cname)))) {
+		log_err("--info-file %s is the --config file %s: choose another path", o->info_file,
+			o->config);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The socket's directory (/run/sriov-agent): systemd makes it from
  * RuntimeDirectory=; elsewhere (EVE, a shell) the agent does. */
 static int make_parent_dir(const char *path)
@@ -761,6 +807,8 @@ static int setup(struct daemon *d, sigset_t *mask)
 	/* One agent per state dir, even on another socket. */
 	if (agent_lock_state(d->o, &d->lock))
 		return -EWOULDBLOCK;
+	if (d->o->info_file && (r = check_info_file(d->o)))
+		return r;
 	if ((r = make_parent_dir(d->o->socket)))
 		return r;
 	signal(SIGPIPE, SIG_IGN);

@@ -809,14 +809,28 @@ int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
 	struct stat sb;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO with no writer must not block the open (the
+	 * daemon would hang at start with its socket bound and the lock
+	 * held); anything but a regular file is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb)) {
+		r = sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		r = sr_err_set(err, -EINVAL, "%s: not a regular file (%s): refused", path,
+			       S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory"
+			       : S_ISSOCK(sb.st_mode) ? "a socket" : "a device or other special file");
+		close(fd);
+		return r;
+	}
 	/* A regular file's size, plus one byte to see the end in the same
 	 * buffer: one allocation of what the file holds (doubling from 4 KiB
 	 * took 2 MiB, and 3 MiB during the last realloc, for a 1 MiB state). */
-	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-	    (uint64_t)sb.st_size < max)
+	if (sb.st_size > 0 && (uint64_t)sb.st_size < max)
 		first = (size_t)sb.st_size + 1;
 	for (;;) {
 		ssize_t got;

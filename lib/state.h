@@ -82,5 +82,7 @@ int sr_write_atomic(const char *dir, const char *name, const void *buf, size_t l
 /* The same with another mode (a file meant for other readers). */
 int sr_write_atomic_mode(const char *dir, const char *name, const void *buf, size_t len,
 			 mode_t mode, struct sr_err *err);
-/* Read a whole file (at most max bytes); *buf malloc'd. */
+/* Read a whole regular file (at most max bytes); *buf malloc'd. Anything
+ * else (a FIFO, a directory, a device) is refused with -EINVAL, without
+ * blocking. */
 int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err);

@@ -326,4 +326,41 @@ snap "$S6" >"$T/snap6.after"
 check "each refusal: sysfs and state unchanged" cmp "$T/snap6.before" "$T/snap6.after"
 check "then B applies" apply6 --config "$CFG_B"
 
+# 14. Files that are not what they should be (issue 23, 7 and 9): an
+#     --info-file naming the state file or the --config file is refused at
+#     start (it overwrote them: the agent was wedged, also after a
+#     restart); a --config that is a FIFO with no writer is refused without
+#     blocking (the start hung with the socket bound and the lock held).
+cp "$STATE/state.pb" "$T/state.keep"
+"$AGENT" run --socket "$SOCK" --sysfs-root "$SYS" --state-dir "$STATE" --no-netlink \
+	--info-file "$STATE/state.pb" </dev/null >/dev/null 2>"$T/info1.log" &
+p14=$!
+for _ in $(seq 200); do kill -0 "$p14" 2>/dev/null || break; sleep 0.05; done
+kill -9 "$p14" 2>/dev/null; wait "$p14"; rc=$?
+check "--info-file STATE/state.pb: exit 1 at start (rc $rc)" test "$rc" = 1
+check "--info-file STATE/state.pb: says why" grep -q "in the state dir $STATE, whose files are the agent's own" "$T/info1.log"
+check "--info-file STATE/state.pb: state.pb untouched" cmp "$STATE/state.pb" "$T/state.keep"
+cp "$CFG_A" "$T/cfg14.pb"
+"$AGENT" run --socket "$SOCK" --sysfs-root "$SYS" --state-dir "$STATE" --no-netlink \
+	--config "$T/cfg14.pb" --info-file "$T/./cfg14.pb" </dev/null >/dev/null 2>"$T/info2.log" &
+p14=$!
+for _ in $(seq 200); do kill -0 "$p14" 2>/dev/null || break; sleep 0.05; done
+kill -9 "$p14" 2>/dev/null; wait "$p14"; rc=$?
+check "--info-file naming the --config file: exit 1 at start (rc $rc)" test "$rc" = 1
+check "--info-file naming the --config file: says so" grep -q "is the --config file" "$T/info2.log"
+check "--info-file naming the --config file: config untouched" cmp "$T/cfg14.pb" "$CFG_A"
+mkfifo "$T/fifo.pb"
+timeout 20 "$AGENT" apply --sysfs-root "$SYS" --state-dir "$STATE" --no-netlink --config "$T/fifo.pb" 2>"$T/fifo1.log"; rc=$?
+check "apply --config FIFO: exit 1, not blocked (rc $rc)" test "$rc" = 1
+check "apply --config FIFO: says it is not a regular file" grep -q "fifo.pb: not a regular file (a FIFO)" "$T/fifo1.log"
+if start_agent --interval 3600 --config "$T/fifo.pb"; then
+	ok "run --config FIFO: starts and answers"
+	check "run --config FIFO: logs why it is not read" grep -q "fifo.pb: not a regular file (a FIFO)" "$LOG"
+	stop_agent TERM
+	check "run --config FIFO: stops on SIGTERM, exit 0" test "$agent_rc" = 0
+else
+	nok "run --config FIFO: starts and answers (blocked: killed)"
+	stop_agent KILL
+fi
+
 done_tests
