@@ -19,67 +19,43 @@
 #      --format json against nl-vfdump;
 #   4. release (the PF alone): every VF as netdevsim made it (VLAN protocol
 #      802.1Q: see pristine below).
-# Then the daemon at NSIM_DRIFT VFs (default: the last size): a drift of the
-# last VF's VLAN (`ip link set nsim0 vf LAST vlan 4000`) repaired by the
-# event path with exactly one repair; and at NSIM_RECONCILE VFs (default:
-# NSIM_DRIFT): a reconcile of the unchanged config (SIGHUP) writes nothing.
+#   5. at NSIM_DRIFT VFs (default: the last size) the daemon (run
+#      --kernel-events): a drift of the last VF's VLAN (`ip link set nsim0 vf
+#      LAST vlan 4000`) repaired by the event path with exactly one repair;
+#      at NSIM_RECONCILE VFs (default: NSIM_DRIFT): a reconcile of the
+#      unchanged config (SIGHUP) writes nothing.
+# Sizes above NSIM_AGENT_CREATES_MAX (default 1024) get their VFs made
+# through the fake tree before the apply (lib-nsim.sh nsim_make_vfs: the
+# emulator is slower than the agent's 10 s wait for VFs); below it the
+# agent writes the count.
 # Run with: test/vm/run.sh test/vm/scenarios/netdevsim.sh sr.env.NSIM_SIZES=64
 . "$SR_SOURCE_DIR/test/vm/lib.sh"
 . "$SR_SOURCE_DIR/test/vm/scenarios/lib-agent.sh"
 
-cache=${SR_VM_CACHE:-$SR_SOURCE_DIR/test/vm/cache}
-ko=$cache/netdevsim/netdevsim.ko
-dump=$SR_BUILD_DIR/test/vm/nl-vfdump
-fake=$SR_BUILD_DIR/test/fake-sysfs
-gen=$SR_SOURCE_DIR/test/vm/nsim_config.py
+. "$SR_SOURCE_DIR/test/vm/scenarios/lib-nsim.sh"
+
 IFS=, read -ra sizes <<<"${NSIM_SIZES:-64}"
 drift_n=${NSIM_DRIFT:-${sizes[-1]}}
 rec_n=${NSIM_RECONCILE:-$drift_n}
 max=$(printf '%s\n' "${sizes[@]}" "$drift_n" "$rec_n" | sort -n | tail -n1)
 w=$SR_VM_WORKDIR
 state=$w/state
-tree=$w/tree
-nsdev=/sys/bus/netdevsim/devices/netdevsim1
+tree=$nsim_tree
+nsdev=$nsim_dev
+dump=$nsim_dump
+gen=$nsim_gen
+# An apply that has not returned after this long fails its check (a hang
+# must not eat the VM's whole timeout).
+apply_timeout=${NSIM_APPLY_TIMEOUT:-240}
 
-for b in "$dump" "$fake" "$ko"; do
-	if [ ! -r "$b" ]; then
-		sr_not_ok "$b is there" "build the tree and run test/vm/netdevsim-build.sh"
-		sr_done
-	fi
-done
-
-# ---- the bed: netdevsim's PF nsim0 with room for $max VFs, its PCI twin ----
-sr_check "modprobe psample" modprobe psample
-sr_check "insmod netdevsim.ko" insmod "$ko"
-sr_check "netdevsim device 1 with one port" sr_write /sys/bus/netdevsim/new_device "1 1"
-for _ in $(seq 100); do
-	[ -d "$nsdev/net" ] && [ -n "$(ls "$nsdev/net" 2>/dev/null)" ] && break
-	sleep 0.05
-done
-port=$(ls "$nsdev/net" 2>/dev/null | head -n1)
-sr_check "its port netdev ($port) renamed nsim0" ip link set "$port" name nsim0
-mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-sr_check "netdevsim max_vfs $max" sr_write /sys/kernel/debug/netdevsim/netdevsim1/max_vfs "$max"
-sr_check "fake PCI tree: PF 0000:05:00.0 = nsim0, numvfs mirrored to netdevsim" \
-	"$fake" create "$tree" --pf "pci=0000:05:00.0,ifname=nsim0,driver=netdevsim,totalvfs=$max,offset=1,stride=1,vfifname=none,mirror=$nsdev/sriov_numvfs"
-"$fake" run "$tree" 2>"$w/fake.log" &
-fake_pid=$!
-for _ in $(seq 100); do [ -e "$tree/.fake-driver.pid" ] && break; sleep 0.05; done
-sr_check "fake-sysfs run is up" test -e "$tree/.fake-driver.pid"
-
-# nsim_encode N NAME [ARG...]: nsim_config.py config N ARG... -> $w/NAME.pb
-nsim_encode() {
-	python3 "$gen" config "$1" "${@:3}" |
-		protoc --proto_path="$SR_SOURCE_DIR/proto" --encode=org.lfedge.eve.config.EdgeDevConfig \
-			eveconfig.proto >"$w/$2.pb"
-}
+nsim_bed "$max"
 
 # nsim_apply WHAT CFG: apply, log at info into $w/apply.log (the console
 # gets its last lines), exit status in sr_rc, elapsed ms in nsim_ms.
 nsim_apply() {
 	local t0
 	t0=${EPOCHREALTIME/./}
-	"$sr_agent" apply --config "$2" --state-dir "$state" --sysfs-root "$tree" \
+	timeout "$apply_timeout" "$sr_agent" apply --config "$2" --state-dir "$state" --sysfs-root "$tree" \
 		--hypervisor none --log-level info 2>"$w/apply.log" </dev/null
 	sr_rc=$?
 	nsim_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
@@ -127,8 +103,79 @@ list_lines() {
 		"vf \(.vf) mac \($s.mac) vlan \($s.vlan // 0) qos \($s.qos // 0) proto \($s.vlan_proto // "0x0000") spoofchk \(if $s.spoofchk then "on" else "off" end) trust \(if $s.trust then "on" else "off" end) link_state \($s.link_state // "auto") min_tx \($s.min_tx_rate // 0) max_tx \($s.max_tx_rate // 0)"' "$1"
 }
 
+# ---- the daemon ----
+sock=$w/agent.sock
+dlog=$w/daemon.log
+stat_of() { "$sr_ctl" --socket "$sock" --json status | jq -r ".$1"; }
+# settle: until event_reconciles stays the same for 1.5 s (50 s at most)
+settle() {
+	local n last=-1 same=0 end=$((SECONDS + 50))
+	while [ $SECONDS -lt $end ]; do
+		n=$(stat_of event_reconciles)
+		if [ "$n" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && return 0
+		else
+			same=0
+		fi
+		last=$n
+		sleep 0.5
+	done
+	return 1
+}
+daemon_start() {
+	nsim_encode "$1" "daemon$1"
+	python3 "$gen" expect "$1" >"$w/expect$1"
+	sr_daemon dpid "$sock" --state-dir "$state" --sysfs-root "$tree" --kernel-events --hypervisor none \
+		--config "$w/daemon$1.pb" --log-level debug 2>>"$dlog"
+	# the start's apply of thousands of VFs may outlast sr_daemon's wait
+	local end=$((SECONDS + apply_timeout))
+	while [ $SECONDS -lt $end ] && ! stat_of config_result | grep -q '^applied'; do sleep 0.2; done
+	sr_check_eq "daemon on $1 VFs: the config applied" applied "$(stat_of config_result | cut -d: -f1)"
+	settle
+	nsim_dump "$w/dgot"
+	nsim_same "daemon on $1 VFs: nl-vfdump: every VF set" "$w/expect$1" "$w/dgot"
+}
+
+# daemon_drift N: a drift of the last VF's VLAN, repaired by one repair.
+daemon_drift() {
+	local last r0 t0 end done_us
+	last=$(($1 - 1))
+	r0=$(stat_of repairs)
+	t0=${EPOCHREALTIME/./}
+	sr_check "drift: ip link set nsim0 vf $last vlan 4000" ip link set nsim0 vf "$last" vlan 4000
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ] && [ "$(stat_of repairs)" -le "$r0" ]; do sleep 0.05; done
+	done_us=$(stat_of repair_done_us)
+	settle
+	sr_check_eq "drift: exactly one repair" 1 "$(($(stat_of repairs) - r0))"
+	[ "$(stat_of repairs)" -gt "$r0" ] || grep -vE " (plan|exec): " "$dlog" | tail -n 25 | sed 's/^/#   log: /'
+	sr_note "measured: drift of VF $last of $1: ip start -> repaired $(((done_us - t0) / 1000)) ms (agent: $(stat_of repair_ms) ms)"
+	grep -E 'repair \(' "$dlog" | tail -n 2 | sed 's/^/#   log: /'
+	sr_check_eq "drift: nl-vfdump: VF $last as configured again" "$(tail -n1 "$w/expect$1")" "$("$dump" nsim0 "$last" | tail -n1)"
+}
+
+# daemon_reconcile N: SIGHUP with --config unchanged writes nothing.
+daemon_reconcile() {
+	local a0 r0 end
+	a0=$(stat_of applies)
+	r0=$(stat_of repairs)
+	kill -HUP "$dpid"
+	end=$((SECONDS + apply_timeout))
+	while [ $SECONDS -lt $end ] && [ "$(stat_of applies)" -le "$a0" ]; do sleep 0.1; done
+	sr_check "reconcile of $1 VFs, unchanged (SIGHUP): done" test "$(stat_of applies)" -gt "$a0"
+	sr_check_match "  ... zero kernel writes" '^applied: .* 0 sysfs and 0 netlink write\(s\)$' "$(stat_of reconcile_result)"
+	sr_check_eq "  ... and no repair" "$r0" "$(stat_of repairs)"
+	nsim_dump "$w/dgot"
+	nsim_same "  ... nl-vfdump: every VF as configured" "$w/expect$1" "$w/dgot"
+}
+
 for n in "${sizes[@]}"; do
 	sr_note "==== $n VFs ===="
+	if [ "$n" -gt "${NSIM_AGENT_CREATES_MAX:-1024}" ]; then
+		sr_check "$n VFs: made through the fake tree before the apply (the agent waits 10 s for VFs)" \
+			nsim_make_vfs "$n"
+	fi
 	nsim_encode "$n" "full$n" && nsim_encode "$n" "bare$n" --bare
 	python3 "$gen" expect "$n" >"$w/expect$n"
 	# 1. apply
@@ -160,68 +207,14 @@ for n in "${sizes[@]}"; do
 	nsim_dump "$w/rel$n"
 	pristine "$n" >"$w/pristine$n"
 	nsim_same "$n VFs: release: nl-vfdump: every VF as netdevsim made it (802.1Q)" "$w/pristine$n" "$w/rel$n"
+	# 5. the daemon
+	if [ "$n" = "$drift_n" ] || [ "$n" = "$rec_n" ]; then
+		daemon_start "$n"
+		[ "$n" != "$drift_n" ] || daemon_drift "$n"
+		[ "$n" != "$rec_n" ] || daemon_reconcile "$n"
+		kill "$dpid" && wait "$dpid"
+	fi
 done
 
-# ---- the daemon ----
-sock=$w/agent.sock
-dlog=$w/daemon.log
-stat_of() { "$sr_ctl" --socket "$sock" --json status | jq -r ".$1"; }
-# settle: until event_reconciles stays the same for 1.5 s (50 s at most)
-settle() {
-	local n last=-1 same=0 end=$((SECONDS + 50))
-	while [ $SECONDS -lt $end ]; do
-		n=$(stat_of event_reconciles)
-		if [ "$n" = "$last" ]; then
-			same=$((same + 1))
-			[ $same -ge 3 ] && return 0
-		else
-			same=0
-		fi
-		last=$n
-		sleep 0.5
-	done
-	return 1
-}
-daemon_start() {
-	nsim_encode "$1" "daemon$1"
-	python3 "$gen" expect "$1" >"$w/expect$1"
-	sr_daemon dpid "$sock" --state-dir "$state" --sysfs-root "$tree" --kernel-events --hypervisor none \
-		--config "$w/daemon$1.pb" --log-level debug 2>>"$dlog"
-	sr_check_eq "daemon on $1 VFs: the config applied" applied "$(stat_of config_result | cut -d: -f1)"
-	settle
-	nsim_dump "$w/dgot"
-	nsim_same "daemon on $1 VFs: nl-vfdump: every VF set" "$w/expect$1" "$w/dgot"
-}
-
-daemon_start "$drift_n"
-last=$((drift_n - 1))
-r0=$(stat_of repairs)
-t0=${EPOCHREALTIME/./}
-sr_check "drift: ip link set nsim0 vf $last vlan 4000" ip link set nsim0 vf "$last" vlan 4000
-end=$((SECONDS + 30))
-while [ $SECONDS -lt $end ] && [ "$(stat_of repairs)" -le "$r0" ]; do sleep 0.05; done
-done_us=$(stat_of repair_done_us)
-settle
-sr_check_eq "drift: exactly one repair" 1 "$(($(stat_of repairs) - r0))"
-[ "$(stat_of repairs)" -gt "$r0" ] || grep -vE " (plan|exec): " "$dlog" | tail -n 25 | sed 's/^/#   log: /'
-sr_note "measured: drift of VF $last of $drift_n: ip start -> repaired $(((done_us - t0) / 1000)) ms (agent: $(stat_of repair_ms) ms)"
-grep -E 'repair \(' "$dlog" | tail -n 2 | sed 's/^/#   log: /'
-sr_check_eq "drift: nl-vfdump: VF $last as configured again" "$(tail -n1 "$w/expect$drift_n")" "$("$dump" nsim0 "$last" | tail -n1)"
-
-if [ "$rec_n" != "$drift_n" ]; then
-	kill "$dpid" && wait "$dpid"
-	daemon_start "$rec_n"
-fi
-a0=$(stat_of applies)
-r0=$(stat_of repairs)
-kill -HUP "$dpid"
-end=$((SECONDS + 60))
-while [ $SECONDS -lt $end ] && [ "$(stat_of applies)" -le "$a0" ]; do sleep 0.1; done
-sr_check "reconcile of $rec_n VFs, unchanged (SIGHUP): done" test "$(stat_of applies)" -gt "$a0"
-sr_check_match "  ... zero kernel writes" '^applied: .* 0 sysfs and 0 netlink write\(s\)$' "$(stat_of reconcile_result)"
-sr_check_eq "  ... and no repair" "$r0" "$(stat_of repairs)"
-nsim_dump "$w/dgot"
-nsim_same "  ... nl-vfdump: every VF as configured" "$w/expect$rec_n" "$w/dgot"
-kill "$dpid" && wait "$dpid"
-kill "$fake_pid"
+kill "$nsim_fake_pid"
 sr_done
