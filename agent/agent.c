@@ -13,6 +13,7 @@
 #include "domains.h"
 #include "fault.h"
 #include "log.h"
+#include "node_async.h"
 #include "set.h"
 #include "state.h"
 #include "xen.h"
@@ -124,6 +125,8 @@ int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_
 
 	memset(env, 0, sizeof(*env));
 	sr_sysfs_init(&env->sysfs, o->sysfs_root);
+	/* A driver may take minutes (ixgbe with 125 VFs: ~65 s). */
+	env->sysfs.numvfs_timeout_ms = (unsigned)(o->numvfs_timeout ? o->numvfs_timeout : 300) * 1000;
 	if (!o->no_netlink && (r = sr_nl_open(&env->nl)))
 		return sr_err_set(err, r, "netlink: cannot open a NETLINK_ROUTE socket: %s",
 				  strerror(-r));
@@ -133,11 +136,19 @@ int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_
 		agent_env_close(o, env);
 		return r;
 	}
+	/* A write that does not return within its deadline (plus the 5 s
+	 * the wait may overrun) leaves its PF busy: apply reports it (exit
+	 * 3) instead of hanging. The daemon waits less (busy.h). */
+	if ((r = sr_node_async_enable(&env->real, env->sysfs.numvfs_timeout_ms + 5000, -1))) {
+		agent_env_close(o, env);
+		return sr_err_set(err, r, "cannot set up sriov_numvfs writes: %s", strerror(-r));
+	}
 	return 0;
 }
 
 void agent_env_close(const struct agent_opts *o, struct agent_env *env)
 {
+	sr_node_async_disable(&env->real);
 	if (!o->no_netlink)
 		sr_nl_close(&env->nl);
 }

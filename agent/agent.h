@@ -29,6 +29,7 @@ struct agent_opts {
 	const char *socket;
 	const char *info_file;   /* run: ZiDevice ZInfoMsg rewritten on change */
 	unsigned long interval;
+	unsigned long numvfs_timeout; /* s: a sriov_numvfs change (write + VFs) */
 	enum sr_hypervisor hv;
 	bool passthrough;       /* bind VFs + write domain configs (--hypervisor != none) */
 	bool no_netlink;

@@ -48,6 +48,8 @@ static const struct {
 	{ "repairs", K_INT, "repairs" },
 	{ "repair_ms", K_INT, "last repair (ms)" },
 	{ "repair_done_us", K_INT, "last repair at (us)" },
+	{ "busy_pfs", K_INT, "busy PFs" },
+	{ "busy", K_STR, "busy" },
 };
 
 static void print_field(const char *text, size_t i)

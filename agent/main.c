@@ -46,6 +46,9 @@ static void usage(FILE *f)
 		"                        (run; default 300)\n"
 		"  --kernel-events       run: watch the kernel's events even with --sysfs-root\n"
 		"                        (a test bed whose netdevs are real: test/vm netdevsim)\n"
+		"  --numvfs-timeout SEC  how long a sriov_numvfs change may take (the write\n"
+		"                        and its VFs appearing; default 300); run: past 2 s\n"
+		"                        its PF is busy and applied when the write returns\n"
 		"  --info-file PATH      run: keep PATH holding the device's ZInfoMsg (EVE's\n"
 		"                        info format), rewritten atomically when it changes\n"
 		"  --log stderr|syslog   where logs go (default stderr)\n"
@@ -71,6 +74,7 @@ enum {
 	OPT_LEVEL,
 	OPT_INFO_FILE,
 	OPT_KERNEL_EVENTS,
+	OPT_NUMVFS_TIMEOUT,
 };
 
 /* The commands an option belongs to. */
@@ -93,6 +97,7 @@ static const struct agent_option {
 	{ { "log-level", required_argument, NULL, OPT_LEVEL }, CMD_ANY },
 	{ { "info-file", required_argument, NULL, OPT_INFO_FILE }, CMD_RUN },
 	{ { "kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS }, CMD_RUN },
+	{ { "numvfs-timeout", required_argument, NULL, OPT_NUMVFS_TIMEOUT }, CMD_ANY },
 	{ { "help", no_argument, NULL, 'h' }, CMD_ANY },
 };
 #define N_AGENT_OPTIONS (sizeof(agent_options) / sizeof(agent_options[0]))
@@ -174,6 +179,15 @@ static int parse_opts(const char *cmd_name, unsigned int cmd, int argc, char **a
 			o->interval = strtoul(optarg, &end, 10);
 			if (errno || *end || o->interval < 1 || o->interval > 86400) {
 				fprintf(stderr, "sriov-agent: --interval \"%s\": allowed 1..86400 seconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_NUMVFS_TIMEOUT:
+			errno = 0;
+			o->numvfs_timeout = strtoul(optarg, &end, 10);
+			if (errno || *end || o->numvfs_timeout < 1 || o->numvfs_timeout > 3600) {
+				fprintf(stderr, "sriov-agent: --numvfs-timeout \"%s\": allowed 1..3600 seconds\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -268,6 +282,7 @@ int main(int argc, char **argv)
 		.state_dir = SR_DEFAULT_STATE_DIR,
 		.socket = SR_DEFAULT_SOCKET,
 		.interval = 300,
+		.numvfs_timeout = 300,
 		.hv = SR_HV_KVM,
 		.passthrough = true,
 	};

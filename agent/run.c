@@ -38,6 +38,7 @@
 #include "clients.h"
 #include "control.h"
 #include "events.h"
+#include "busy.h"
 #include "log.h"
 #include "notify.h"
 #include "state.h"
@@ -53,6 +54,7 @@ struct daemon {
 	const struct agent_opts *o;
 	struct agent_env env;
 	int lfd, sfd, ifd, tfd;
+	int bfd;                       /* a slow sriov_numvfs write ended (busy.h) */
 	int lock;                      /* the state dir's lock, held while running */
 	struct control_clients clients;
 	struct agent_events ev;
@@ -254,7 +256,7 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcil
 		 size_t *writes, char *out, size_t cap)
 {
 	struct sr_err err = { "" };
-	char note[SR_NAME_LEN + 96];
+	char note[SR_NAME_LEN + 96 + 512], busy[512];
 	int r;
 
 	d->n_applies++;
@@ -266,6 +268,8 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcil
 	}
 	later_retry(d);
 	count_reservations(d, note, sizeof(note));
+	if (busy_describe(&d->env, busy, sizeof(busy)))
+		snprintf(note + strlen(note), sizeof(note) - strlen(note), "; busy: %s", busy);
 	/* "applied with errors": the same distinction as sriov-agent apply's
 	 * exit status 3 (sriovctl push exits 3 on it). */
 	snprintf(out, cap, "%s: %zu reservation(s), %zu in error, %zu app(s) without their VF, %zu sysfs and %zu netlink write(s)%s",
@@ -570,6 +574,12 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	fprintf(f, "repairs=%lu\n", d->ev.repairs);
 	fprintf(f, "repair_ms=%" PRId64 "\n", d->ev.repair_ms);
 	fprintf(f, "repair_done_us=%" PRId64 "\n", d->ev.repair_done_us);
+	{
+		char busy[1024];
+
+		fprintf(f, "busy_pfs=%zu\n", busy_describe(&d->env, busy, sizeof(busy)));
+		control_kv_write(f, "busy", busy);
+	}
 	fclose(f);
 }
 
@@ -843,6 +853,9 @@ static int setup(struct daemon *d, sigset_t *mask)
 		return -EIO;
 	}
 	d->env_open = true;
+	d->bfd = busy_open(&d->env);
+	if (d->bfd < 0)
+		log_warn("sriov_numvfs writes run in the daemon's thread: %s", strerror(-d->bfd));
 	d->env.decoded = config_decoded;
 	d->env.decoded_arg = d;
 	events_open(&d->ev, d->o);
@@ -853,18 +866,19 @@ static int setup(struct daemon *d, sigset_t *mask)
 static int serve(struct daemon *d)
 {
 	while (!d->stop) {
-		struct pollfd p[4 + EVENTS_NFDS + CONTROL_MAX_CLIENTS] = {
+		struct pollfd p[5 + EVENTS_NFDS + CONTROL_MAX_CLIENTS] = {
 			{ .fd = d->sfd, .events = POLLIN },
 			{ .fd = d->lfd, .events = POLLIN },
 			{ .fd = d->tfd, .events = POLLIN },
 			{ .fd = d->ifd, .events = POLLIN },
+			{ .fd = d->bfd, .events = POLLIN },
 		};
-		struct pollfd *pc = p + 4 + EVENTS_NFDS;
+		struct pollfd *pc = p + 5 + EVENTS_NFDS;
 		int timeout = -1;
 		size_t nc = clients_pollfds(&d->clients, pc, &timeout);
 
-		events_pollfds(&d->ev, p + 4, &timeout);
-		if (poll(p, 4 + EVENTS_NFDS + nc, timeout) < 0) {
+		events_pollfds(&d->ev, p + 5, &timeout);
+		if (poll(p, 5 + EVENTS_NFDS + nc, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -882,7 +896,9 @@ static int serve(struct daemon *d)
 			on_timer(d);
 		if (d->ifd >= 0 && p[3].revents)
 			on_inotify(d);
-		events_service(&d->ev, p + 4);
+		if (d->bfd >= 0 && p[4].revents && busy_service(&d->env, d->bfd))
+			reconcile(d, "a sriov_numvfs write returned");
+		events_service(&d->ev, p + 5);
 		on_events_due(d);
 	}
 	return 0;
@@ -891,7 +907,7 @@ static int serve(struct daemon *d)
 int agent_run(const struct agent_opts *o)
 {
 	struct daemon d = {
-		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1, .lock = -1,
+		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1, .bfd = -1, .lock = -1,
 		.ev.mon.fd = { -1, -1 },
 		.cfg_source = "none", .cfg_result = "", .rec_result = "",
 	};
@@ -945,8 +961,10 @@ out:
 	if (d.tfd >= 0)
 		close(d.tfd);
 	events_close(&d.ev);
-	if (d.env_open)
+	if (d.env_open) {
+		busy_close(&d.env, d.bfd);
 		agent_env_close(o, &d.env);
+	}
 	free(d.cfg);
 	free(d.info_last);
 	sr_state_unlock(d.lock);

@@ -200,7 +200,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	int r;
 
 	ctx->sysfs_writes = ctx->netlink_writes = ctx->n_actions = ctx->n_warnings = 0;
-	ctx->n_later = 0;
+	ctx->n_later = ctx->n_busy = 0;
 	ctx->node_changed = false;
 	r = prepare(&ap, ctx, buf, len, err);
 	ctx->n_warnings = ap.run.n_warnings;
@@ -222,6 +222,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	ctx->netlink_writes = ap.run.writes.netlink_writes;
 	ctx->n_warnings = ap.run.n_warnings;
 	ctx->n_later = ap.run.n_later;
+	ctx->n_busy = ap.run.n_busy;
 	if (!r && st_out)
 		hand_over(&ap, st_out);
 out:

@@ -54,6 +54,9 @@ struct sr_apply_ctx {
 	 * failure now is "failed after changing the node", never "rejected".
 	 * Every check that can refuse a config comes before. */
 	bool node_changed;
+	size_t n_busy;               /* PFs left busy: a sriov_numvfs write went on
+				      * past the wait (node_async.h); applied
+				      * again when it ends */
 };
 
 /* Apply config bytes. On success the new state is saved (unless nothing

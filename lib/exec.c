@@ -33,6 +33,8 @@ struct exec_pf {
 	size_t bind_failed;         /* VFs of the PF not bound */
 	size_t bind_first;          /* run->res of the first of them */
 	char bind_why[SR_ERR_MAX];  /* its reason */
+	bool busy;                  /* a kernel write to it is outstanding */
+	char busy_why[SR_ERR_MAX];  /* which, since when */
 };
 
 struct exec_write;
@@ -116,6 +118,24 @@ static int read_pf(struct sr_run *run, size_t i, bool fatal, struct sr_err *err)
 int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
 {
 	return read_pf(run, i, true, err);
+}
+
+/* PF i of the config has a kernel write outstanding: its own sriov_numvfs
+ * went on past the apply's wait in this run, or an earlier one still runs
+ * (the node's pf_busy). Nothing more is sent to it; its reservations wait. */
+static bool pf_busy(struct sr_run *run, size_t i)
+{
+	struct exec_pf *f = &run->own->pf[i];
+	const struct sr_node_ops *n = run->node;
+
+	if (f->busy)
+		return true;
+	if (!n->pf_busy || !n->pf_busy(n->ctx, run->pfs[i].pci, f->busy_why, sizeof(f->busy_why)))
+		return false;
+	f->busy = true;
+	run->n_busy++;
+	WARN(run, "%s: its VFs are set up once the driver returns", f->busy_why);
+	return true;
 }
 
 /* Settings restricted to the attributes in mask. */
@@ -449,6 +469,11 @@ static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_
 
 	if (!op)
 		return sr_err_set(err, -ENOMEM, "out of memory");
+	if (run->node->pf_busy && run->node->pf_busy(run->node->ctx, o->pf_pci, NULL, 0)) {
+		WARN(run, "PF %s VF %u app %s: not released yet: the PF has a write outstanding",
+		     o->pf_pci, o->vf_index, o->app_uuid);
+		return 0;
+	}
 	/* Restore only what this agent changed successfully. */
 	for (int i = 0; i < SR_ATTR__COUNT; i++)
 		if (o->attr_result[i] == 0 && sr_vf_attr_is_set(i, &o->original))
@@ -467,7 +492,11 @@ static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_
 
 static int run_no_autoprobe(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
-	int r = run->node->set_autoprobe(run->node->ctx, run->pfs[a->pf].pci, false, err);
+	int r;
+
+	if (pf_busy(run, a->pf))
+		return 0;
+	r = run->node->set_autoprobe(run->node->ctx, run->pfs[a->pf].pci, false, err);
 
 	if (!r)
 		run->pfs[a->pf].autoprobe = 0;
@@ -484,6 +513,8 @@ static int run_pf_up(struct sr_run *run, const struct sr_action *a, struct sr_er
 	bool was_down = false;
 
 	(void)err;
+	if (pf_busy(run, a->pf))
+		return 0;
 	if (!n->link_up || run->ifindex[a->pf] <= 0) {
 		WARN(run, "PF %s (%s): cannot bring it up before its VF count (no netlink or no netdev): its driver makes no VF while it is down",
 		     pf->pci, pf->driver);
@@ -504,9 +535,23 @@ static int run_pf_up(struct sr_run *run, const struct sr_action *a, struct sr_er
 static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	struct sr_pf *pf = &run->pfs[a->pf];
+	struct exec_pf *f = &run->own->pf[a->pf];
 	int r;
 
-	if ((r = run->node->set_numvfs(run->node->ctx, pf->pci, a->value, err)))
+	if (pf_busy(run, a->pf))
+		return 0;
+	r = run->node->set_numvfs(run->node->ctx, pf->pci, a->value, err);
+	if (r == -EINPROGRESS) {
+		/* The write goes on past the apply's wait: the other PFs are
+		 * applied, this one when it returns. */
+		f->busy = true;
+		snprintf(f->busy_why, sizeof(f->busy_why), "%s", err->msg);
+		err->msg[0] = '\0';
+		run->n_busy++;
+		WARN(run, "%s: its VFs are set up once the driver returns", f->busy_why);
+		return 0;
+	}
+	if (r)
 		return sr_err_prefix(err, r, "PF %s", sr_pf_cfg_label(&run->in.cfg->pfs[a->pf]));
 	LOG(run, LOG_INFO, "PF %s: %u VFs", pf->pci, a->value);
 	pf->numvfs = a->value;
@@ -520,7 +565,14 @@ static int run_map_vfs(struct sr_run *run, const struct sr_action *a, struct sr_
 	for (size_t i = 0; i < run->in.n_res; i++) {
 		struct sr_reservation *r = &run->res[i];
 		const struct sr_vf *vf = res_vf(run, r);
+		ssize_t pf = sr_plan_pf_by_pci(&run->in, r->pf_pci);
 
+		if (pf >= 0 && pf_busy(run, (size_t)pf)) {
+			snprintf(r->error, sizeof(r->error), "PF %s busy: VF %u waits for its driver",
+				 r->pf_pci, r->vf_index);
+			r->vf_pci[0] = '\0';
+			continue;
+		}
 		if (!vf) {
 			snprintf(r->error, sizeof(r->error), "VF %u of PF %s is missing", r->vf_index,
 				 r->pf_pci);
@@ -777,7 +829,7 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 	int r;
 
 	run->n_changes = plan->n_changes;
-	run->n_later = 0;
+	run->n_later = run->n_busy = 0;
 	if ((r = own_alloc(run, err)))
 		return r;
 	if (run->node->counts)

@@ -46,6 +46,7 @@ struct sr_run {
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
 	size_t n_later;                 /* VFs whose driver still answered "later"
 					 * (EAGAIN, EBUSY) after SR_RETRY_LATER_MS */
+	size_t n_busy;                  /* PFs left with a kernel write outstanding */
 	struct sr_node_counts writes;   /* kernel writes of this run */
 	size_t n_changes;               /* sr_exec's: the plan's node changes */
 };

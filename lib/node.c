@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "devlink.h"
+#include "node_async.h"
 #include "xen.h"
 
 #define LOG(impl, level, ...)                                           \
@@ -26,7 +27,7 @@ static int count_write(void *c, const char *path, const char *value)
 	struct sr_node_real *impl = c;
 	int r = impl->write(impl->write_ctx, path, value);
 
-	impl->counts.sysfs_writes++;
+	__atomic_add_fetch(&impl->counts.sysfs_writes, 1, __ATOMIC_RELAXED);
 	/* One line per write: a value's newline (driver_override's "\n"
 	 * clears it) is shown as \n. */
 	LOG(impl, LOG_DEBUG, "sysfs write %s = %.*s%s: %s", path, (int)strcspn(value, "\n"), value,
@@ -76,7 +77,16 @@ static int real_set_numvfs(void *c, const char *pf_pci, uint32_t n, struct sr_er
 {
 	struct sr_node_real *impl = c;
 
+	if (impl->async)
+		return sr_node_async_set_numvfs(impl, pf_pci, n, err);
 	return sr_sysfs_set_numvfs(&impl->sysfs, pf_pci, n, err);
+}
+
+static bool real_pf_busy(void *c, const char *pf_pci, char *why, size_t cap)
+{
+	struct sr_node_real *impl = c;
+
+	return impl->async && sr_node_async_pf_busy(impl, pf_pci, why, cap);
 }
 
 static int real_set_autoprobe(void *c, const char *pf_pci, bool on, struct sr_err *err)
@@ -166,7 +176,8 @@ static void real_counts(void *c, struct sr_node_counts *out)
 {
 	struct sr_node_real *impl = c;
 
-	*out = impl->counts;
+	out->sysfs_writes = __atomic_load_n(&impl->counts.sysfs_writes, __ATOMIC_RELAXED);
+	out->netlink_writes = impl->counts.netlink_writes;
 }
 
 int sr_node_pf_ifindex(const struct sr_node_ops *ops, const struct sr_pf *pf)
@@ -206,6 +217,7 @@ void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 		.bind_start = real_bind_start,
 		.bind_wait = real_bind_wait,
 		.counts = real_counts,
+		.pf_busy = real_pf_busy,
 	};
 	if (!nl)
 		return;

@@ -20,6 +20,7 @@
 #include "sysfs.h"
 
 struct sr_xen_ops;
+struct sr_node_async;
 
 /* Log sink; level is a syslog LOG_* value. */
 typedef void (*sr_log_fn)(void *ctx, int level, const char *fmt, ...)
@@ -71,6 +72,9 @@ struct sr_node_ops {
 	int (*set_vf)(void *ctx, int ifindex, uint32_t vf, const struct sr_vf_settings *s,
 		      int result[SR_ATTR__COUNT], struct sr_err *err);
 	int (*link_up)(void *ctx, int ifindex, bool *was_down, struct sr_err *err);
+	/* May be NULL: PF pf_pci has a kernel write outstanding (why: what it
+	 * waits for, since when); the apply sends it nothing more. */
+	bool (*pf_busy)(void *ctx, const char *pf_pci, char *why, size_t cap);
 	/* devlink, may be NULL: the eswitch mode of PF pci ("legacy",
 	 * "switchdev"), as sr_devlink_eswitch_mode. */
 	int (*eswitch_mode)(void *ctx, const char *pf_pci, char mode[16], struct sr_err *err);
@@ -94,7 +98,8 @@ struct sr_node_real {
 	struct sr_nl nl;               /* the caller's, with a counting sender */
 	sr_nl_send_fn send;
 	void *send_ctx;
-	struct sr_node_counts counts;
+	struct sr_node_counts counts;  /* atomic: async writes count too */
+	struct sr_node_async *async;   /* sriov_numvfs off-thread (node_async.h) */
 	const struct sr_xen_ops *xen;  /* how Xen is asked (NULL: libxenctrl) */
 	sr_log_fn log;
 	void *log_ctx;

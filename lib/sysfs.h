@@ -26,6 +26,8 @@ struct sr_sysfs {
 	unsigned wait_timeout_ms;     /* for VFs to appear/disappear and for a
 				       * bind to show; default 10000 */
 	unsigned wait_poll_ms;        /* default 20 */
+	unsigned numvfs_timeout_ms;   /* for VFs to appear/disappear after a
+				       * sriov_numvfs write; 0: wait_timeout_ms */
 };
 
 void sr_sysfs_init(struct sr_sysfs *s, const char *root);

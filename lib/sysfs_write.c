@@ -73,14 +73,20 @@ static void wait_pause(const struct sr_sysfs *s, uint64_t elapsed, unsigned *ste
 	*step = ms * 2;
 }
 
-/* Until exactly n virtfn links exist, each leading to a device. */
-static int wait_vfs(const struct sr_sysfs *s, const char *pci, const char *dir, uint32_t n,
+/* Until exactly n virtfn links exist, each leading to a device, or
+ * numvfs_timeout_ms (else wait_timeout_ms) have passed. */
+static int wait_vfs(const struct sr_sysfs *s0, const char *pci, const char *dir, uint32_t n,
 		    struct sr_err *err)
 {
 	uint64_t start = sr_sysfs_now_ms(), elapsed;
+	struct sr_sysfs bounded = *s0;
+	const struct sr_sysfs *s = &bounded;
 	unsigned step = 1;
 	uint32_t present, ready;
 	int rc;
+
+	if (s0->numvfs_timeout_ms)
+		bounded.wait_timeout_ms = s0->numvfs_timeout_ms;
 
 	for (;;) {
 		rc = count_virtfn(dir, &present, &ready);

@@ -34,6 +34,7 @@
 #define MAX_DRIVERS 16
 #define MAX_WATCHES 256
 #define PID_FILE ".fake-driver.pid"
+#define HOLD_FILE ".fake-hold"
 
 static void usage(FILE *f)
 {
@@ -50,7 +51,9 @@ static void usage(FILE *f)
 		"--iommu    one IOMMU group per device, and the vfio-pci driver\n"
 		"--driver   an extra loaded driver (NAME:refuse: one that never binds)\n"
 		"run        emulates the driver until SIGTERM; writes DIR/" PID_FILE "\n"
-		"           when ready; --delay-ms: VF creation/removal delay (default 0)\n");
+		"           when ready; --delay-ms: VF creation/removal delay (default 0);\n"
+		"           a sriov_numvfs write is held while its device dir has a\n"
+		"           " HOLD_FILE " file (a hung driver), acted on once it is removed\n");
 }
 
 static int bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -308,19 +311,26 @@ static bool reacts_to(const char *name)
 	       strcmp(name, "unbind") == 0 || strcmp(name, "drivers_probe") == 0;
 }
 
-static void on_event(struct sr_fake_driver *drv, const struct watches *w,
-		     const struct inotify_event *ev)
-{
-	char path[PATH_MAX], value[64] = "";
-	const char *dir;
-	ssize_t n;
-	int fd, rc;
+/* A hung or slow driver: a write of sriov_numvfs in a device dir holding
+ * HOLD_FILE is acted on only once that file is gone (the kernel's write
+ * runs the driver's sriov_configure synchronously; i40e_pci_sriov_configure
+ * resets the PF, ixgbe with 125 VFs took ~65 s). Other PFs go on. */
+#define MAX_HELD 16
 
-	if (!(ev->mask & IN_CLOSE_WRITE) || !ev->len || !reacts_to(ev->name))
-		return;
-	dir = watch_lookup(w, ev->wd);
-	if (!dir || snprintf(path, sizeof(path), "%s/%s", dir, ev->name) >= (int)sizeof(path))
-		return;
+struct held {
+	char path[PATH_MAX];        /* the sriov_numvfs written */
+	char hold[PATH_MAX];        /* its HOLD_FILE */
+};
+
+static struct held held[MAX_HELD];
+static size_t n_held;
+
+static void react(struct sr_fake_driver *drv, const char *path)
+{
+	char value[64] = "";
+	int fd, rc;
+	ssize_t n;
+
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, value, sizeof(value) - 1);
@@ -332,6 +342,55 @@ static void on_event(struct sr_fake_driver *drv, const struct watches *w,
 	if (rc)
 		fprintf(stderr, "fake-sysfs: write \"%s\" to %s refused: %s\n", value, path,
 			strerror(-rc));
+}
+
+/* True when path's write waits for its device's HOLD_FILE to go. */
+static bool hold(const char *dir, const char *path)
+{
+	char hf[PATH_MAX];
+
+	if (snprintf(hf, sizeof(hf), "%s/" HOLD_FILE, dir) >= (int)sizeof(hf) ||
+	    access(hf, F_OK) < 0)
+		return false;
+	for (size_t i = 0; i < n_held; i++)
+		if (!strcmp(held[i].path, path))
+			return true;
+	if (n_held == MAX_HELD)
+		return false;
+	snprintf(held[n_held].path, PATH_MAX, "%s", path);
+	snprintf(held[n_held].hold, PATH_MAX, "%s", hf);
+	n_held++;
+	fprintf(stderr, "fake-sysfs: %s held until %s is removed\n", path, hf);
+	return true;
+}
+
+/* Act on the held writes whose HOLD_FILE is gone. */
+static void release_held(struct sr_fake_driver *drv)
+{
+	for (size_t i = 0; i < n_held;) {
+		if (access(held[i].hold, F_OK) == 0) {
+			i++;
+			continue;
+		}
+		react(drv, held[i].path);
+		held[i] = held[--n_held];
+	}
+}
+
+static void on_event(struct sr_fake_driver *drv, const struct watches *w,
+		     const struct inotify_event *ev)
+{
+	char path[PATH_MAX];
+	const char *dir;
+
+	if (!(ev->mask & IN_CLOSE_WRITE) || !ev->len || !reacts_to(ev->name))
+		return;
+	dir = watch_lookup(w, ev->wd);
+	if (!dir || snprintf(path, sizeof(path), "%s/%s", dir, ev->name) >= (int)sizeof(path))
+		return;
+	if (!strcmp(ev->name, "sriov_numvfs") && hold(dir, path))
+		return;
+	react(drv, path);
 }
 
 static int write_pid_file(const char *dir, char pid_path[PATH_MAX])
@@ -359,7 +418,7 @@ static int run_loop(struct sr_fake_driver *drv, struct watches *w, int sfd)
 	ssize_t len;
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 2, n_held ? 20 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "fake-sysfs: poll: %s\n", strerror(errno));
@@ -367,6 +426,7 @@ static int run_loop(struct sr_fake_driver *drv, struct watches *w, int sfd)
 		}
 		if (pfd[1].revents & POLLIN)
 			return 0;
+		release_held(drv);
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		len = read(w->fd, buf, sizeof(buf));

@@ -4,7 +4,9 @@
  * (offset 128, stride 2, asynchronous VF creation), and the state file.
  */
 #include <check.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <sys/eventfd.h>
 
 #include "check_run.h"
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "fake_node.h"
 #include "fake_sysfs.h"
 #include "netlink.h"
+#include "node_async.h"
 #include "reserve.h"
 #include "state.h"
 #include "sysfs.h"
@@ -997,6 +1000,85 @@ START_TEST(test_rule_generic_order)
 }
 END_TEST
 
+/* Until fd is readable (an eventfd written when a write ends). */
+static bool readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/* A sriov_numvfs write that does not return (the fake driver holds it, as
+ * a PF reset in i40e_pci_sriov_configure or a slow ixgbe would): with the
+ * node's async part on, the apply waits its inline bound, leaves that PF
+ * busy and applies the other; no second write goes to the busy PF; once
+ * the write returns its end is signalled and the next apply completes the
+ * PF. */
+START_TEST(test_numvfs_hung_write)
+{
+	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
+	struct sr_fake_link *eth2 = sr_fake_node_link(&fake, "eth2");
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_busy b[4];
+	struct sr_state st;
+	unsigned writes;
+
+	ck_assert_int_ge(efd, 0);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 200, efd), 0);
+	sr_fake_driver_hold(drv, "0000:03:00.0", true);
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 1);
+	ck_assert_uint_eq(sr_fake_driver_blocked(drv), 1);
+	ck_assert_int_eq(eth2->vfs[1].max_tx_rate, 100);
+	ck_assert(memcmp(eth1->vfs[0].mac, mac_router, 6));
+	ck_assert_uint_eq(sr_node_async_busy(&fake.real, b, 4), 1);
+	ck_assert_str_eq(b[0].pci, "0000:03:00.0");
+	ck_assert_uint_eq(b[0].n, 4);
+	load_state(&st);
+	ck_assert_str_eq(st.last_result, "applied with warnings");
+	ck_assert_msg(strstr(st.res[0].error, "busy"), "%s", st.res[0].error);
+	sr_state_free(&st);
+	/* Applied again meanwhile: nothing more is written to the busy PF. */
+	writes = sr_fake_driver_writes(drv);
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 1);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), writes);
+	ck_assert(!readable_within(efd, 0));
+
+	sr_fake_driver_hold(drv, "0000:03:00.0", false);
+	ck_assert(readable_within(efd, 60000));
+	ck_assert_uint_eq(sr_node_async_reap(&fake.real, b, 4), 1);
+	ck_assert_int_eq(b[0].rc, 0);
+	ck_assert_uint_eq(sr_node_async_busy(&fake.real, NULL, 0), 0);
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 0);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	ck_assert(!memcmp(eth1->vfs[0].mac, mac_router, 6));
+	ck_assert_int_eq(eth1->vfs[3].vlan, 20);
+	sr_node_async_disable(&fake.real);
+	close(efd);
+}
+END_TEST
+
+/* With the async part on and a driver that answers at once, an apply makes
+ * the same writes as without it. */
+START_TEST(test_numvfs_async_same_writes)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, -1), 0);
+	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 0);
+	ck_assert_uint_eq(ctx.sysfs_writes, 2);
+	ck_assert_uint_eq(ctx.netlink_writes, 5 + 2);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	sr_node_async_disable(&fake.real);
+}
+END_TEST
+
 /* Release: a VF an app gives up gets back the settings it had before. */
 START_TEST(test_restore_on_release)
 {
@@ -1120,6 +1202,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("netlink");
 	tcase_add_checked_fixture(tc, netlink_setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_configure);
 	tcase_add_test(tc, test_configure_refused);
 	tcase_add_test(tc, test_configure_drift);
@@ -1130,6 +1213,8 @@ int main(void)
 	tcase_add_test(tc, test_rule_generic_order);
 	tcase_add_test(tc, test_read_no_answer);
 	tcase_add_test(tc, test_write_no_answer);
+	tcase_add_test(tc, test_numvfs_hung_write);
+	tcase_add_test(tc, test_numvfs_async_same_writes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rule_bnxt");
 	tcase_add_checked_fixture(tc, bnxt_setup, teardown);
