@@ -1467,6 +1467,30 @@ START_TEST(test_no_answer)
 }
 END_TEST
 
+/* The request with every attribute refused, the first one-attribute request
+ * unanswered: the others are not sent (each would wait as long). */
+START_TEST(test_no_answer_per_attr)
+{
+	static const enum fk_act script[] = { FK_ANSWER, FK_SILENT };
+	struct fake_kernel fk = { .script = script, .n_script = 2, .setlink_err = -EOPNOTSUPP };
+	struct sr_err err = { "" };
+	int result[SR_ATTR__COUNT];
+	struct sr_nl nl;
+	int rc;
+
+	fake_kernel_start(&fk, &nl);
+	sr_nl_set_timeout(&nl, 300);
+	rc = sr_nl_apply_vf(&nl, PF_IFINDEX, VF, &all_set, result, &err);
+	fake_kernel_stop(&fk, &nl);
+	ck_assert_int_eq(rc, -ETIMEDOUT);
+	ck_assert_msg(strstr(err.msg, "ifindex 7 VF 3 mac: no answer"), "%s", err.msg);
+	ck_assert_int_eq(result[SR_ATTR_MAC], -ETIMEDOUT);
+	for (int a = SR_ATTR_MAC + 1; a < SR_ATTR__COUNT; a++)
+		ck_assert_int_eq(result[a], SR_ATTR_NOT_TRIED);
+	ck_assert_uint_eq(fk.requests, 2);
+}
+END_TEST
+
 /* Answers to an earlier request are never taken for the current one: one
  * that comes after its request timed out, one that comes first with the
  * previous sequence number. */
@@ -1706,6 +1730,7 @@ static Suite *netlink_suite(void)
 	tcase_add_loop_test(tc, test_read_large, BIG_WRAPPED, BIG_MANY + 1);
 	tcase_add_test(tc, test_parse_wrapped_list);
 	tcase_add_test(tc, test_no_answer);
+	tcase_add_test(tc, test_no_answer_per_attr);
 	tcase_add_loop_test(tc, test_late_answer, 0, 2);
 	tcase_add_test(tc, test_late_ack);
 	tcase_add_loop_test(tc, test_overrun, 0, ARRAY_LEN(overrun_cases));
