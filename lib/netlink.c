@@ -54,6 +54,11 @@
  * the request's deadline. ENOBUFS (an overrun, or the kernel unable to
  * allocate the answer) drains the socket and sends the request once more
  * with a new number: writes set values, so sending one twice is harmless.
+ * What no deadline here bounds: the kernel runs an rtnetlink request inside
+ * the sender's sendmsg() (rtnetlink_rcv_msg takes rtnl_lock() for
+ * RTM_GETLINK and RTM_SETLINK alike), so a driver holding rtnl_lock (a
+ * sriov_configure that resets the PF) holds the send until it lets go; the
+ * answer is queued by then, or lost.
  * The NLMSG_ERROR's error is the kernel's own -errno. Failures inside libnl
  * (building a message) are mapped from NLE_* to the nearest errno by
  * nle_to_errno().
