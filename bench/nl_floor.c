@@ -7,9 +7,11 @@
  * NLM_F_ACK and waited for. Raw netlink, libc only: what is left is the
  * kernel's and the driver's work plus the start of a minimal process.
  *
- *   nl-floor PF N MAC_PREFIX VLAN_BASE
- *     VF i gets MAC_PREFIX:0i (five bytes given, the sixth is i), VLAN
- *     VLAN_BASE + i, spoofchk on, trust on; exit 0 when every ACK is 0.
+ *   nl-floor PF N MAC_PREFIX VLAN_BASE [--mac-vlan]
+ *     VF i gets MAC MAC_PREFIX:00 + i (five bytes given; the MAC as a 48-bit
+ *     number plus i: the sixth byte is i for i < 256), VLAN VLAN_BASE + i,
+ *     spoofchk on, trust on; exit 0 when every ACK is 0. --mac-vlan: only
+ *     IFLA_VF_MAC and IFLA_VF_VLAN (the netdevsim rows: MAC + VLAN).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -50,7 +52,7 @@ static void end(struct req *r, size_t at)
 }
 
 static void build(struct req *r, int ifindex, unsigned vf, const unsigned char mac[6],
-		  unsigned vlan, unsigned seq)
+		  unsigned vlan, unsigned seq, int mac_vlan)
 {
 	struct nlmsghdr *h = (struct nlmsghdr *)r->buf;
 	struct ifinfomsg *ifi;
@@ -73,8 +75,10 @@ static void build(struct req *r, int ifindex, unsigned vf, const unsigned char m
 	info = put(r, IFLA_VF_INFO, NULL, 0);
 	put(r, IFLA_VF_MAC, &m, sizeof(m));
 	put(r, IFLA_VF_VLAN, &v, sizeof(v));
-	put(r, IFLA_VF_SPOOFCHK, &sc, sizeof(sc));
-	put(r, IFLA_VF_TRUST, &tr, sizeof(tr));
+	if (!mac_vlan) {
+		put(r, IFLA_VF_SPOOFCHK, &sc, sizeof(sc));
+		put(r, IFLA_VF_TRUST, &tr, sizeof(tr));
+	}
 	end(r, info);
 	end(r, list);
 	h->nlmsg_len = (unsigned)r->len;
@@ -100,14 +104,14 @@ static int transact(int fd, struct req *r)
 
 int main(int argc, char **argv)
 {
-	unsigned char mac[6];
+	unsigned char mac[6], base[6];
 	unsigned n, vlan_base;
 	struct req r;
-	int fd, ifindex, rc;
+	int fd, ifindex, rc, mac_vlan = argc == 6 && !strcmp(argv[5], "--mac-vlan");
 
-	if (argc != 5 || sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2],
+	if ((argc != 5 && !mac_vlan) || sscanf(argv[3], "%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2],
 				&mac[3], &mac[4]) != 5) {
-		fprintf(stderr, "usage: nl-floor PF N MAC_PREFIX(5 bytes) VLAN_BASE\n");
+		fprintf(stderr, "usage: nl-floor PF N MAC_PREFIX(5 bytes) VLAN_BASE [--mac-vlan]\n");
 		return 2;
 	}
 	ifindex = (int)if_nametoindex(argv[1]);
@@ -122,9 +126,18 @@ int main(int argc, char **argv)
 		perror("nl-floor: socket");
 		return 1;
 	}
+	memcpy(base, mac, 5);
+	base[5] = 0;
 	for (unsigned i = 0; i < n; i++) {
-		mac[5] = (unsigned char)i;
-		build(&r, ifindex, i, mac, vlan_base + i, i + 1);
+		unsigned carry = i;
+
+		/* mac = base + i, as 48-bit numbers */
+		for (int b = 5; b >= 0; b--) {
+			carry += base[b];
+			mac[b] = (unsigned char)carry;
+			carry >>= 8;
+		}
+		build(&r, ifindex, i, mac, vlan_base + i, i + 1, mac_vlan);
 		rc = transact(fd, &r);
 		if (rc) {
 			fprintf(stderr, "nl-floor: VF %u: %s\n", i, strerror(-rc));

@@ -30,6 +30,12 @@
 #   SR_BENCH_BINDFAIL_SIZES sizes for the bind failure ("" to skip; default
 #                       "8x64": each run takes the 10 s deadline)
 #   SR_BENCH_VM         1 (default) runs the VM part, 0 skips it
+#   SR_BENCH_NSIM       1 (default) runs the netdevsim VM part
+#                       (bench/vm_bench_nsim.sh: 256/1024 VFs agent vs ip -batch
+#                       vs floor, a 4096-VF apply/reapply/reconcile, drift at
+#                       1024), 0 skips it
+#   SR_BENCH_ONLY=nsim  only the netdevsim part; its tables go to
+#                       bench/results/nsim-latest.{csv,md} (latest.* untouched)
 #   SR_BENCH_VM_REPS    repetitions inside the VM (default 5)
 #   SR_BENCH_IDLE_S     the daemon's idle window in the VM (default 60 s)
 #   SR_BENCH_SYSFS_DIR  where fake sysfs trees go (default /dev/shm: memory,
@@ -44,6 +50,11 @@ sizes=${SR_BENCH_SIZES:-"1x8 8x64 64x64"}
 kvm_sizes=${SR_BENCH_KVM_SIZES-"1x8 8x64"}
 bindfail_sizes=${SR_BENCH_BINDFAIL_SIZES-"8x64"}
 run_vm=${SR_BENCH_VM:-1}
+run_nsim=${SR_BENCH_NSIM:-1}
+out_name=latest
+if [ "${SR_BENCH_ONLY:-}" = nsim ]; then
+	sizes='' kvm_sizes='' bindfail_sizes='' run_vm=0 run_nsim=1 out_name=nsim-latest
+fi
 vm_reps=${SR_BENCH_VM_REPS:-5}
 idle_s=${SR_BENCH_IDLE_S:-60}
 results=$src/bench/results
@@ -61,6 +72,8 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 mkdir -p "$build/bench"
 cc -O2 -Wall -Wextra -o "$build/bench/measure" "$src/bench/measure.c"
 cc -O2 -Wall -Wextra -o "$build/bench/nl-floor" "$src/bench/nl_floor.c"
+mkdir -p "$build/test/vm" # the netdevsim part's reader (test/vm is not configured here)
+cc -O2 -Wall -Wextra -o "$build/test/vm/nl-vfdump" "$src/test/vm/nl_vfdump.c"
 
 agent=$build/agent/sriov-agent
 fake=$build/test/fake-sysfs
@@ -226,9 +239,24 @@ if [ "$run_vm" = 1 ]; then
 	esac
 fi
 
-cp "$raw" "$results/raw.csv"
-python3 "$src/bench/report.py" --raw "$raw" --csv "$results/latest.csv" --md "$results/latest.md" \
+if [ "$run_nsim" = 1 ]; then
+	log "netdevsim part: bench/vm_bench_nsim.sh in test/vm (TCG; ~10 minutes)"
+	bash "$src/test/vm/netdevsim-build.sh" || log "netdevsim.ko could not be built"
+	set +e
+	SR_BUILD_DIR=$build SR_VM_TIMEOUT=${SR_VM_TIMEOUT:-1800} \
+		bash "$src/test/vm/run.sh" "$src/bench/vm_bench_nsim.sh" "sr.env.SR_BENCH_VM_REPS=$vm_reps" \
+		>"$work/nsim.log" 2>&1
+	nsim_rc=$?
+	set -e
+	cp "$work/nsim.log" "$build/bench/nsim_console.log"
+	sed -n 's/^.*SR-BENCH: //p' "$work/nsim.log" | tr -d '\r' >>"$raw"
+	grep -E '^# (measured|load):' "$work/nsim.log" | tr -d '\r' >&2 || true
+	[ "$nsim_rc" = 0 ] || log "netdevsim part failed (exit $nsim_rc); console in $build/bench/nsim_console.log"
+fi
+
+[ "$out_name" != latest ] || cp "$raw" "$results/raw.csv"
+python3 "$src/bench/report.py" --raw "$raw" --csv "$results/$out_name.csv" --md "$results/$out_name.md" \
 	--reps "$reps" --vm-reps "$vm_reps" --build "$build"
-cat "$results/latest.md"
+cat "$results/$out_name.md"
 echo
-cat "$results/latest.csv"
+cat "$results/$out_name.csv"
