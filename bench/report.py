@@ -144,7 +144,7 @@ def nsim_rows(ns):
         "nsim_agent": "sriov-agent apply: MAC+VLAN on every VF",
         "nsim_ipbatch": "one `ip -batch` of the same lines",
         "nsim_floor": "bench/nl_floor.c --mac-vlan: one RTM_SETLINK per VF",
-        "nsim_apply_big": "apply from 0 VFs: create + MAC+VLAN on every VF",
+        "nsim_apply_big": "VFs present, reset, no state: MAC+VLAN on every VF",
         "nsim_reapply_big": "the same config again (0 kernel writes)",
         "nsim_reconcile_big": "daemon: SIGHUP reconcile, unchanged (cpu = schedstat)",
         "nsim_drift": "daemon: `ip link set nsim0 vf LAST vlan 4000` -> repaired",

@@ -45,6 +45,8 @@ IFS=, read -ra sizes <<<"${SR_BENCH_NSIM_SIZES:-256,1024}"
 big=${SR_BENCH_NSIM_BIG:-4096}
 big_reps=${SR_BENCH_NSIM_BIG_REPS:-3}
 drift_n=${SR_BENCH_NSIM_DRIFT:-1024}
+parts=${SR_BENCH_NSIM_PARTS:-sizes drift big}
+parts=${parts//,/ }
 work=$SR_VM_WORKDIR
 state=$work/state
 measure=$SR_BUILD_DIR/bench/measure
@@ -86,71 +88,6 @@ settings_ok() { # N
 failed=0
 fail() { failed=$((failed + 1)); sr_note "$*"; }
 
-for n in "${sizes[@]}"; do
-	nsim_encode "$n" "bare$n" --bare
-	nsim_encode "$n" "mv$n" --data mac-vlan
-	python3 "$nsim_gen" expect "$n" --data mac-vlan >"$work/expect$n"
-	python3 "$nsim_gen" ipbatch "$n" nsim0 >"$work/batch$n"
-	for ((i = 0; i < n; i++)); do
-		printf 'link set nsim0 vf %d mac 02:00:00:00:%02x:%02x vlan 0\n' $i $((i >> 8)) $((i & 255))
-	done >"$work/reset$n"
-	rm -rf "$state"
-	agent_apply "$work/bare$n.pb" "$work/bare.log" "$work/bare.m" ||
-		fail "$n VFs: the PF-only config: $(tail -n 3 "$work/bare.log")"
-	cases=(nsim_agent nsim_ipbatch nsim_floor)
-	for ((rep = 1; rep <= reps; rep++)); do
-		for ((k = 0; k < ${#cases[@]}; k++)); do
-			c=${cases[$(((k + rep) % ${#cases[@]}))]}
-			ip -batch "$work/reset$n" || fail "$n VFs: reset failed"
-			case $c in
-			nsim_agent)
-				rm -rf "$state"
-				agent_apply "$work/bare$n.pb" "$work/bare.log" "$work/bare.m" >/dev/null
-				agent_apply "$work/mv$n.pb" "$work/a.log" "$work/a.m"
-				st=$?
-				log=$work/a.log ;;
-			nsim_ipbatch)
-				rm -f "$work/a.m"
-				"$measure" -o "$work/a.m" ip -batch "$work/batch$n"
-				st=$?
-				log= ;;
-			nsim_floor)
-				rm -f "$work/a.m"
-				"$measure" -o "$work/a.m" "$floor" nsim0 "$n" 02:5e:00:00:00 1 --mac-vlan
-				st=$?
-				log= ;;
-			esac
-			settings_ok "$n" || st=$((st + 100))
-			[ $st -eq 0 ] || fail "$c $n rep $rep: status $st ${log:+$(tail -n 2 "$log")}"
-			row "$c" "$n" "$rep" "$(field wall_ms "$work/a.m")" "$work/a.m" "$log" $st
-		done
-	done
-	sr_note "measured: $n VFs, last round: agent $(grep -c . "$work/batch$n") VFs; $(tail -n 1 "$work/a.log" 2>/dev/null)"
-done
-
-# ---- the big PF ----
-nsim_encode "$big" "mv$big" --data mac-vlan
-python3 "$nsim_gen" expect "$big" --data mac-vlan >"$work/expect$big"
-for ((i = 0; i < big; i++)); do
-	printf 'link set nsim0 vf %d mac 02:00:00:00:%02x:%02x vlan 0\n' $i $((i >> 8)) $((i & 255))
-done >"$work/reset$big"
-nsim_make_vfs "$big" || fail "$big VFs could not be made through the fake tree"
-for ((rep = 1; rep <= big_reps; rep++)); do
-	rm -rf "$state"
-	ip -batch "$work/reset$big" || fail "$big VFs: reset failed"
-	agent_apply "$work/mv$big.pb" "$work/big.log" "$work/big.m"
-	st=$?
-	settings_ok "$big" || st=$((st + 100))
-	[ $st -eq 0 ] || fail "nsim_apply_big rep $rep: status $st $(tail -n 2 "$work/big.log")"
-	row nsim_apply_big "$big" "$rep" "$(field wall_ms "$work/big.m")" "$work/big.m" "$work/big.log" $st
-	agent_apply "$work/mv$big.pb" "$work/again.log" "$work/again.m"
-	st=$?
-	[ "$(writes "$work/again.log")" = 0,0 ] || st=$((st + 100))
-	[ $st -eq 0 ] || fail "nsim_reapply_big rep $rep: status $st $(tail -n 2 "$work/again.log")"
-	row nsim_reapply_big "$big" "$rep" "$(field wall_ms "$work/again.m")" "$work/again.m" "$work/again.log" $st
-done
-sr_note "measured: $big VFs: $(tail -n 1 "$work/big.log"); again: $(tail -n 1 "$work/again.log")"
-
 # ---- the daemon ----
 sock=$work/agent.sock
 dlog=$work/daemon.log
@@ -174,53 +111,128 @@ daemon_start() { # N
 	local end=$((SECONDS + 600))
 	sr_daemon dpid "$sock" --state-dir "$state" --sysfs-root "$nsim_tree" --kernel-events \
 		--hypervisor none --config "$work/mv$1.pb" 2>>"$dlog"
-	while [ $SECONDS -lt $end ] && ! stat_of config_result | grep -q '^applied'; do sleep 0.2; done
+	# until the start's apply has a result (applied or not)
+	while [ $SECONDS -lt $end ] && [ -z "$(stat_of config_result)" ]; do sleep 0.2; done
 	settle
 }
 sched_ns() { cut -d' ' -f1 "/proc/$dpid/schedstat"; }
 
-daemon_start "$big"
-a0=$(stat_of applies)
-n0=$(sched_ns)
-t=${EPOCHREALTIME/./}
-kill -HUP "$dpid"
-end=$((SECONDS + 600))
-while [ $SECONDS -lt $end ] && [ "$(stat_of applies)" -le "$a0" ]; do sleep 0.05; done
-w=$(awk -v a="$t" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
-cpu=$(awk -v n=$(($(sched_ns) - n0)) 'BEGIN { printf "%.1f", n / 1e6 }')
-res=$(stat_of reconcile_result)
-st=0
-[ "$(stat_of applies)" -gt "$a0" ] || st=1
-printf '%s\n' "$res" | grep -q ' 0 sysfs and 0 netlink write(s)$' || st=$((st + 10))
-[ $st -eq 0 ] || fail "nsim_reconcile_big: status $st, $res"
-echo "SR-BENCH: vm-nsim,nsim_reconcile_big,1,$big,1,$w,$cpu,0,,,,,,$st"
-sr_note "measured: reconcile of $big VFs unchanged: $w ms until status showed it, $cpu ms CPU; $res"
-kill "$dpid" && wait "$dpid"
+if [[ " $parts " = *" sizes "* ]]; then
+	for n in "${sizes[@]}"; do
+		nsim_encode "$n" "bare$n" --bare
+		nsim_encode "$n" "mv$n" --data mac-vlan
+		python3 "$nsim_gen" expect "$n" --data mac-vlan >"$work/expect$n"
+		python3 "$nsim_gen" ipbatch "$n" nsim0 >"$work/batch$n"
+		for ((i = 0; i < n; i++)); do
+			printf 'link set nsim0 vf %d mac 02:00:00:00:%02x:%02x vlan 0\n' $i $((i >> 8)) $((i & 255))
+		done >"$work/reset$n"
+		rm -rf "$state"
+		agent_apply "$work/bare$n.pb" "$work/bare.log" "$work/bare.m" ||
+			fail "$n VFs: the PF-only config: $(tail -n 3 "$work/bare.log")"
+		cases=(nsim_agent nsim_ipbatch nsim_floor)
+		for ((rep = 1; rep <= reps; rep++)); do
+			for ((k = 0; k < ${#cases[@]}; k++)); do
+				c=${cases[$(((k + rep) % ${#cases[@]}))]}
+				ip -batch "$work/reset$n" || fail "$n VFs: reset failed"
+				case $c in
+				nsim_agent)
+					rm -rf "$state"
+					agent_apply "$work/bare$n.pb" "$work/bare.log" "$work/bare.m" >/dev/null
+					agent_apply "$work/mv$n.pb" "$work/a.log" "$work/a.m"
+					st=$?
+					log=$work/a.log ;;
+				nsim_ipbatch)
+					rm -f "$work/a.m"
+					"$measure" -o "$work/a.m" ip -batch "$work/batch$n"
+					st=$?
+					log= ;;
+				nsim_floor)
+					rm -f "$work/a.m"
+					"$measure" -o "$work/a.m" "$floor" nsim0 "$n" 02:5e:00:00:00 1 --mac-vlan
+					st=$?
+					log= ;;
+				esac
+				settings_ok "$n" || st=$((st + 100))
+				[ $st -eq 0 ] || fail "$c $n rep $rep: status $st ${log:+$(tail -n 2 "$log")}"
+				row "$c" "$n" "$rep" "$(field wall_ms "$work/a.m")" "$work/a.m" "$log" $st
+			done
+		done
+		sr_note "measured: $n VFs, last round: agent $(grep -c . "$work/batch$n") VFs; $(tail -n 1 "$work/a.log" 2>/dev/null)"
+	done
 
-nsim_encode "$drift_n" "mv$drift_n" --data mac-vlan
-python3 "$nsim_gen" expect "$drift_n" --data mac-vlan >"$work/expect$drift_n"
-nsim_make_vfs "$drift_n" || fail "$drift_n VFs could not be made through the fake tree"
-daemon_start "$drift_n"
-last=$((drift_n - 1))
-for ((rep = 1; rep <= reps; rep++)); do
-	settle
-	r0=$(stat_of repairs)
+fi
+
+# ---- the daemon's drift repair (before the big PF: no 4096 -> 1024) ----
+if [[ " $parts " = *" drift "* ]]; then
+	nsim_encode "$drift_n" "mv$drift_n" --data mac-vlan
+	python3 "$nsim_gen" expect "$drift_n" --data mac-vlan >"$work/expect$drift_n"
+	nsim_make_vfs "$drift_n" || fail "$drift_n VFs could not be made through the fake tree"
+	daemon_start "$drift_n"
+	last=$((drift_n - 1))
+	for ((rep = 1; rep <= reps; rep++)); do
+		settle
+		r0=$(stat_of repairs)
+		t=${EPOCHREALTIME/./}
+		ip link set nsim0 vf "$last" vlan 4000
+		end=$((SECONDS + 30))
+		while [ $SECONDS -lt $end ] && [ "$(stat_of repairs)" -le "$r0" ]; do sleep 0.02; done
+		lat=$((($(stat_of repair_done_us) - t) / 1000))
+		agent_ms=$(stat_of repair_ms)
+		settle
+		st=0
+		[ "$(($(stat_of repairs) - r0))" = 1 ] || st=$((10 + $(stat_of repairs) - r0))
+		[ "$("$nsim_dump" nsim0 "$last" | tail -n1 | cut -d' ' -f1-6)" = "$(tail -n1 "$work/expect$drift_n")" ] || st=$((st + 100))
+		[ $st -eq 0 ] || fail "nsim_drift rep $rep: status $st"
+		row nsim_drift "$drift_n" "$rep" "$lat" '' '' $st
+		row nsim_drift_agent "$drift_n" "$rep" "$agent_ms" '' '' $st
+		sr_note "measured: drift of VF $last of $drift_n, rep $rep: $lat ms (agent $agent_ms ms)"
+	done
+	kill "$dpid" && wait "$dpid"
+fi
+
+if [[ " $parts " = *" big "* ]]; then
+	# ---- the big PF ----
+	nsim_encode "$big" "mv$big" --data mac-vlan
+	python3 "$nsim_gen" expect "$big" --data mac-vlan >"$work/expect$big"
+	for ((i = 0; i < big; i++)); do
+		printf 'link set nsim0 vf %d mac 02:00:00:00:%02x:%02x vlan 0\n' $i $((i >> 8)) $((i & 255))
+	done >"$work/reset$big"
+	nsim_make_vfs "$big" || fail "$big VFs could not be made through the fake tree"
+	for ((rep = 1; rep <= big_reps; rep++)); do
+		rm -rf "$state"
+		ip -batch "$work/reset$big" || fail "$big VFs: reset failed"
+		agent_apply "$work/mv$big.pb" "$work/big.log" "$work/big.m"
+		st=$?
+		settings_ok "$big" || st=$((st + 100))
+		[ $st -eq 0 ] || fail "nsim_apply_big rep $rep: status $st $(tail -n 2 "$work/big.log")"
+		row nsim_apply_big "$big" "$rep" "$(field wall_ms "$work/big.m")" "$work/big.m" "$work/big.log" $st
+		agent_apply "$work/mv$big.pb" "$work/again.log" "$work/again.m"
+		st=$?
+		[ "$(writes "$work/again.log")" = 0,0 ] || st=$((st + 100))
+		[ $st -eq 0 ] || fail "nsim_reapply_big rep $rep: status $st $(tail -n 2 "$work/again.log")"
+		row nsim_reapply_big "$big" "$rep" "$(field wall_ms "$work/again.m")" "$work/again.m" "$work/again.log" $st
+	done
+	sr_note "measured: $big VFs: $(tail -n 1 "$work/big.log"); again: $(tail -n 1 "$work/again.log")"
+
+	daemon_start "$big"
+	a0=$(stat_of applies)
+	n0=$(sched_ns)
 	t=${EPOCHREALTIME/./}
-	ip link set nsim0 vf "$last" vlan 4000
-	end=$((SECONDS + 30))
-	while [ $SECONDS -lt $end ] && [ "$(stat_of repairs)" -le "$r0" ]; do sleep 0.02; done
-	lat=$((($(stat_of repair_done_us) - t) / 1000))
-	agent_ms=$(stat_of repair_ms)
-	settle
+	kill -HUP "$dpid"
+	end=$((SECONDS + 600))
+	while [ $SECONDS -lt $end ] && [ "$(stat_of applies)" -le "$a0" ]; do sleep 0.05; done
+	w=$(awk -v a="$t" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
+	cpu=$(awk -v n=$(($(sched_ns) - n0)) 'BEGIN { printf "%.1f", n / 1e6 }')
+	res=$(stat_of reconcile_result)
 	st=0
-	[ "$(($(stat_of repairs) - r0))" = 1 ] || st=$((10 + $(stat_of repairs) - r0))
-	[ "$("$nsim_dump" nsim0 "$last" | tail -n1 | cut -d' ' -f1-6)" = "$(tail -n1 "$work/expect$drift_n")" ] || st=$((st + 100))
-	[ $st -eq 0 ] || fail "nsim_drift rep $rep: status $st"
-	row nsim_drift "$drift_n" "$rep" "$lat" '' '' $st
-	row nsim_drift_agent "$drift_n" "$rep" "$agent_ms" '' '' $st
-	sr_note "measured: drift of VF $last of $drift_n, rep $rep: $lat ms (agent $agent_ms ms)"
-done
-kill "$dpid" && wait "$dpid"
+	[ "$(stat_of applies)" -gt "$a0" ] || st=1
+	printf '%s\n' "$res" | grep -q ' 0 sysfs and 0 netlink write(s)$' || st=$((st + 10))
+	[ $st -eq 0 ] || fail "nsim_reconcile_big: status $st, $res"
+	echo "SR-BENCH: vm-nsim,nsim_reconcile_big,1,$big,1,$w,$cpu,0,,,,,,$st"
+	sr_note "measured: reconcile of $big VFs unchanged: $w ms until status showed it, $cpu ms CPU; $res"
+	kill "$dpid" && wait "$dpid"
+
+fi
 kill "$nsim_fake_pid"
 sr_note "load: $(cat /proc/loadavg) (guest, end)"
 sr_check_eq "every timed run succeeded and was read back exact" 0 "$failed"
