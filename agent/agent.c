@@ -96,9 +96,20 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		ctx.before_exec = retire_domains;
 		ctx.before_exec_arg = (void *)o;
 	}
+	if (env->model && !o->dry_run) {
+		if ((r = state_model_get(env->model, o->state_dir, err)))
+			return r;
+		ctx.old = &env->model->st;
+		ctx.old_bytes = env->model->bytes;
+		ctx.old_len = env->model->len;
+	}
 	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
 	if (r) {
 		env->last_node_changed = ctx.node_changed;
+		/* It may have saved its intent, or changed the old state
+		 * in place: the file says what is in force. */
+		if (env->model && ctx.executed)
+			state_model_invalidate(env->model);
 		return r;
 	}
 	if (o->dry_run) {
@@ -115,6 +126,12 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	env->last_netlink_writes = ctx.netlink_writes;
 	env->last_apps_failed = apps_failed(&st);
 	env->last_later = ctx.n_later;
+	if (env->model) {
+		struct sr_err e = { "" };
+
+		if (state_model_set(env->model, &st, ctx.state_saved, &e))
+			log_warn("%s (the state file is read again)", e.msg);
+	}
 	sr_state_free(&st);
 	return r;
 }

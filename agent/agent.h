@@ -12,6 +12,7 @@
 #include "hypervisor.h"
 #include "netlink.h"
 #include "node.h"
+#include "state_model.h"
 #include "sysfs.h"
 
 #define SR_DEFAULT_STATE_DIR "/var/lib/sriov-agent"
@@ -55,6 +56,10 @@ struct agent_env {
 	 * the PFs to watch from it). */
 	void (*decoded)(void *arg, const struct sr_config *c);
 	void *decoded_arg;
+	/* May be NULL (apply: sr_apply reads the file). The daemon's model of
+	 * the state file: each apply starts from it and leaves its result
+	 * there. */
+	struct state_model *model;
 };
 
 /* Opens netlink (unless --no-netlink), the node and the SR_FAULT hook. */

@@ -53,10 +53,10 @@ int agent_info_build(const char *state_dir, const struct sr_state *st, const uin
 	return r;
 }
 
-int agent_info_file_update(const char *path, const char *state_dir, const uint8_t *cfg,
-			   size_t cfg_len, uint8_t **last, size_t *last_len, struct sr_err *err)
+int agent_info_file_update(const char *path, const char *state_dir, const struct sr_state *st,
+			   const uint8_t *cfg, size_t cfg_len, uint8_t **last, size_t *last_len,
+			   struct sr_err *err)
 {
-	struct sr_state st = { 0 };
 	struct sr_config c = { 0 };
 	uint8_t *plain = NULL, *stamped = NULL;
 	size_t plain_len, stamped_len;
@@ -66,19 +66,16 @@ int agent_info_file_update(const char *path, const char *state_dir, const uint8_
 	bool have_cfg, changed;
 	int r;
 
-	if ((r = sr_state_load(state_dir, &st, err)))
-		return r;
 	/* One decode; the stamped message only when the content changed. */
 	have_cfg = decode_config(state_dir, cfg, cfg_len, &c);
-	r = sr_info_build(&st, have_cfg ? &c : NULL, NULL, SR_INFO_NO_TIME, &plain, &plain_len,
+	r = sr_info_build(st, have_cfg ? &c : NULL, NULL, SR_INFO_NO_TIME, &plain, &plain_len,
 			  err);
 	changed = !r && !(*last && *last_len == plain_len && !memcmp(*last, plain, plain_len));
 	if (changed)
-		r = sr_info_build(&st, have_cfg ? &c : NULL, NULL, (int64_t)time(NULL), &stamped,
+		r = sr_info_build(st, have_cfg ? &c : NULL, NULL, (int64_t)time(NULL), &stamped,
 				  &stamped_len, err);
 	if (have_cfg)
 		sr_config_free(&c);
-	sr_state_free(&st);
 	if (r || !changed)
 		goto out_free;
 	snprintf(dir, sizeof(dir), "%s", path);

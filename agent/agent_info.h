@@ -15,9 +15,10 @@ int agent_info_build(const char *state_dir, const struct sr_state *st, const uin
 		     size_t cfg_len, const char *app, int64_t now_s, uint8_t **buf, size_t *len,
 		     struct sr_err *err);
 
-/* The daemon's --info-file: rebuild the ZiDevice message from the saved
- * state and cfg; when its content (all but atTimeStamp) differs from
+/* The daemon's --info-file: rebuild the ZiDevice message from the state
+ * in force st and cfg; when its content (all but atTimeStamp) differs from
  * *last (a malloc'd copy, updated), rewrite path atomically. Returns 1
  * when written, 0 when unchanged, -errno. */
-int agent_info_file_update(const char *path, const char *state_dir, const uint8_t *cfg,
-			   size_t cfg_len, uint8_t **last, size_t *last_len, struct sr_err *err);
+int agent_info_file_update(const char *path, const char *state_dir, const struct sr_state *st,
+			   const uint8_t *cfg, size_t cfg_len, uint8_t **last, size_t *last_len,
+			   struct sr_err *err);

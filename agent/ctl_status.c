@@ -39,6 +39,7 @@ static const struct {
 	{ "reconcile_at", K_TIME, "last reconcile at" },
 	{ "interval_s", K_INT, "interval (s)" },
 	{ "applies", K_INT, "applies" },
+	{ "state_loads", K_INT, "state file reads" },
 	{ "events_monitor", K_STR, "event monitor" },
 	{ "events", K_INT, "events" },
 	{ "events_own", K_INT, "own echoes" },

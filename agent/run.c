@@ -81,6 +81,8 @@ struct daemon {
 	int64_t rec_at;
 	size_t n_res, n_res_err;
 	unsigned long n_applies;
+	/* STATE-DIR/state.pb, read once at start (state_model.h) */
+	struct state_model model;
 	/* --info-file: content of the last message written (no timestamp) */
 	uint8_t *info_last;
 	size_t info_last_len;
@@ -103,36 +105,33 @@ static int64_t mono_s(void)
  * naming the first reservation in error goes to note. */
 static void count_reservations(struct daemon *d, char *note, size_t cap)
 {
-	struct sr_state st = { 0 };
+	const struct sr_state *st = &d->model.st;
 	struct sr_err e = { "" };
 
 	note[0] = '\0';
-	if (sr_state_load(d->o->state_dir, &st, &e)) {
+	if (state_model_get(&d->model, d->o->state_dir, &e)) {
 		log_warn("%s", e.msg);
 		return;
 	}
-	d->n_res = st.n_res;
+	d->n_res = st->n_res;
 	d->n_res_err = 0;
-	for (size_t i = 0; i < st.n_res; i++) {
-		if (!st.res[i].error[0])
+	for (size_t i = 0; i < st->n_res; i++) {
+		if (!st->res[i].error[0])
 			continue;
 		if (!d->n_res_err++)
-			snprintf(note, cap, "; PF %s VF %u app %s: %s", st.res[i].pf_pci,
-				 st.res[i].vf_index, st.res[i].app_uuid, st.res[i].error);
+			snprintf(note, cap, "; PF %s VF %u app %s: %s", st->res[i].pf_pci,
+				 st->res[i].vf_index, st->res[i].app_uuid, st->res[i].error);
 	}
-	sr_state_free(&st);
 }
 
-/* The events' watch set from the saved state (and the config's PFs). */
+/* The events' watch set from the state in force (and the config's PFs). */
 static void rewatch(struct daemon *d)
 {
-	struct sr_state st = { 0 };
 	struct sr_err e = { "" };
 
-	if (sr_state_load(d->o->state_dir, &st, &e))
+	if (state_model_get(&d->model, d->o->state_dir, &e))
 		return;
-	events_rewatch(&d->ev, &st);
-	sr_state_free(&st);
+	events_rewatch(&d->ev, &d->model.st);
 }
 
 /* A PF that vanished (hot-unplug) or lost its driver makes sr_apply fail before
@@ -140,33 +139,32 @@ static void rewatch(struct daemon *d)
  * `sriovctl list` shows it, keep everything else as it was. */
 static void mark_missing_pfs(struct daemon *d)
 {
-	struct sr_state st = { 0 };
+	struct sr_state *st = &d->model.st;
 	struct sr_err e = { "" };
 	bool changed = false;
 
-	if (sr_state_load(d->o->state_dir, &st, &e))
+	if (state_model_get(&d->model, d->o->state_dir, &e))
 		return;
-	for (size_t i = 0; i < st.n_res; i++) {
+	for (size_t i = 0; i < st->n_res; i++) {
+		struct sr_reservation *res = &st->res[i];
 		struct sr_pf pf = { 0 };
-		int r = d->env.node.find_pf(d->env.node.ctx, NULL, st.res[i].pf_pci, &pf, &e);
+		int r = d->env.node.find_pf(d->env.node.ctx, NULL, res->pf_pci, &pf, &e);
 		/* Without a driver the PF cannot make the reserved VF again. */
 		const char *why = r == -ENODEV ? "is missing"
-				  : !r && !pf.driver[0] && st.res[i].vf_index >= pf.numvfs
+				  : !r && !pf.driver[0] && res->vf_index >= pf.numvfs
 					  ? "has no driver bound"
 					  : NULL;
 
 		sr_pf_clear(&pf);
-		if (!why || st.res[i].error[0])
+		if (!why || res->error[0])
 			continue;
-		snprintf(st.res[i].error, sizeof(st.res[i].error), "PF %s %s", st.res[i].pf_pci,
+		snprintf(res->error, sizeof(res->error), "PF %s %s", res->pf_pci, why);
+		log_warn("PF %s VF %u app %s: PF %s", res->pf_pci, res->vf_index, res->app_uuid,
 			 why);
-		log_warn("PF %s VF %u app %s: PF %s", st.res[i].pf_pci, st.res[i].vf_index,
-			 st.res[i].app_uuid, why);
 		changed = true;
 	}
-	if (changed && sr_state_save(d->o->state_dir, &st, &e))
+	if (changed && state_model_save(&d->model, d->o->state_dir, &e))
 		log_err("%s", e.msg);
-	sr_state_free(&st);
 }
 
 /* --info-file: rewrite it when the device's info changed. */
@@ -177,8 +175,9 @@ static void update_info_file(struct daemon *d)
 
 	if (!d->o->info_file)
 		return;
-	r = agent_info_file_update(d->o->info_file, d->o->state_dir, d->cfg, d->cfg_len,
-				   &d->info_last, &d->info_last_len, &err);
+	if ((r = state_model_get(&d->model, d->o->state_dir, &err)) == 0)
+		r = agent_info_file_update(d->o->info_file, d->o->state_dir, &d->model.st, d->cfg,
+					   d->cfg_len, &d->info_last, &d->info_last_len, &err);
 	if (r < 0)
 		log_warn("--info-file %s: %s", d->o->info_file, err.msg);
 	else if (r > 0)
@@ -565,6 +564,7 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	fprintf(f, "reconcile_at=%" PRId64 "\n", d->rec_at);
 	fprintf(f, "interval_s=%lu\n", d->o->interval);
 	fprintf(f, "applies=%lu\n", d->n_applies);
+	fprintf(f, "state_loads=%lu\n", d->model.loads);
 	control_kv_write(f, "events_monitor", d->ev.monitor);
 	fprintf(f, "events=%lu\n", d->ev.received);
 	fprintf(f, "events_own=%lu\n", d->ev.own);
@@ -587,17 +587,15 @@ static void status_text(struct daemon *d, char **out, size_t *len)
  * force; app NULL for the device. */
 static void serve_info(struct daemon *d, int fd, const char *app)
 {
-	struct sr_state st = { 0 };
 	struct sr_err err = { "" };
 	uint8_t *msg = NULL;
 	size_t n = 0;
 	int r;
 
-	r = sr_state_load(d->o->state_dir, &st, &err);
+	r = state_model_get(&d->model, d->o->state_dir, &err);
 	if (!r)
-		r = agent_info_build(d->o->state_dir, &st, d->cfg, d->cfg_len, app,
+		r = agent_info_build(d->o->state_dir, &d->model.st, d->cfg, d->cfg_len, app,
 				     now_s(), &msg, &n, &err);
-	sr_state_free(&st);
 	if (r) {
 		control_reply(fd, CONTROL_FAIL, err.msg);
 		return;
@@ -858,6 +856,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 		log_warn("sriov_numvfs writes run in the daemon's thread: %s", strerror(-d->bfd));
 	d->env.decoded = config_decoded;
 	d->env.decoded_arg = d;
+	d->env.model = &d->model;
 	events_open(&d->ev, d->o);
 	return 0;
 }
@@ -967,6 +966,7 @@ out:
 	}
 	free(d.cfg);
 	free(d.info_last);
+	state_model_free(&d.model);
 	sr_state_unlock(d.lock);
 	return rc;
 }

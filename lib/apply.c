@@ -26,6 +26,7 @@ struct apply {
 	struct sr_state old;
 	uint8_t *old_bytes;            /* the state file as loaded */
 	size_t old_len;
+	bool old_borrowed;             /* old and old_bytes are the caller's */
 	struct sr_reservation *res;
 	size_t n_res;
 	struct sr_plan plan;
@@ -144,6 +145,19 @@ static void log_plan(const struct sr_apply_ctx *ctx, const struct apply *ap)
 	}
 }
 
+/* The state in force: the caller's (borrowed) or its file's. */
+static int load_old(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	if (!ctx->old)
+		return sr_state_load_bytes(ctx->state_dir, &ap->old, &ap->old_bytes, &ap->old_len,
+					   err);
+	ap->old = *ctx->old;
+	ap->old_bytes = (uint8_t *)ctx->old_bytes;
+	ap->old_len = ctx->old_len;
+	ap->old_borrowed = true;
+	return 0;
+}
+
 static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len,
 		   struct sr_err *err)
 {
@@ -155,7 +169,7 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 	if ((r = sr_config_decode(buf, len, &ap->cfg, err)) ||
 	    (ctx->after_decode &&
 	     (r = ctx->after_decode(ctx->after_decode_arg, &ap->cfg, len, err))) ||
-	    (r = sr_state_load_bytes(ctx->state_dir, &ap->old, &ap->old_bytes, &ap->old_len, err)) ||
+	    (r = load_old(ap, ctx, err)) ||
 	    (r = sr_config_check_release(&ap->cfg, len, ap->old.n_res, err)) ||
 	    (r = read_node(ap, ctx, err)) || (r = check_passthrough(ctx, err)))
 		return r;
@@ -175,6 +189,9 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 static void hand_over(struct apply *ap, struct sr_state *st_out)
 {
 	sr_exec_state(&ap->run, ap->run.n_warnings ? "applied with warnings" : "applied", st_out);
+	/* Not saved: the file keeps the time of the apply that wrote it. */
+	if (!ap->run.state_saved)
+		st_out->applied_at = ap->old.applied_at;
 	ap->cfg.apps = NULL;
 	ap->run.pfs = NULL;
 	ap->res = NULL;
@@ -188,8 +205,10 @@ static void apply_free(struct apply *ap)
 	free(ap->run.pfs);
 	free(ap->run.ifindex);
 	free(ap->res);
-	sr_state_free(&ap->old);
-	free(ap->old_bytes);
+	if (!ap->old_borrowed) {
+		sr_state_free(&ap->old);
+		free(ap->old_bytes);
+	}
 	sr_config_free(&ap->cfg);
 }
 
@@ -202,6 +221,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	ctx->sysfs_writes = ctx->netlink_writes = ctx->n_actions = ctx->n_warnings = 0;
 	ctx->n_later = ctx->n_busy = 0;
 	ctx->node_changed = false;
+	ctx->executed = ctx->state_saved = false;
 	r = prepare(&ap, ctx, buf, len, err);
 	ctx->n_warnings = ap.run.n_warnings;
 	if (r)
@@ -213,6 +233,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	if (ctx->before_exec && (r = ctx->before_exec(ctx->before_exec_arg, ap.old.res, ap.old.n_res,
 						      ap.res, ap.n_res, err)))
 		goto out;
+	ctx->executed = true;
 	ap.run.old_bytes = ap.old_bytes;
 	ap.run.old_len = ap.old_len;
 	r = sr_exec(&ap.run, &ap.plan, err);
@@ -223,6 +244,7 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 	ctx->n_warnings = ap.run.n_warnings;
 	ctx->n_later = ap.run.n_later;
 	ctx->n_busy = ap.run.n_busy;
+	ctx->state_saved = ap.run.state_saved;
 	if (!r && st_out)
 		hand_over(&ap, st_out);
 out:

@@ -625,10 +625,14 @@ void sr_exec_state(const struct sr_run *run, const char *result, struct sr_state
 static int run_save_intent(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	struct sr_state st;
+	int r;
 
 	(void)a;
 	sr_exec_state(run, "applying", &st);
-	return sr_state_save(run->state_dir, &st, err);
+	if ((r = sr_state_save(run->state_dir, &st, err)))
+		return r;
+	run->state_saved = true;
+	return 0;
 }
 
 static int run_configure(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
@@ -798,6 +802,7 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 	step(run, "before-save", 1);
 	if ((r = sr_state_save(run->state_dir, &st, err)))
 		return r;
+	run->state_saved = true;
 	step(run, "after-save", 1);
 	return 0;
 }

@@ -49,6 +49,7 @@ struct sr_run {
 	size_t n_busy;                  /* PFs left with a kernel write outstanding */
 	struct sr_node_counts writes;   /* kernel writes of this run */
 	size_t n_changes;               /* sr_exec's: the plan's node changes */
+	bool state_saved;               /* the state file was written */
 };
 
 /* How long VF settings answered "later" (EAGAIN, EBUSY: a VF still being
