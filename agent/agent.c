@@ -51,7 +51,8 @@ static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_
 {
 	const struct agent_opts *o = arg;
 
-	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res, err);
+	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res,
+			      o->dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, err);
 }
 
 struct precheck_arg {
@@ -103,7 +104,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		ctx.old_bytes = env->model->bytes;
 		ctx.old_len = env->model->len;
 	}
-	r = sr_apply(&ctx, buf, len, o->dry_run ? NULL : &st, err);
+	r = sr_apply(&ctx, buf, len, &st, err);
 	if (r) {
 		env->last_node_changed = ctx.node_changed;
 		/* It may have saved its intent, or changed the old state
@@ -113,11 +114,17 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		return r;
 	}
 	if (o->dry_run) {
+		/* The domain configs the apply would write and remove. */
+		if (o->passthrough)
+			r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, DOMAINS_DRY_RUN,
+					  &warnings, err);
+		sr_state_free(&st);
 		log_info("dry run: %zu action(s), nothing changed", ctx.n_actions);
-		return 0;
+		return r;
 	}
 	if (o->passthrough &&
-	    (r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, &warnings, err)))
+	    (r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, DOMAINS_WRITE, &warnings,
+			       err)))
 		env->last_node_changed = true;
 	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
 		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,

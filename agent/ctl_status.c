@@ -27,6 +27,7 @@ static const struct {
 	{ "socket", K_STR, "socket" },
 	{ "state_dir", K_STR, "state dir" },
 	{ "config_file", K_STR, "config file" },
+	{ "daemon_state", K_STR, "state" },
 	{ "config_in_force", K_STR, "config in force" },
 	{ "config_bytes", K_INT, "config bytes" },
 	{ "config_source", K_STR, "config source" },

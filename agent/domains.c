@@ -135,7 +135,8 @@ static int manifest_write(const char *state_dir, const char *dir, const struct n
 
 /* Remove what the last run wrote and this one did not: configs of apps
  * that hold no VF any more, or whose VF is in error. */
-static void remove_stale(const char *dir, const struct names *old, const struct names *now)
+static void remove_stale(const char *dir, const struct names *old, const struct names *now,
+			 enum domains_mode mode)
 {
 	for (size_t i = 0; i < old->n; i++) {
 		char path[4096];
@@ -143,7 +144,10 @@ static void remove_stale(const char *dir, const struct names *old, const struct 
 		if (names_has(now, old->v[i]))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, old->v[i]);
-		if (!unlink(path))
+		if (mode == DOMAINS_DRY_RUN)
+			log_notice("plan: would remove domain config %s: the app holds no VF, or its VF is in error",
+				   path);
+		else if (!unlink(path))
 			log_info("removed domain config %s: the app holds no VF, or its VF is in error",
 				 path);
 		else if (errno != ENOENT)
@@ -224,14 +228,28 @@ static void by_app_free(struct by_app *g)
 	free(g->mine);
 }
 
+/* One app's config in a dry run: what a real run would do with it. */
+static void dry_write(const char *dir, const char *name, const struct sr_app *app, int eligible,
+		      const char *buf, size_t len)
+{
+	if (eligible == -ENODEV)
+		log_notice("plan: would write domain config %s/%s for app %s once its VFs exist",
+			   dir, name, app->uuid_str);
+	else if (!same_content(dir, name, buf, len))
+		log_notice("plan: would write domain config %s/%s for app %s", dir, name,
+			   app->uuid_str);
+}
+
 int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
-		  const struct sr_state *st, unsigned *warnings, struct sr_err *err)
+		  const struct sr_state *st, enum domains_mode mode, unsigned *warnings,
+		  struct sr_err *err)
 {
 	struct names old = { 0 }, now = { 0 };
 	struct by_app g = { 0 };
+	bool dry = mode == DOMAINS_DRY_RUN;
 	int r = 0;
 
-	if ((r = sr_dir_own(dir, "domain dir", err)))
+	if (!dry && (r = sr_dir_own(dir, "domain dir", err)))
 		return r;
 	if (group_by_app(st, &g)) {
 		by_app_free(&g);
@@ -248,6 +266,14 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 
 		if (e == -ENOENT)
 			continue;
+		domain_file_name(app->uuid_str, hv, name, sizeof(name));
+		/* A dry run plans VFs the apply has not made yet: no table
+		 * entry, no PCI address. */
+		if (dry && e == -ENODEV) {
+			dry_write(dir, name, app, e, NULL, 0);
+			names_add(&now, name);
+			continue;
+		}
 		if (e) {
 			log_warn("%s", why.msg);
 			(*warnings)++;
@@ -260,8 +286,10 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		}
 		r = sr_emit_domain(hv, app, g.mine, n_mine, f, err);
 		fclose(f);
-		if (!r) {
-			domain_file_name(app->uuid_str, hv, name, sizeof(name));
+		if (!r && dry) {
+			dry_write(dir, name, app, 0, buf, len);
+			r = names_add(&now, name) ? sr_err_set(err, -ENOMEM, "out of memory") : 0;
+		} else if (!r) {
 			/* In the manifest before the file exists: a crash in
 			 * between leaves a name to remove, never an orphan. */
 			if (names_add(&now, name))
@@ -278,8 +306,9 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		free(buf);
 	}
 	if (!r) {
-		remove_stale(dir, &old, &now);
-		r = manifest_write(state_dir, dir, &now, err);
+		remove_stale(dir, &old, &now, mode);
+		if (!dry)
+			r = manifest_write(state_dir, dir, &now, err);
 	}
 	names_free(&old);
 	names_free(&now);
@@ -316,7 +345,8 @@ static int index_by_vf(const struct sr_reservation *res, size_t n_res, struct sr
 
 int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		   const struct sr_reservation *old, size_t n_old,
-		   const struct sr_reservation *res, size_t n_res, struct sr_err *err)
+		   const struct sr_reservation *res, size_t n_res, enum domains_mode mode,
+		   struct sr_err *err)
 {
 	struct names listed = { 0 };
 	struct sr_set by_vf = { 0 };
@@ -339,6 +369,12 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 			if (strcmp(listed.v[k], name))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if (mode == DOMAINS_DRY_RUN) {
+				log_notice("plan: would remove domain config %s before the apply: app %s's VF %s VF %u changes hands",
+					   path, old[i].app_uuid, old[i].pf_pci, old[i].vf_index);
+				listed.v[k][0] = '\0';
+				continue;
+			}
 			if (unlink(path) && errno != ENOENT) {
 				r = sr_err_set(err, -errno, "%s: %s: nothing applied", path,
 					       strerror(errno));
@@ -350,7 +386,7 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 			removed = true;
 		}
 	}
-	if (!r && removed) {
+	if (!r && removed && mode == DOMAINS_WRITE) {
 		size_t n = 0;
 
 		/* The manifest without the names removed above. */

@@ -538,6 +538,18 @@ static void startup(struct daemon *d)
 	snprintf(d->cfg_result, sizeof(d->cfg_result), "%s", d->rec_result);
 }
 
+/* The daemon's state (docs/architecture.md), from what it holds. */
+static const char *daemon_state(const struct daemon *d)
+{
+	if (d->retry_file)
+		return "waiting-for-pfs";
+	if (!d->cfg)
+		return "no-config";
+	if (!strncmp(d->ev.monitor, "degraded", 8))
+		return "degraded";
+	return "in-force";
+}
+
 static void status_text(struct daemon *d, char **out, size_t *len)
 {
 	FILE *f = open_memstream(out, len);
@@ -552,6 +564,7 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	control_kv_write(f, "socket", d->o->socket);
 	control_kv_write(f, "state_dir", d->o->state_dir);
 	control_kv_write(f, "config_file", d->o->config ? d->o->config : "");
+	fprintf(f, "daemon_state=%s\n", daemon_state(d));
 	fprintf(f, "config_in_force=%s\n", d->cfg ? "yes" : "no");
 	fprintf(f, "config_bytes=%zu\n", d->cfg_len);
 	control_kv_write(f, "config_source", d->cfg_source);

@@ -228,11 +228,16 @@ int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr
 		goto out;
 	ctx->n_actions = ap.plan.n_changes;
 	log_plan(ctx, &ap);
-	if (ctx->dry_run)
-		goto out;
 	if (ctx->before_exec && (r = ctx->before_exec(ctx->before_exec_arg, ap.old.res, ap.old.n_res,
 						      ap.res, ap.n_res, err)))
 		goto out;
+	if (ctx->dry_run) {
+		if (st_out) {
+			sr_exec_map_present(&ap.run);
+			hand_over(&ap, st_out);
+		}
+		goto out;
+	}
 	ctx->executed = true;
 	ap.run.old_bytes = ap.old_bytes;
 	ap.run.old_len = ap.old_len;

@@ -36,9 +36,10 @@ struct sr_apply_ctx {
 	int (*after_decode)(void *arg, const struct sr_config *cfg, size_t len, struct sr_err *err);
 	void *after_decode_arg;
 	/* May be NULL. Called once the plan is made, before its first kernel
-	 * write (not in a dry run), with the reservations before and after:
-	 * the agent retires domain configs that would name a VF about to go to
-	 * another app. A non-zero return stops the apply, nothing changed. */
+	 * write, with the reservations before and after: the agent retires
+	 * domain configs that would name a VF about to go to another app. A
+	 * non-zero return stops the apply, nothing changed. Also called in a
+	 * dry run, where it must change nothing (it says what it would do). */
 	int (*before_exec)(void *arg, const struct sr_reservation *old, size_t n_old,
 			   const struct sr_reservation *res, size_t n_res, struct sr_err *err);
 	void *before_exec_arg;
@@ -73,7 +74,9 @@ struct sr_apply_ctx {
 };
 
 /* Apply config bytes. On success the new state is saved (unless nothing
- * changed) and, if st_out is non-NULL, handed to the caller. A dry run logs
+ * changed) and, if st_out is non-NULL, handed to the caller; a dry run
+ * hands over the state it would make (reservations as planned: VFs that
+ * the plan creates have no PCI address yet). A dry run logs
  * every action of the plan at LOG_NOTICE as "plan: would <action>"; a real
  * run logs the plan at LOG_INFO ("plan: <action>") and each action again as
  * it runs at LOG_DEBUG ("exec: <action>"). */

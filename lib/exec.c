@@ -587,6 +587,17 @@ static int run_map_vfs(struct sr_run *run, const struct sr_action *a, struct sr_
 	return 0;
 }
 
+void sr_exec_map_present(struct sr_run *run)
+{
+	for (size_t i = 0; i < run->in.n_res; i++) {
+		struct sr_reservation *r = &run->res[i];
+		const struct sr_vf *vf = res_vf(run, r);
+
+		if (vf && !r->vf_pci[0])
+			strcpy(r->vf_pci, vf->pci);
+	}
+}
+
 /* The original settings, before the first change to a VF; saved durably
  * with the intent before any VF write. */
 static int run_capture(struct sr_run *run, const struct sr_action *a, struct sr_err *err)

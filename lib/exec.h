@@ -69,5 +69,9 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err);
  * netdev, ifindex, VF count). */
 int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err);
 
+/* A dry run's view of MAP_VFS: each reservation whose VF is on the node
+ * now gets its PCI address; nothing is marked missing. */
+void sr_exec_map_present(struct sr_run *run);
+
 /* The state a run leaves: points into run and cfg (not owned). */
 void sr_exec_state(const struct sr_run *run, const char *result, struct sr_state *st);

@@ -27,7 +27,10 @@ numvfs() { cat "$T/sys/sys/bus/pci/devices/$1/sriov_numvfs"; }
 
 # dry_then_apply NAME CONFIG: --dry-run changes nothing and prints the plan;
 # the real apply then runs exactly those actions, in that order (its
-# "exec:" debug lines against the dry run's "plan: would" lines).
+# "exec:" debug lines against the dry run's "plan: would" lines), and
+# writes and removes exactly the domain configs the dry run named (a config
+# retired before the apply is also named as stale by the dry run, which
+# does not update the manifest in between: once each in the comparison).
 dry_then_apply() {
 	local name=$1 cfg=$2 rc
 	tar -C "$T" -cf "$T/$name.before.tar" sys/sys/bus/pci/devices state 2>/dev/null
@@ -35,11 +38,17 @@ dry_then_apply() {
 	tar -C "$T" -cf "$T/$name.after.tar" sys/sys/bus/pci/devices state 2>/dev/null
 	check "$name: --dry-run changed nothing" cmp "$T/$name.before.tar" "$T/$name.after.tar"
 	apply --config "$cfg" --log-level debug 2>"$T/$name.real"; rc=$?
-	sed -n 's/^sriov-agent: notice: plan: would //p' "$T/$name.dry" >"$T/$name.planned"
+	sed -n 's/^sriov-agent: notice: plan: would //p' "$T/$name.dry" | grep -v ' domain config ' >"$T/$name.planned"
 	sed -n 's/^sriov-agent: debug: exec: //p' "$T/$name.real" >"$T/$name.done"
 	check "$name: apply" test "$rc" = 0
 	check "$name: the apply ran the $(wc -l <"$T/$name.planned") actions --dry-run printed, in order" \
 		sh -c "test -s '$T/$name.planned' && cmp '$T/$name.planned' '$T/$name.done'"
+	sed -n 's/^sriov-agent: notice: plan: would write domain config \([^ ]*\) .*/write \1/p; s/^sriov-agent: notice: plan: would remove domain config \([^ :]*\).*/remove \1/p' \
+		"$T/$name.dry" | sort -u >"$T/$name.dom.planned"
+	sed -n 's/^sriov-agent: info: app [^ ]*: wrote \(.*\)/write \1/p; s/^sriov-agent: info: removed domain config \([^ :]*\).*/remove \1/p' \
+		"$T/$name.real" | sort >"$T/$name.dom.done"
+	check "$name: the apply wrote and removed the $(wc -l <"$T/$name.dom.planned") domain configs --dry-run named" \
+		cmp "$T/$name.dom.planned" "$T/$name.dom.done"
 }
 
 # 1. Two PFs (4 + 2 VFs), five apps.
@@ -187,6 +196,11 @@ check "six: 6 of 6 reserved, old five unmoved" json \
 	'a=[v["app"][:4] if v["app"] else None for v in d]; assert a == ["1111","2222","7777","3333","4444","5555"], a' "$T/list6.json"
 dry_then_apply "back to five" "$FIX/two_pfs.pb"
 check "back to five: the plan releases 7777's VF" grep -q "^release PF 0000:03:00.0 VF 2 (app 77777777" "$T/back to five.planned"
+check "back to five: --dry-run names 7777's domain config to remove" \
+	grep -q "^remove $T/state/domains/77777777-7777-4777-8777-777777777777.kvm.cfg\$" "$T/back to five.dom.planned"
+check "two_pfs: --dry-run named the 5 domain configs the first apply wrote" test "$(grep -c '^write ' "$T/two_pfs.dom.planned")" = 5
+check "six_requests: --dry-run named 7777's new domain config" \
+	grep -q "^write $T/state/domains/77777777-7777-4777-8777-777777777777.kvm.cfg\$" "$T/six_requests.dom.planned"
 check "released app's domain config removed" test ! -e "$T/state/domains/77777777-7777-4777-8777-777777777777.kvm.cfg"
 
 echo "$pass passed, $fail failed"

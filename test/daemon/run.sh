@@ -15,6 +15,7 @@ fake_node "$SYS" 0 || { echo "not ok - fake sysfs"; exit 1; }
 check_start "agent starts (kvm passthrough, no netlink, reconcile every 2s)" --interval 2
 check "socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
 check "status before any config: no config in force" test "$(status_field config_in_force)" = no
+check "status before any config: daemon_state no-config" test "$(status_field daemon_state)" = no-config
 check "status text has the pid" sh -c "'$CTL' --socket '$SOCK' status | grep -q '^pid  *$agent_pid\$'"
 # A fake sysfs sends no kernel events: no monitor, the timer reconciles.
 check "status: no event monitor on a fake sysfs" grep -q '^off: --sysfs-root ' <<<"$(status_field events_monitor)"
@@ -25,6 +26,7 @@ out=$(ctl push "$CFG_A" 2>&1); rc=$?
 check "push two_pfs: exit 0, applied" test "$rc" = 0 -a "${out#applied: 5 reservation(s)}" != "$out"
 check "list shows the five reservations" test "$(mapping)" = "$MAP_A"
 check "config.pb is the pushed config" cmp "$STATE/config.pb" "$CFG_A"
+check "status: daemon_state in-force" test "$(status_field daemon_state)" = in-force
 check "no pending config left" test ! -e "$STATE/config.pending.pb"
 check "status: source push, 5 reservations" \
 	test "$(status_field config_source) $(status_field reservations)" = "push 5"
@@ -253,8 +255,10 @@ n13=$(wc -l <"$LOG")
 check_start "restart with --config naming a PF not on the node" --interval 1 --config "$T/cfg13/desired.pb"
 check "the file waits: refused for the missing PF" grep -q '0000:09:00.0: no such PCI device' <<<"$(status_field config_result)"
 check "... and is retried by the timer" wait_for 5 log_since "$n13" 'interval: --config waits for its PFs: applying'
+check "status: daemon_state waiting-for-pfs" test "$(status_field daemon_state)" = waiting-for-pfs
 cp "$CFG_A" "$T/cfg13/.tmp" && mv "$T/cfg13/.tmp" "$T/cfg13/desired.pb"
 check "file rewritten with the config in force: the wait ends" wait_for 5 log_since "$n13" 'is the config in force: no longer waiting for its PFs'
+check "status: daemon_state in-force again" test "$(status_field daemon_state)" = in-force
 n0=$(wc -l <"$LOG")
 sleep 2.5
 check "... the ticks after it reconcile once each, no retry of the file" sh -c \
