@@ -5,7 +5,9 @@
  * configs. Kept out of main.c so run.c and tests link it without main().
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -58,7 +60,25 @@ static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_
 struct precheck_arg {
 	const struct agent_opts *o;
 	const struct agent_env *env;
+	bool in_force;                 /* the bytes are STATE/config.pb's */
 };
+
+/* buf is the config in force (STATE/config.pb): applying it again is a
+ * reconcile, whose repairs need no new file. */
+bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_t len)
+{
+	char path[PATH_MAX];
+	uint8_t *cur;
+	size_t n;
+	bool same;
+
+	snprintf(path, sizeof(path), "%s/%s", o->state_dir, SR_CONFIG_FILE);
+	if (sr_read_file(path, len + 1, &cur, &n, NULL))
+		return false;
+	same = n == len && !memcmp(cur, buf, len);
+	free(cur);
+	return same;
+}
 
 /* sr_apply's after_decode: the one decode of the config serves the
  * caller's env->decoded and the agent's limits. */
@@ -68,13 +88,13 @@ static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_
 
 	if (p->env->decoded)
 		p->env->decoded(p->env->decoded_arg, c);
-	return agent_precheck(p->o, &p->env->sysfs, c, len, err);
+	return agent_precheck(p->o, &p->env->sysfs, c, len, p->in_force, err);
 }
 
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err)
 {
-	struct precheck_arg pre = { .o = o, .env = env };
+	struct precheck_arg pre = { .o = o, .env = env, .in_force = agent_config_in_force(o, buf, len) };
 	struct sr_apply_ctx ctx = {
 		.node = &env->node,
 		.state_dir = o->state_dir,

@@ -71,6 +71,9 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env);
  * refused, no IOMMU group: no domain config for it). */
 #define AGENT_EXIT_APP_ERRORS 3
 
+/* buf is what STATE/config.pb holds (the config in force). */
+bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_t len);
+
 /* Validate + apply config bytes, then write domain configs. 0 also when
  * some apps got no VF: env->last_apps_failed counts them. On failure
  * env->last_node_changed says whether it came after the first change
@@ -81,10 +84,12 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 
 /* Before sr_apply's first kernel write, on the config it decoded (len: its
  * size in bytes): every limit a later stage applies (domain emitter,
- * passthrough driver, room in the state and domain dirs). 0 or -errno with
+ * passthrough driver, room in the state and domain dirs; not for the
+ * config in force (in_force): a repair writes a file only when a record
+ * changes, and a full /persist must not stop it). 0 or -errno with
  * a message. precheck.c */
 int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
-		   const struct sr_config *c, size_t len, struct sr_err *err);
+		   const struct sr_config *c, size_t len, bool in_force, struct sr_err *err);
 
 /* Take the state dir's lock (the loser logs the holder's pid) and remove
  * temp files interrupted writes left in the state and domain dirs.

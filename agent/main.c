@@ -258,7 +258,8 @@ static int cmd_apply(struct agent_opts *o)
 			env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE : "rejected", err.msg);
 	/* The config in force, for sriovctl info (devId, labels) and for a
 	 * later sriov-agent run. */
-	else if (!o->dry_run && sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err))
+	else if (!o->dry_run && !agent_config_in_force(o, buf, len) &&
+		 sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err))
 		log_err("applied, but cannot save the config: %s", err.msg);
 	else if (env.last_apps_failed) {
 		log_err("config %s applied, but %zu app(s) could not be given their VF (see the warnings above; exit %d)",

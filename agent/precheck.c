@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "config.h"
 #include "domains.h"
+#include "fsafe.h"
 #include "hypervisor.h"
 #include "state.h"
 #include "sysfs.h"
@@ -111,7 +112,7 @@ static int check_targets(const struct agent_opts *o, const struct sr_config *c,
 }
 
 int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
-		   const struct sr_config *c, size_t len, struct sr_err *err)
+		   const struct sr_config *c, size_t len, bool in_force, struct sr_err *err)
 {
 	size_t with_vf = 0;
 	int r;
@@ -129,13 +130,19 @@ int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
 				       "passthrough to vfio-pci asked but the driver is not loaded (%s missing): modprobe vfio-pci",
 				       path);
 	}
-	/* A dry run writes nothing, not even the dirs. */
+	/* A dry run writes nothing, not even the dirs. The config in force
+	 * again (a reconcile) is not gated on room: its repairs (a VF
+	 * rebound, VFs made again) write no file unless a record changes. */
 	if (!r && !o->dry_run)
-		r = sr_check_dir_writable(o->state_dir, state_need(o, len, c->n_adapters), "state dir",
-					  err);
+		r = in_force ? sr_dir_own(o->state_dir, "state dir", err)
+			     : sr_check_dir_writable(o->state_dir,
+						     state_need(o, len, c->n_adapters), "state dir",
+						     err);
 	if (!r && !o->dry_run && o->passthrough)
-		r = sr_check_dir_writable(o->domain_dir, (uint64_t)with_vf * 8192u + (64u << 10),
-					  "domain dir", err);
+		r = in_force ? sr_dir_own(o->domain_dir, "domain dir", err)
+			     : sr_check_dir_writable(o->domain_dir,
+						     (uint64_t)with_vf * 8192u + (64u << 10),
+						     "domain dir", err);
 	if (!r && !o->dry_run)
 		r = check_targets(o, c, err);
 	return r;

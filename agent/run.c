@@ -372,13 +372,24 @@ static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool 
 			memmove(result + 7, result + 9, strlen(result + 9) + 1);
 			memcpy(result, "failed:", 7);
 		}
-		log_warn("reconcile (%s) %s", why, result);
 		if (r == -ENODEV) {
 			char note[SR_NAME_LEN + 96];
 
 			mark_missing_pfs(d);
 			count_reservations(d, note, sizeof(note));
+		} else if (d->env.last_node_changed) {
+			/* The node was changed but its record could not be
+			 * written (a full or failing state disk): state.pb no
+			 * longer says what the node holds. Not reported clean:
+			 * every reservation counts as in error until a save
+			 * succeeds (which of them changed is in the lost
+			 * record). */
+			d->n_res_err = d->n_res;
+			snprintf(result + strlen(result), sizeof(result) - strlen(result),
+				 "; the state is not saved: all %zu reservation(s) counted in error until it is",
+				 d->n_res);
 		}
+		log_warn("reconcile (%s) %s", why, result);
 	}
 	update_info_file(d);
 	d->rec_at = now_s();

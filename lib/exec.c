@@ -633,15 +633,29 @@ void sr_exec_state(const struct sr_run *run, const char *result, struct sr_state
 /* The intent: the new reservations (with the originals just read) are
  * durable before the first VF write (netlink or driver binding), so a
  * restart after a crash knows which app holds which VF. */
+static bool state_unchanged(const struct sr_state *a, const struct sr_run *run);
+
+/* A repair that keeps every reservation as saved (a VF rebound, VFs made
+ * again, attributes rewritten) needs no intent: the saved state already
+ * says which app holds which VF, and writing it would need room on a
+ * state file system that may be full (issue 23, finding 2). */
 static int run_save_intent(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	struct sr_state st;
 	int r;
 
 	(void)a;
+	/* The reservations and apps as saved (the VF table is read again
+	 * after the writes, and saved then if it changed). */
+	sr_exec_state(run, run->old->last_result, &st);
+	st.pfs = run->old->pfs;
+	st.n_pfs = run->old->n_pfs;
+	if (state_unchanged(&st, run))
+		return 0;
 	sr_exec_state(run, "applying", &st);
 	if ((r = sr_state_save(run->state_dir, &st, err)))
 		return r;
+	run->intent_saved = true;
 	run->state_saved = true;
 	return 0;
 }
@@ -808,7 +822,8 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 
 	(void)a;
 	sr_exec_state(run, run->n_warnings ? "applied with warnings" : "applied", &st);
-	if (!run->n_changes && state_unchanged(&st, run))
+	/* Kernel writes alone (a repair) leave the record as it was. */
+	if (!run->intent_saved && state_unchanged(&st, run))
 		return 0;
 	step(run, "before-save", 1);
 	if ((r = sr_state_save(run->state_dir, &st, err)))

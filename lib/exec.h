@@ -50,6 +50,7 @@ struct sr_run {
 	struct sr_node_counts writes;   /* kernel writes of this run */
 	size_t n_changes;               /* sr_exec's: the plan's node changes */
 	bool state_saved;               /* the state file was written */
+	bool intent_saved;              /* sr_exec's: the intent is on disk */
 };
 
 /* How long VF settings answered "later" (EAGAIN, EBUSY: a VF still being

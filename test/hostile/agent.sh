@@ -363,4 +363,36 @@ else
 	stop_agent KILL
 fi
 
+# 15. A full state file system never stops a repair (issue 23, 2): the
+#     config in force applied again rebinds a VF unbound by hand and makes
+#     again the VFs of a PF set to 0 by hand, writing no file (before: exit
+#     1 "N bytes free, the apply needs M", nothing repaired).
+S7=$T/state7
+mkdir -p "$S7"
+fake_node "$SYS" 0 || nok "a fresh fake node"
+if mount -t tmpfs -o size=256k,mode=0700 tmpfs "$S7"; then
+	apply7() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S7" --no-netlink "$@"; }
+	check "apply A into a small state file system" apply7 --config "$CFG_A"
+	check "A in force: config.pb" cmp "$S7/config.pb" "$CFG_A"
+	dd if=/dev/zero of="$S7/fill" bs=4k 2>/dev/null
+	check "the state file system is full" test "$(stat -f -c %a "$S7")" = 0
+	(cd "$S7" && find . -type f ! -name fill | sort | xargs md5sum) >"$T/s7.before"
+	echo 0000:03:10.0 >"$SYS/sys/bus/pci/drivers/vfio-pci/unbind"
+	wait_for 5 drv_not 0000:03:10.0 vfio-pci
+	echo 0 >"$SYS/sys/bus/pci/devices/0000:04:00.0/sriov_numvfs"
+	wait_for 5 numvfs_is 0000:04:00.0 0
+	apply7 --config "$CFG_A" 2>"$T/full7.log"; rc=$?
+	check "repair on a full state disk: exit 0 (rc $rc)" sh -c "test $rc = 0 || { tail -5 '$T/full7.log'; false; }"
+	check "the unbound VF is on vfio-pci again" drv_is 0000:03:10.0 vfio-pci
+	check "the PF's VFs are made again" test "$(numvfs 0000:04:00.0)" != 0
+	(cd "$S7" && find . -type f ! -name fill | sort | xargs md5sum) >"$T/s7.after"
+	check "the repair wrote no file (state, domain configs as they were)" cmp "$T/s7.before" "$T/s7.after"
+	apply7 --config "$CFG_B" 2>"$T/full7b.log"; rc=$?
+	check "a new config on the full disk: still refused before any write (rc $rc)" test "$rc" = 1
+	check "a new config on the full disk: says how much is free" grep -q "bytes free, the apply needs" "$T/full7b.log"
+	umount "$S7"
+else
+	nok "cannot mount a tmpfs (the full state disk checks need root)"
+fi
+
 done_tests
