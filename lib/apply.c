@@ -189,9 +189,9 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 static void hand_over(struct apply *ap, struct sr_state *st_out)
 {
 	sr_exec_state(&ap->run, ap->run.n_warnings ? "applied with warnings" : "applied", st_out);
-	/* Not saved: the file keeps the time of the apply that wrote it. */
-	if (!ap->run.state_saved)
-		st_out->applied_at = ap->old.applied_at;
+	/* The file's time: the one this run saved (the clock may have
+	 * ticked since), else that of the apply that wrote it. */
+	st_out->applied_at = ap->run.state_saved ? ap->run.saved_at : ap->old.applied_at;
 	ap->cfg.apps = NULL;
 	ap->run.pfs = NULL;
 	ap->res = NULL;

@@ -657,6 +657,7 @@ static int run_save_intent(struct sr_run *run, const struct sr_action *a, struct
 		return r;
 	run->intent_saved = true;
 	run->state_saved = true;
+	run->saved_at = st.applied_at;
 	return 0;
 }
 
@@ -829,6 +830,7 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 	if ((r = sr_state_save(run->state_dir, &st, err)))
 		return r;
 	run->state_saved = true;
+	run->saved_at = st.applied_at;
 	step(run, "after-save", 1);
 	return 0;
 }

@@ -51,6 +51,7 @@ struct sr_run {
 	size_t n_changes;               /* sr_exec's: the plan's node changes */
 	bool state_saved;               /* the state file was written */
 	bool intent_saved;              /* sr_exec's: the intent is on disk */
+	int64_t saved_at;               /* the applied_at it was written with */
 };
 
 /* How long VF settings answered "later" (EAGAIN, EBUSY: a VF still being

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -254,6 +255,49 @@ START_TEST(test_failure_after_change)
 	ck_assert_msg(ctx.node_changed, "failed after a VF count write, yet not node_changed: %s",
 		      err.msg);
 	ck_assert_uint_ge(ctx.sysfs_writes, 1);
+}
+END_TEST
+
+/* The state handed over is the state saved: its applied_at is the one in
+ * the file, also when the clock ticks between the save and the hand-over
+ * (the daemon's model takes st_out's encoding as the file's bytes). */
+static void next_second_after_save(void *ctx, const char *point, size_t nth)
+{
+	time_t t0 = time(NULL);
+
+	(void)ctx;
+	(void)nth;
+	if (strcmp(point, "after-save"))
+		return;
+	while (time(NULL) == t0)
+		usleep(10000);
+}
+
+START_TEST(test_handed_over_is_saved)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_state st = { 0 }, file = { 0 };
+	uint8_t *buf, *bytes = NULL;
+	size_t len, n = 0;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, "two_pfs");
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	ctx = (struct sr_apply_ctx){ .node = node_of(&sysfs), .state_dir = state_dir };
+	node.step = next_second_after_save;
+	ck_assert_msg(sr_apply(&ctx, buf, len, &st, &err) == 0, "%s", err.msg);
+	node.step = NULL;
+	free(buf);
+	ck_assert(ctx.state_saved);
+	ck_assert_int_eq(sr_state_load_bytes(state_dir, &file, &bytes, &n, &err), 0);
+	ck_assert_msg(st.applied_at == file.applied_at,
+		      "handed over applied_at %lld, saved %lld", (long long)st.applied_at,
+		      (long long)file.applied_at);
+	ck_assert(sr_state_encodes_to(&st, bytes, n));
+	sr_state_free(&st);
+	sr_state_free(&file);
+	free(bytes);
 }
 END_TEST
 
@@ -1187,6 +1231,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_refused_changes_nothing, 0, sizeof(refused) / sizeof(refused[0]));
 	tcase_add_test(tc, test_six_then_back);
 	tcase_add_test(tc, test_failure_after_change);
+	tcase_add_test(tc, test_handed_over_is_saved);
 	tcase_add_test(tc, test_release_rereads_only_after_unbind);
 	tcase_add_test(tc, test_over_totalvfs);
 	tcase_add_test(tc, test_missing_pf);
