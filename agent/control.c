@@ -216,6 +216,39 @@ void control_kv_write(FILE *f, const char *key, const char *value)
 	fputc('\n', f);
 }
 
+const char *control_outcome_name(enum control_outcome_kind kind)
+{
+	switch (kind) {
+	case CONTROL_OUTCOME_APPLIED:
+		return "applied";
+	case CONTROL_OUTCOME_APPLIED_WITH_ERRORS:
+		return "applied-with-errors";
+	case CONTROL_OUTCOME_REJECTED:
+		return "rejected";
+	case CONTROL_OUTCOME_FAILED_AFTER_CHANGE:
+		return "failed-after-change";
+	}
+	return "unknown";
+}
+
+int control_outcome_exit(enum control_outcome_kind kind)
+{
+	return kind == CONTROL_OUTCOME_APPLIED ? 0 : kind == CONTROL_OUTCOME_APPLIED_WITH_ERRORS ? 3 : 1;
+}
+
+void control_outcome_write(FILE *f, const struct control_outcome *o, const char *result)
+{
+	fprintf(f, "outcome=%s\n", control_outcome_name(o->kind));
+	fprintf(f, "exit=%d\n", control_outcome_exit(o->kind));
+	fprintf(f, "errno=%d\n", o->err < 0 ? -o->err : o->err);
+	fprintf(f, "reservations=%zu\n", o->reservations);
+	fprintf(f, "reservations_in_error=%zu\n", o->in_error);
+	fprintf(f, "apps_without_vf=%zu\n", o->apps_without_vf);
+	fprintf(f, "sysfs_writes=%zu\n", o->sysfs_writes);
+	fprintf(f, "netlink_writes=%zu\n", o->netlink_writes);
+	control_kv_write(f, "result", result);
+}
+
 static int hexval(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :

@@ -8,9 +8,9 @@
  * Requests: 'P' push (payload: binary EdgeDevConfig), 'S' status (no
  * payload), 'I' info (payload: an app UUID, or empty for the device; the
  * 'O' reply carries one binary org.lfedge.eve.info.ZInfoMsg). Replies:
- * 'O' ok, 'F' failed / rejected / refused; the payload (but for info) is
- * text ("applied: ...", "rejected: <reason>", "refused: ...", or the
- * status as key=value lines).
+ * 'O' ok, 'F' failed / rejected / refused. The payload of a push reply
+ * and of a status reply is key=value lines (struct control_outcome, the
+ * status); of other refusals, text ("rejected: <reason>").
  */
 #pragma once
 
@@ -34,9 +34,37 @@ enum control_type {
 	CONTROL_FAIL = 'F',
 };
 
-/* A CONTROL_OK reply to a push starts with "applied: " or, when some app
- * could not be given its VF, with this (sriovctl push then exits 3). */
+/* The text of an apply's result starts with "applied: " or, when some app
+ * could not be given its VF, with this. */
 #define CONTROL_APPLIED_WITH_ERRORS "applied with errors"
+
+/* What a push did, as data: the reply's key=value lines
+ *   outcome=applied|applied-with-errors|rejected|failed-after-change
+ *   exit=0|3|1   (sriovctl push's exit status: 3 applied with errors)
+ *   errno=N      (0, or the errno of the failure)
+ *   reservations= reservations_in_error= apps_without_vf=
+ *   sysfs_writes= netlink_writes=   (counts of the apply)
+ *   result=TEXT  (the one-line human text, as logged)
+ * A client reads the fields; it never parses result. */
+enum control_outcome_kind {
+	CONTROL_OUTCOME_APPLIED,
+	CONTROL_OUTCOME_APPLIED_WITH_ERRORS, /* some app has no VF */
+	CONTROL_OUTCOME_REJECTED,            /* nothing changed */
+	CONTROL_OUTCOME_FAILED_AFTER_CHANGE, /* the node changed, then it failed */
+};
+
+struct control_outcome {
+	enum control_outcome_kind kind;
+	int err;                        /* 0 or -errno */
+	size_t reservations, in_error, apps_without_vf;
+	size_t sysfs_writes, netlink_writes;
+};
+
+const char *control_outcome_name(enum control_outcome_kind kind);
+/* sriovctl push's exit status for it: 0, 3 or 1. */
+int control_outcome_exit(enum control_outcome_kind kind);
+/* The reply's lines, result last. */
+void control_outcome_write(FILE *f, const struct control_outcome *o, const char *result);
 
 /* Send one frame; timeout_ms bounds the whole write. 0 or -errno
  * (-ETIMEDOUT, -EPIPE, ...). Never raises SIGPIPE. */

@@ -76,6 +76,7 @@ struct daemon {
 	int64_t started_at;
 	const char *cfg_source;        /* "startup", "push", "file", "none" */
 	char cfg_result[RESULT_MAX];
+	struct control_outcome outcome; /* of the last apply or config taken */
 	int64_t cfg_at;
 	char rec_result[RESULT_MAX];
 	int64_t rec_at;
@@ -250,23 +251,38 @@ static void later_retry(struct daemon *d)
 			 LATER_RETRY_S);
 }
 
-/* Apply buf; result text ("applied: ..." / "rejected: ...") into out. */
+/* Apply buf: d->outcome, and its text into out ("applied: ...";
+ * "rejected: ..." for a new config, "failed: ..." for the config in force
+ * that did not apply again; "failed after changing the node: ..."). */
 static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile, bool verify,
 		 size_t *writes, char *out, size_t cap)
 {
+	struct control_outcome *oc = &d->outcome;
 	struct sr_err err = { "" };
 	char note[SR_NAME_LEN + 96 + 512], busy[512];
 	int r;
 
 	d->n_applies++;
 	r = apply_judged(d, buf, len, reconcile, verify, writes, &err);
+	*oc = (struct control_outcome){ .err = r, .sysfs_writes = d->env.last_sysfs_writes,
+					.netlink_writes = d->env.last_netlink_writes };
 	if (r) {
+		oc->kind = d->env.last_node_changed ? CONTROL_OUTCOME_FAILED_AFTER_CHANGE
+						    : CONTROL_OUTCOME_REJECTED;
 		snprintf(out, cap, "%s: %s",
-			 d->env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE : "rejected", err.msg);
+			 d->env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE
+			 : reconcile		  ? "failed"
+						  : "rejected",
+			 err.msg);
 		return r;
 	}
 	later_retry(d);
 	count_reservations(d, note, sizeof(note));
+	oc->kind = d->env.last_apps_failed ? CONTROL_OUTCOME_APPLIED_WITH_ERRORS
+					   : CONTROL_OUTCOME_APPLIED;
+	oc->reservations = d->n_res;
+	oc->in_error = d->n_res_err;
+	oc->apps_without_vf = d->env.last_apps_failed;
 	if (busy_describe(&d->env, busy, sizeof(busy)))
 		snprintf(note + strlen(note), sizeof(note) - strlen(note), "; busy: %s", busy);
 	/* "applied with errors": the same distinction as sriov-agent apply's
@@ -291,6 +307,7 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 
 	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_FILE);
 	if ((r = sr_write_atomic(d->o->state_dir, PENDING_FILE, buf, len, &err))) {
+		d->outcome = (struct control_outcome){ .kind = CONTROL_OUTCOME_REJECTED, .err = r };
 		snprintf(result, cap, "rejected: cannot record the config: %s", err.msg);
 		goto out_result;
 	}
@@ -298,9 +315,12 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	d->watch_decoded = true;
 	r = apply(d, buf, len, false, false, &writes, result, cap);
 	d->watch_decoded = false;
-	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err)))
+	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err))) {
+		d->outcome.kind = CONTROL_OUTCOME_FAILED_AFTER_CHANGE;
+		d->outcome.err = r;
 		snprintf(result, cap, "%s: applied, but cannot save it: %s",
 			 AGENT_FAILED_AFTER_CHANGE, err.msg);
+	}
 	if (unlink(pending) && errno != ENOENT)
 		log_warn("%s: %s", pending, strerror(errno));
 	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
@@ -310,7 +330,9 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 	copy = malloc(len ? len : 1);
 	if (!copy) {
 		r = -ENOMEM;
-		snprintf(result, cap, "rejected: out of memory");
+		d->outcome.kind = CONTROL_OUTCOME_FAILED_AFTER_CHANGE;
+		d->outcome.err = r;
+		snprintf(result, cap, "%s: out of memory", AGENT_FAILED_AFTER_CHANGE);
 		goto out_result;
 	}
 	memcpy(copy, buf, len);
@@ -368,10 +390,6 @@ static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool 
 			 by_event ? "" : " (not started by an event)");
 	if (r) {
 		/* The config in force stays in force: keep trying. */
-		if (!strncmp(result, "rejected:", 9)) {
-			memmove(result + 7, result + 9, strlen(result + 9) + 1);
-			memcpy(result, "failed:", 7);
-		}
 		if (r == -ENODEV) {
 			char note[SR_NAME_LEN + 96];
 
@@ -629,6 +647,23 @@ static void serve_info(struct daemon *d, int fd, const char *app)
 	free(msg);
 }
 
+/* A push's reply: its outcome as key=value lines (control.h). */
+static void push_reply(int fd, int r, const struct control_outcome *oc, const char *result)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f) {
+		control_reply(fd, CONTROL_FAIL, "error: out of memory");
+		return;
+	}
+	control_outcome_write(f, oc, result);
+	fclose(f);
+	control_reply(fd, r ? CONTROL_FAIL : CONTROL_OK, text);
+	free(text);
+}
+
 /* One whole request from a root client (clients.c read it). */
 static void serve_request(void *ctx, int fd, long pid, const struct control_frame *req)
 {
@@ -638,10 +673,8 @@ static void serve_request(void *ctx, int fd, long pid, const struct control_fram
 	switch (req->type) {
 	case CONTROL_PUSH:
 		log_info("client pid %ld pushed a config of %zu bytes", pid, req->len);
-		if (take_config(d, req->buf, req->len, "push", result, sizeof(result)))
-			control_reply(fd, CONTROL_FAIL, result);
-		else
-			control_reply(fd, CONTROL_OK, result);
+		push_reply(fd, take_config(d, req->buf, req->len, "push", result, sizeof(result)),
+			   &d->outcome, result);
 		break;
 	case CONTROL_STATUS: {
 		char *text;

@@ -31,6 +31,8 @@ check "no pending config left" test ! -e "$STATE/config.pending.pb"
 check "status: source push, 5 reservations" \
 	test "$(status_field config_source) $(status_field reservations)" = "push 5"
 check "push --json" sh -c "'$CTL' --json --socket '$SOCK' push '$CFG_A' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"ok\"] is True and d[\"app_errors\"] is False and d[\"result\"].startswith(\"applied: \")'"
+# The reply is data (control.h): outcome, exit, errno and the counts.
+check "push reply fields: outcome applied, exit 0, errno 0, 5 reservations" sh -c "'$CTL' --json --socket '$SOCK' push '$CFG_A' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"outcome\"], d[\"exit\"], d[\"errno\"]) == (\"applied\", 0, 0), d'"
 cp "$STATE/state.pb" "$T/state.A"
 
 # 2. Garbage and invalid configs: rejected with a reason, agent running,
@@ -38,6 +40,7 @@ cp "$STATE/state.pb" "$T/state.A"
 head -c 300 /dev/urandom >"$T/garbage.pb"
 out=$(ctl push "$T/garbage.pb" 2>&1); rc=$?
 check "garbage push: exit 1" test "$rc" = 1
+check "garbage push: reply outcome rejected, errno EINVAL or EBADMSG" sh -c "'$CTL' --json --socket '$SOCK' push '$T/garbage.pb' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"outcome\"] == \"rejected\" and d[\"exit\"] == 1 and d[\"errno\"] in (22, 74) and not d[\"ok\"], d'"
 check "garbage push: rejected with a reason" grep -q "^rejected: config: .*not a valid EdgeDevConfig" <<<"$out"
 check "garbage push: agent still running" kill -0 "$agent_pid"
 check "garbage push: state untouched" cmp "$STATE/state.pb" "$T/state.A"
@@ -150,7 +153,7 @@ check "push while an app's VF is missing: exit 3, 'applied with errors' ($out)" 
 check "status: apps_without_vf 1" field_is apps_without_vf 1
 out=$("$CTL" --json --socket "$SOCK" push "$CFG_B" 2>&1); rc=$?
 check "push --json while an app's VF is missing: exit 3, ok and app_errors true" sh -c \
-	"test $rc = 3 && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"ok\"] is True and d[\"app_errors\"] is True, d' '$out'"
+	"test $rc = 3 && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d[\"ok\"] is True and d[\"app_errors\"] is True and d[\"outcome\"] == \"applied-with-errors\" and d[\"exit\"] == 3, d' '$out'"
 ln -s "$link" "$SYS/sys/bus/pci/devices/0000:03:00.0/virtfn3"
 check "VF back: error cleared" wait_for 6 field_is reservations_in_error 0
 check "status: last reconcile applied" grep -q '^applied' <<<"$(status_field reconcile_result)"
