@@ -271,7 +271,8 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		 * entry, no PCI address. */
 		if (dry && e == -ENODEV) {
 			dry_write(dir, name, app, e, NULL, 0);
-			names_add(&now, name);
+			if (names_add(&now, name))
+				r = sr_err_set(err, -ENOMEM, "out of memory");
 			continue;
 		}
 		if (e) {
