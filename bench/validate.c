@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "files.h"
 #include "state.h"
 
 static double now_ms(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the daemon's kernel event parsers (lib/monitor.c) on
+ * libFuzzer target: the daemon's kernel event parsers (lib/kernel/monitor.c) on
  * arbitrary bytes, as an rtnetlink receive buffer (sr_mon_parse_link, with
  * a link-state table kept over the input's two passes) and as a uevent
  * datagram (sr_mon_parse_uevent), against a fixed watch set (one PF with

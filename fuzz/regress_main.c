@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "files.h"
 #include "state.h"
 
 #define INPUT_MAX (16u << 20)

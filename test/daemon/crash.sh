@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Crash safety on a fake sysfs: for every fault point of an apply
-# (SR_FAULT, agent/fault.c: the step hook lib/exec.c calls), the agent SIGKILLs itself there while it goes
+# (SR_FAULT, agent/daemon/fault.c: the step hook lib/run/exec.c calls), the agent SIGKILLs itself there while it goes
 # from config A (two_pfs) to config B; then it is restarted and the node
 # must match B exactly: no VF reserved twice, no reservation lost, every
 # reserved VF bound for passthrough, every other VF given back, domain

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The daemon keeps the state in memory (agent/state_model.h): it reads
+# The daemon keeps the state in memory (agent/daemon/state_model.h): it reads
 # STATE-DIR/state.pb once at start and never while it runs, through pushes
 # (accepted and refused), timer reconciles, a drift repair, status and info
 # requests, and --info-file updates. Counted by strace (every openat of

@@ -2,7 +2,7 @@
 /*
  * nl-vfdump: the VM test bed's own witness of a PF's VF settings, read
  * straight from the kernel with one raw RTM_GETLINK. It shares no code with
- * the agent (lib/netlink.c): what it prints is what the kernel says.
+ * the agent (lib/kernel/netlink.c): what it prints is what the kernel says.
  *
  *   nl-vfdump IFNAME [VF]
  *

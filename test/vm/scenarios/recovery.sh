@@ -8,7 +8,7 @@
 # "still bound to igbvf after unbind".
 #   1. Two apps' VFs on vfio-pci with igbvf as their original driver (the
 #      second round of vm_passthrough: VFs that were on igbvf before).
-#   2. The release config, the agent SIGKILLed (SR_FAULT, agent/fault.c)
+#   2. The release config, the agent SIGKILLed (SR_FAULT, agent/daemon/fault.c)
 #      after its 2nd release: both VFs on igbvf with driver_override igbvf,
 #      the state still names them.
 #   3. The release again: it says both were given back already, waits on
@@ -18,7 +18,7 @@
 #      VF and releases the other for real.
 #   5. Step 2 again, then the PF's autoprobe turned on before recovery (the
 #      state where an unbind of a given-back VF waited the timeout).
-# Without the fix (lib/exec.c vf_left_driver) rounds 1 and 2 unbind the
+# Without the fix (lib/run/exec.c vf_left_driver) rounds 1 and 2 unbind the
 # given-back VFs from igbvf again and round 3 waits 2 x 10 s.
 # Configs: test/vm/configs/passthrough.txtpb and passthrough_release.txtpb.
 # Run with: test/vm/run.sh test/vm/scenarios/recovery.sh

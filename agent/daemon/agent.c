@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The glue both agent commands share (apply, run): opening the node (sysfs,
+ * netlink, fault hook) and applying config bytes then writing domain
+ * configs. Kept out of main.c so run.c and tests link it without main().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "apply.h"
+#include "domains.h"
+#include "fault.h"
+#include "files.h"
+#include "log.h"
+#include "node_async.h"
+#include "set.h"
+#include "state.h"
+#include "xen.h"
+
+/* Apps holding a reservation in error: they did not get their VF. The UUIDs
+ * of reservations in error go in a set, then each app is looked up once
+ * (apps x reservations string compares took 0.55 G instructions at 4096). */
+static size_t apps_failed(const struct sr_state *st)
+{
+	struct sr_set failed = { 0 };
+	size_t n = 0, v;
+
+	for (size_t i = 0; i < st->n_res; i++) {
+		const char *u = st->res[i].app_uuid;
+
+		if (!st->res[i].error[0] || !u[0])
+			continue;
+		if ((!failed.slots && sr_set_init(&failed, 16)) ||
+		    sr_set_add(&failed, u, strlen(u), i, &v) < 0) {
+			sr_set_free(&failed);
+			return 0; /* out of memory: a count for status only */
+		}
+	}
+	for (size_t a = 0; a < st->n_apps && failed.n; a++) {
+		const char *u = st->apps[a].uuid_str;
+
+		n += sr_set_find(&failed, u, strlen(u), &v) == 1;
+	}
+	sr_set_free(&failed);
+	return n;
+}
+
+static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_old,
+			  const struct sr_reservation *res, size_t n_res, struct sr_err *err)
+{
+	const struct agent_opts *o = arg;
+
+	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res,
+			      o->dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, err);
+}
+
+struct precheck_arg {
+	const struct agent_opts *o;
+	const struct agent_env *env;
+	bool in_force;                 /* the bytes are STATE/config.pb's */
+};
+
+/* buf is the config in force (STATE/config.pb): applying it again is a
+ * reconcile, whose repairs need no new file. */
+bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_t len)
+{
+	char path[PATH_MAX];
+	uint8_t *cur;
+	size_t n;
+	bool same;
+
+	snprintf(path, sizeof(path), "%s/%s", o->state_dir, SR_CONFIG_FILE);
+	if (sr_read_file(path, len + 1, &cur, &n, NULL))
+		return false;
+	same = n == len && !memcmp(cur, buf, len);
+	free(cur);
+	return same;
+}
+
+/* sr_apply's after_decode: the one decode of the config serves the
+ * caller's env->decoded and the agent's limits. */
+static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_err *err)
+{
+	const struct precheck_arg *p = arg;
+
+	if (p->env->decoded)
+		p->env->decoded(p->env->decoded_arg, c);
+	return agent_precheck(p->o, &p->env->sysfs, c, len, p->in_force, err);
+}
+
+int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
+		      size_t len, struct sr_err *err)
+{
+	struct precheck_arg pre = { .o = o, .env = env, .in_force = agent_config_in_force(o, buf, len) };
+	struct sr_apply_ctx ctx = {
+		.node = &env->node,
+		.state_dir = o->state_dir,
+		.bind_driver = o->passthrough ? (o->hv == SR_HV_XEN ? SR_XEN_PCIBACK_DRIVER : "vfio-pci")
+					      : NULL,
+		.dry_run = o->dry_run,
+		.log = agent_log,
+		.log_debug = agent_log_wants(LOG_DEBUG),
+		.after_decode = precheck,
+		.after_decode_arg = &pre,
+	};
+	struct sr_state st = { 0 };
+	unsigned warnings = 0;
+	int r;
+
+	env->last_apps_failed = 0;
+	env->last_later = 0;
+	env->last_node_changed = false;
+	if (o->passthrough) {
+		ctx.before_exec = retire_domains;
+		ctx.before_exec_arg = (void *)o;
+	}
+	if (env->model && !o->dry_run) {
+		if ((r = state_model_get(env->model, o->state_dir, err)))
+			return r;
+		ctx.old = &env->model->st;
+		ctx.old_bytes = env->model->bytes;
+		ctx.old_len = env->model->len;
+	}
+	r = sr_apply(&ctx, buf, len, &st, err);
+	if (r) {
+		env->last_node_changed = ctx.node_changed;
+		/* It may have saved its intent, or changed the old state
+		 * in place: the file says what is in force. */
+		if (env->model && ctx.executed)
+			state_model_invalidate(env->model);
+		return r;
+	}
+	if (o->dry_run) {
+		/* The domain configs the apply would write and remove. */
+		if (o->passthrough)
+			r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, DOMAINS_DRY_RUN,
+					  &warnings, err);
+		sr_state_free(&st);
+		log_info("dry run: %zu action(s), nothing changed", ctx.n_actions);
+		return r;
+	}
+	if (o->passthrough &&
+	    (r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, DOMAINS_WRITE, &warnings,
+			       err)))
+		env->last_node_changed = true;
+	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
+		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,
+		 ctx.n_warnings + warnings);
+	env->last_sysfs_writes = ctx.sysfs_writes;
+	env->last_netlink_writes = ctx.netlink_writes;
+	env->last_apps_failed = apps_failed(&st);
+	env->last_later = ctx.n_later;
+	if (env->model) {
+		struct sr_err e = { "" };
+
+		if (state_model_set(env->model, &st, ctx.state_saved, &e))
+			log_warn("%s (the state file is read again)", e.msg);
+	}
+	sr_state_free(&st);
+	return r;
+}
+
+int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err)
+{
+	int r;
+
+	memset(env, 0, sizeof(*env));
+	sr_sysfs_init(&env->sysfs, o->sysfs_root);
+	/* A driver may take minutes (ixgbe with 125 VFs: ~65 s). */
+	env->sysfs.numvfs_timeout_ms = (unsigned)(o->numvfs_timeout ? o->numvfs_timeout : 300) * 1000;
+	if (!o->no_netlink && (r = sr_nl_open(&env->nl)))
+		return sr_err_set(err, r, "netlink: cannot open a NETLINK_ROUTE socket: %s",
+				  strerror(-r));
+	sr_node_real_init(&env->node, &env->real, &env->sysfs, o->no_netlink ? NULL : &env->nl,
+			  agent_log, NULL);
+	if ((r = agent_fault_install(&env->node, err))) {
+		agent_env_close(o, env);
+		return r;
+	}
+	/* A write that does not return within its deadline (plus the 5 s
+	 * the wait may overrun) leaves its PF busy: apply reports it (exit
+	 * 3) instead of hanging. The daemon waits less (busy.h). */
+	if ((r = sr_node_async_enable(&env->real, env->sysfs.numvfs_timeout_ms + 5000, -1))) {
+		agent_env_close(o, env);
+		return sr_err_set(err, r, "cannot set up sriov_numvfs writes: %s", strerror(-r));
+	}
+	return 0;
+}
+
+void agent_env_close(const struct agent_opts *o, struct agent_env *env)
+{
+	sr_node_async_disable(&env->real);
+	if (!o->no_netlink)
+		sr_nl_close(&env->nl);
+}
+
+int agent_lock_state(const struct agent_opts *o, int *fd)
+{
+	struct sr_err err = { "" };
+	int n, r;
+
+	if ((r = sr_state_lock(o->state_dir, fd, &err)) < 0) {
+		log_err("%s", err.msg);
+		return -1;
+	}
+	if (r > 0)
+		log_warn("%s", err.msg);
+	/* With the lock held, a temp file of an atomic write is a leftover of
+	 * a process that died (kill -9, power loss). */
+	for (int i = 0; i < 2; i++) {
+		const char *dir = i ? o->domain_dir : o->state_dir;
+
+		if ((n = sr_clean_temp_files(dir)) > 0)
+			log_info("%s: removed %d temp file(s) left by an interrupted write", dir, n);
+		else if (n < 0)
+			log_warn("%s: cannot clean temp files: %s", dir, strerror(-n));
+	}
+	return 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the agent's commands (apply, run): agent.c, run.c. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "control.h"
+#include "err.h"
+#include "hypervisor.h"
+#include "netlink.h"
+#include "node.h"
+#include "state_model.h"
+#include "sysfs.h"
+
+/* run: a config being applied, and how many starts tried it */
+#define AGENT_PENDING_FILE "config.pending.pb"
+#define AGENT_PENDING_TRIES_FILE "config.pending.tries"
+
+struct agent_opts {
+	const char *config;
+	const char *sysfs_root;
+	const char *state_dir;
+	const char *domain_dir;
+	char domain_dir_buf[PATH_MAX];
+	const char *socket;
+	const char *info_file;   /* run: ZiDevice ZInfoMsg rewritten on change */
+	unsigned long interval;
+	unsigned long numvfs_timeout; /* s: a sriov_numvfs change (write + VFs) */
+	enum sr_hypervisor hv;
+	bool passthrough;       /* bind VFs + write domain configs (--hypervisor != none) */
+	bool no_netlink;
+	bool dry_run;
+	bool kernel_events;     /* run: the event monitor on with --sysfs-root too */
+};
+
+struct agent_env {
+	struct sr_sysfs sysfs;
+	struct sr_nl nl;
+	struct sr_node_ops node;      /* every kernel access of an apply */
+	struct sr_node_real real;
+	size_t last_sysfs_writes;
+	size_t last_netlink_writes;
+	size_t last_apps_failed;  /* apps of the last apply left without a VF */
+	size_t last_later;        /* VFs whose driver still answered "later" */
+	/* The last apply failed after its first change to the node (kernel
+	 * or domain configs): "failed after changing the node", not
+	 * "rejected". */
+	bool last_node_changed;
+	/* May be NULL: given each config an apply decodes, before the agent's
+	 * own checks; the config is freed when the apply returns (run.c takes
+	 * the PFs to watch from it). */
+	void (*decoded)(void *arg, const struct sr_config *c);
+	void *decoded_arg;
+	/* May be NULL (apply: sr_apply reads the file). The daemon's model of
+	 * the state file: each apply starts from it and leaves its result
+	 * there. */
+	struct state_model *model;
+};
+
+/* Opens netlink (unless --no-netlink), the node and the SR_FAULT hook. */
+int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err);
+void agent_env_close(const struct agent_opts *o, struct agent_env *env);
+
+/* Exit status of `sriovctl push` and `sriov-agent apply` when the config
+ * was applied but some app could not be given its VF (VF missing, bind
+ * refused, no IOMMU group: no domain config for it). */
+#define AGENT_EXIT_APP_ERRORS 3
+
+/* buf is what STATE/config.pb holds (the config in force). */
+bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_t len);
+
+/* Validate + apply config bytes, then write domain configs. 0 also when
+ * some apps got no VF: env->last_apps_failed counts them. On failure
+ * env->last_node_changed says whether it came after the first change
+ * (AGENT_FAILED_AFTER_CHANGE) or before it (rejected: nothing changed). */
+#define AGENT_FAILED_AFTER_CHANGE "failed after changing the node"
+int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
+		      size_t len, struct sr_err *err);
+
+/* Before sr_apply's first kernel write, on the config it decoded (len: its
+ * size in bytes): every limit a later stage applies (domain emitter,
+ * passthrough driver, room in the state and domain dirs; not for the
+ * config in force (in_force): a repair writes a file only when a record
+ * changes, and a full /persist must not stop it). 0 or -errno with
+ * a message. precheck.c */
+int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
+		   const struct sr_config *c, size_t len, bool in_force, struct sr_err *err);
+
+/* Take the state dir's lock (the loser logs the holder's pid) and remove
+ * temp files interrupted writes left in the state and domain dirs.
+ * 0 and *fd, or -1 after logging why. */
+int agent_lock_state(const struct agent_opts *o, int *fd);
+
+/* The long-running daemon (run.c). Returns the process exit code. */
+int agent_run(const struct agent_opts *o);
