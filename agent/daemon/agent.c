@@ -102,6 +102,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		.bind_driver = o->passthrough ? (o->hv == SR_HV_XEN ? SR_XEN_PCIBACK_DRIVER : "vfio-pci")
 					      : NULL,
 		.dry_run = o->dry_run,
+		.settle_vfs = !env->vfs_settled,
 		.log = agent_log,
 		.log_debug = agent_log_wants(LOG_DEBUG),
 		.after_decode = precheck,
@@ -126,6 +127,8 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		ctx.old_len = env->model->len;
 	}
 	r = sr_apply(&ctx, buf, len, &st, err);
+	if (!r || ctx.executed)
+		env->vfs_settled = true;
 	if (r) {
 		env->last_node_changed = ctx.node_changed;
 		/* It may have saved its intent, or changed the old state

@@ -50,6 +50,9 @@ struct agent_env {
 	 * or domain configs): "failed after changing the node", not
 	 * "rejected". */
 	bool last_node_changed;
+	/* An apply has read the node: later ones do not wait for VFs still
+	 * appearing (sr_apply_ctx.settle_vfs). */
+	bool vfs_settled;
 	/* May be NULL: given each config an apply decodes, before the agent's
 	 * own checks; the config is freed when the apply returns (run.c takes
 	 * the PFs to watch from it). */

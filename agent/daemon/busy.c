@@ -48,7 +48,10 @@ bool busy_service(struct agent_env *env, int fd)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t s = (sr_sysfs_now_ms() - b[i].since_ms) / 1000;
 
-		if (b[i].rc)
+		if (b[i].wait_only)
+			log_info("PF %s: the wait for its %u VFs ended after %" PRIu64 " s%s%s: applying the PF",
+				 b[i].pci, b[i].n, s, b[i].rc ? ": " : "", b[i].rc ? b[i].msg : "");
+		else if (b[i].rc)
 			log_warn("PF %s: the sriov_numvfs write of %u ended after %" PRIu64 " s: %s",
 				 b[i].pci, b[i].n, s, b[i].msg);
 		else
@@ -66,8 +69,11 @@ size_t busy_describe(struct agent_env *env, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && i < BUSY_MAX && off < cap; i++)
 		off += (size_t)snprintf(buf + off, cap - off,
-					"%sPF %s writing %u to sriov_numvfs since %" PRId64 " (%" PRIu64 " s)",
-					i ? "; " : "", b[i].pci, b[i].n, (int64_t)b[i].since,
+					"%sPF %s %s %u %s since %" PRId64 " (%" PRIu64 " s)",
+					i ? "; " : "", b[i].pci,
+					b[i].wait_only ? "waiting for its" : "writing", b[i].n,
+					b[i].wait_only ? "VFs to appear" : "to sriov_numvfs",
+					(int64_t)b[i].since,
 					(sr_sysfs_now_ms() - b[i].since_ms) / 1000);
 	return n;
 }

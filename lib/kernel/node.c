@@ -82,6 +82,15 @@ static int real_set_numvfs(void *c, const char *pf_pci, uint32_t n, struct sr_er
 	return sr_sysfs_set_numvfs(&impl->sysfs, pf_pci, n, err);
 }
 
+static int real_wait_vfs(void *c, const char *pf_pci, uint32_t n, struct sr_err *err)
+{
+	struct sr_node_real *impl = c;
+
+	if (impl->async)
+		return sr_node_async_wait_vfs(impl, pf_pci, n, err);
+	return sr_sysfs_wait_vfs(&impl->sysfs, pf_pci, n, err);
+}
+
 static bool real_pf_busy(void *c, const char *pf_pci, char *why, size_t cap)
 {
 	struct sr_node_real *impl = c;
@@ -211,6 +220,7 @@ void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 		.read_vfs = real_read_vfs,
 		.check_passthrough = real_check_passthrough,
 		.set_numvfs = real_set_numvfs,
+		.wait_vfs = real_wait_vfs,
 		.set_autoprobe = real_set_autoprobe,
 		.bind_driver = real_bind_driver,
 		.unbind_driver = real_unbind_driver,

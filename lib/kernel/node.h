@@ -46,6 +46,10 @@ struct sr_node_ops {
 
 	/* sysfs writes, as the sr_sysfs_* functions of the same names. */
 	int (*set_numvfs)(void *ctx, const char *pf_pci, uint32_t n, struct sr_err *err);
+	/* May be NULL. No write: until PF pf_pci has n VFs, as
+	 * sr_sysfs_wait_vfs (-EINPROGRESS: the wait goes on past the apply's,
+	 * the PF is busy like one being written). */
+	int (*wait_vfs)(void *ctx, const char *pf_pci, uint32_t n, struct sr_err *err);
 	int (*set_autoprobe)(void *ctx, const char *pf_pci, bool on, struct sr_err *err);
 	int (*bind_driver)(void *ctx, const char *vf_pci, const char *driver,
 			   char prev[SR_DRIVER_LEN], struct sr_err *err);

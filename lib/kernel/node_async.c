@@ -73,7 +73,10 @@ static void *job_main(void *arg)
 	bool last;
 	int rc;
 
-	rc = sr_sysfs_set_numvfs(&a->impl->sysfs, job->b.pci, job->b.n, &err);
+	if (job->b.wait_only)
+		rc = sr_sysfs_wait_vfs(&a->impl->sysfs, job->b.pci, job->b.n, &err);
+	else
+		rc = sr_sysfs_set_numvfs(&a->impl->sysfs, job->b.pci, job->b.n, &err);
 	pthread_mutex_lock(&a->lock);
 	job->b.done = true;
 	job->b.rc = rc;
@@ -94,13 +97,19 @@ static void *job_main(void *arg)
 /* -EINPROGRESS naming the PF's running write. */
 static int busy_err(const struct job *job, struct sr_err *err)
 {
+	if (job->b.wait_only)
+		return sr_err_set(err, -EINPROGRESS,
+				  "PF %s busy: waiting for its %u VFs to appear since %llu s ago",
+				  job->b.pci, job->b.n,
+				  (unsigned long long)((sr_sysfs_now_ms() - job->b.since_ms) / 1000));
 	return sr_err_set(err, -EINPROGRESS,
 			  "PF %s busy: writing %u to sriov_numvfs, waiting for the driver since %llu s ago",
 			  job->b.pci, job->b.n,
 			  (unsigned long long)((sr_sysfs_now_ms() - job->b.since_ms) / 1000));
 }
 
-static struct job *start(struct sr_node_async *a, const char *pci, uint32_t n, int *rc)
+static struct job *start(struct sr_node_async *a, const char *pci, uint32_t n, bool wait_only,
+			 int *rc)
 {
 	struct job *job = calloc(1, sizeof(*job));
 	pthread_attr_t attr;
@@ -113,6 +122,7 @@ static struct job *start(struct sr_node_async *a, const char *pci, uint32_t n, i
 	job->a = a;
 	snprintf(job->b.pci, sizeof(job->b.pci), "%s", pci);
 	job->b.n = n;
+	job->b.wait_only = wait_only;
 	job->b.since = time(NULL);
 	job->b.since_ms = sr_sysfs_now_ms();
 	pthread_attr_init(&attr);
@@ -149,8 +159,8 @@ static void wait_inline(struct sr_node_async *a, struct job *job)
 			break;
 }
 
-int sr_node_async_set_numvfs(struct sr_node_real *impl, const char *pf_pci, uint32_t n,
-			     struct sr_err *err)
+static int run_job(struct sr_node_real *impl, const char *pf_pci, uint32_t n, bool wait_only,
+		   struct sr_err *err)
 {
 	struct sr_node_async *a = impl->async;
 	struct job *job;
@@ -169,7 +179,7 @@ int sr_node_async_set_numvfs(struct sr_node_real *impl, const char *pf_pci, uint
 		unlink_job(a, job);
 		free(job);
 	}
-	job = start(a, pf_pci, n, &rc);
+	job = start(a, pf_pci, n, wait_only, &rc);
 	if (!job) {
 		rc = sr_err_set(err, rc, "PF %s: cannot start the sriov_numvfs write: %s", pf_pci,
 				strerror(-rc));
@@ -189,6 +199,18 @@ int sr_node_async_set_numvfs(struct sr_node_real *impl, const char *pf_pci, uint
 out_unlock:
 	pthread_mutex_unlock(&a->lock);
 	return rc;
+}
+
+int sr_node_async_set_numvfs(struct sr_node_real *impl, const char *pf_pci, uint32_t n,
+			     struct sr_err *err)
+{
+	return run_job(impl, pf_pci, n, false, err);
+}
+
+int sr_node_async_wait_vfs(struct sr_node_real *impl, const char *pf_pci, uint32_t n,
+			   struct sr_err *err)
+{
+	return run_job(impl, pf_pci, n, true, err);
 }
 
 bool sr_node_async_pf_busy(struct sr_node_real *impl, const char *pf_pci, char *why, size_t cap)

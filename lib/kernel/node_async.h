@@ -30,6 +30,8 @@ struct sr_node_async;
 struct sr_busy {
 	char pci[SR_PCI_LEN];
 	uint32_t n;                 /* the count being written */
+	bool wait_only;             /* no write: waiting for the n VFs of a
+				     * count already set (sr_sysfs_wait_vfs) */
 	time_t since;               /* CLOCK_REALTIME start */
 	uint64_t since_ms;          /* sr_sysfs_now_ms() start */
 	bool done;
@@ -54,4 +56,8 @@ size_t sr_node_async_reap(struct sr_node_real *impl, struct sr_busy *out, size_t
  * write running (why: what it waits for). */
 int sr_node_async_set_numvfs(struct sr_node_real *impl, const char *pf_pci, uint32_t n,
 			     struct sr_err *err);
+/* For node.c: sr_sysfs_wait_vfs through the async part (a PF that waits
+ * longer than inline_ms is busy like one being written). */
+int sr_node_async_wait_vfs(struct sr_node_real *impl, const char *pf_pci, uint32_t n,
+			   struct sr_err *err);
 bool sr_node_async_pf_busy(struct sr_node_real *impl, const char *pf_pci, char *why, size_t cap);

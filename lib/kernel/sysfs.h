@@ -69,6 +69,17 @@ int sr_sysfs_read_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t 
 int sr_sysfs_set_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n,
 			struct sr_err *err);
 
+/* No write: wait until exactly n virtfn links exist, each leading to a
+ * device, as after a sriov_numvfs write (same bound); -ETIMEDOUT with a
+ * message naming PF, wanted and seen. For a PF whose sriov_numvfs already
+ * says n while its VFs are still appearing: a kernel shows the count only
+ * once its VFs are added (sriov_enable in drivers/pci/iov.c sets num_VFs
+ * after sriov_add_vfs, both under the device lock sriov_numvfs_show takes),
+ * but an emulator in another process, or an agent killed between its write
+ * and the emulator's VFs, shows it first. */
+int sr_sysfs_wait_vfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n,
+		      struct sr_err *err);
+
 /* Fill pf->vfs (replacing any) from the PF's virtfnN links: index N, PCI
  * address from the link target, netdev name, bound driver, IOMMU group. */
 int sr_sysfs_read_vfs(const struct sr_sysfs *s, struct sr_pf *pf, struct sr_err *err);

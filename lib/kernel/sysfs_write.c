@@ -106,6 +106,18 @@ static int wait_vfs(const struct sr_sysfs *s0, const char *pci, const char *dir,
 			  ready, s->wait_timeout_ms);
 }
 
+int sr_sysfs_wait_vfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n,
+		      struct sr_err *err)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	rc = sysfs_device_exists(s, "PF", pf_pci, dir, err);
+	if (rc)
+		return rc;
+	return wait_vfs(s, pf_pci, dir, n, err);
+}
+
 /* sriov_numvfs, tried again while the driver answers -EAGAIN, for up to
  * SR_NUMVFS_AGAIN_MS: i40e_pci_sriov_configure (drivers/net/ethernet/intel/
  * i40e/i40e_virtchnl_pf.c) answers it, "Unable to configure VFs, other

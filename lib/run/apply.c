@@ -92,6 +92,41 @@ static int check_eswitch(struct apply *ap, const struct sr_apply_ctx *ctx, size_
 	return 0;
 }
 
+/* PF i has its asked count but fewer VFs (ctx->settle_vfs): wait for the
+ * rest as after a write, then read it again. A wait that ends without them
+ * is a warning: the reservations on the VFs still absent are marked
+ * missing, the apply goes on. A wait that outlasts the apply's (the
+ * daemon's async node) leaves the PF busy: its reservations wait. */
+static int settle_pf(struct apply *ap, const struct sr_apply_ctx *ctx, size_t i,
+		     struct sr_err *err)
+{
+	const struct sr_node_ops *n = ctx->node;
+	struct sr_pf *pf = &ap->run.pfs[i];
+	struct sr_err e = { "" };
+	size_t had = pf->n_vfs;
+	int r;
+
+	if (!ctx->settle_vfs || !n->wait_vfs || pf->numvfs != ap->cfg.pfs[i].vf_count ||
+	    pf->n_vfs >= pf->numvfs)
+		return 0;
+	LOG(ctx, LOG_NOTICE, "PF %s: sriov_numvfs is %u but %zu VFs are there: waiting for the rest",
+	    pf->pci, pf->numvfs, had);
+	r = n->wait_vfs(n->ctx, pf->pci, pf->numvfs, &e);
+	if (r == -EINPROGRESS)
+		return 0; /* busy: sr_exec says so (pf_busy) */
+	if (r) {
+		ap->run.n_warnings++;
+		LOG(ctx, LOG_WARNING, "PF %s: %s: the reservations on VFs not there are marked missing",
+		    pf->pci, e.msg);
+	}
+	if ((r = sr_exec_read_pf(&ap->run, i, err)))
+		return r;
+	if (pf->n_vfs > had)
+		LOG(ctx, LOG_INFO, "PF %s: %zu of its %u VFs there after the wait", pf->pci,
+		    pf->n_vfs, pf->numvfs);
+	return 0;
+}
+
 /* Read every PF of the config with its VFs and their settings: no writes. */
 static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
 {
@@ -113,7 +148,7 @@ static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr
 		if ((r = check_pf(ap, i, err)) || (r = check_eswitch(ap, ctx, i, err)))
 			return r;
 		ap->run.ifindex[i] = sr_node_pf_ifindex(n, &ap->run.pfs[i]);
-		if ((r = sr_exec_read_pf(&ap->run, i, err)))
+		if ((r = sr_exec_read_pf(&ap->run, i, err)) || (r = settle_pf(ap, ctx, i, err)))
 			return r;
 	}
 	return 0;

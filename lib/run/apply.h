@@ -25,6 +25,13 @@ struct sr_apply_ctx {
 	const char *state_dir;
 	const char *bind_driver;     /* NULL: no passthrough binding */
 	bool dry_run;                /* compute and log the plan; write nothing */
+	/* The process's first look at the node (a start, maybe after a kill
+	 * between a sriov_numvfs write and its VFs): a PF whose count is the
+	 * one asked but whose VFs are not all there yet is waited for
+	 * (node->wait_vfs, the bound of a write) before the reservations are
+	 * judged; VFs still absent then are marked missing. Later applies do
+	 * not wait: a VF that vanished is missing at once. */
+	bool settle_vfs;
 	sr_log_fn log;               /* may be NULL */
 	void *log_ctx;
 	bool log_debug;              /* log takes LOG_DEBUG: sr_exec formats

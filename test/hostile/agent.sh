@@ -395,4 +395,34 @@ else
 	nok "cannot mount a tmpfs (the full state disk checks need root)"
 fi
 
+# 16. kill -9 between a sriov_numvfs write and the VFs' appearance (issue
+#     23, 10). The emulator makes VFs 3 s after a write; the agent, killed
+#     with uplink1's new count written and none of its VFs there yet, is
+#     started again: it finds the count it wants, waits for the VFs (the
+#     bound of a write), and gives every app its VF (before: exit 3, three
+#     apps "VF missing", their domain configs removed).
+S8=$T/state8
+fake_node "$SYS" 0 || nok "a fresh fake node"
+apply8() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S8" --no-netlink "$@"; }
+check "apply A into an eighth state dir" apply8 --config "$CFG_A"
+kill "$drv_pid"
+wait "$drv_pid" 2>/dev/null
+"$FAKE" run "$SYS" --delay-ms 3000 </dev/null >/dev/null 2>>"$T/driver.log" &
+drv_pid=$!
+check "a slow emulator (VFs 3 s after a write)" wait_for 5 test -f "$SYS/.fake-driver.pid"
+"$AGENT" apply --sysfs-root "$SYS" --state-dir "$S8" --no-netlink --config "$CFG_B" 2>"$T/killed8.log" &
+a8=$!
+check "apply B (uplink1 4 -> 5) writes the new count" wait_for 30 numvfs_is 0000:03:00.0 5
+kill -9 "$a8"
+wait "$a8" 2>/dev/null
+vfs8() { find "$SYS/sys/bus/pci/devices/0000:03:00.0/" -maxdepth 1 -name 'virtfn*' | wc -l; }
+check "... killed with the count written and no VF there yet" test "$(vfs8)" = 0
+apply8 --config "$CFG_B" --log-level debug 2>"$T/restart8.log"; rc=$?
+check "restart: exit 0, every app has its VF (rc $rc)" sh -c "test $rc = 0 || { tail -5 '$T/restart8.log'; false; }"
+check "restart: waited for the VFs still coming" grep -q "sriov_numvfs is 5 but 0 VFs are there: waiting" "$T/restart8.log"
+check "restart: no 'VF is missing'" sh -c "! grep -q 'VF is missing' '$T/restart8.log'"
+check "restart: the count was not written again (sysfs writes are logged)" sh -c "grep -q 'sysfs write ' '$T/restart8.log' && ! grep -q '0000:03:00.0/sriov_numvfs = ' '$T/restart8.log'"
+check "restart: domain configs of exactly the five apps of B" \
+	test "$(ls "$S8/domains" | cut -c1-4 | sort | tr '\n' ' ')" = "1111 3333 4444 7777 8888 "
+
 done_tests

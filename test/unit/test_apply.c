@@ -427,6 +427,113 @@ START_TEST(test_missing_pf)
 }
 END_TEST
 
+/* Issue 23 item 10: the agent was killed between its sriov_numvfs write and
+ * the VFs' appearance (an emulator in another process makes them later):
+ * uplink1's file says 4, no VF is there. Its VFs are taken away through the
+ * emulator, then the file is written behind its back; a second emulator
+ * started now (as after the restart) makes them after delay_ms, or never
+ * when delay_ms is 0. */
+static struct sr_fake_driver *numvfs_without_vfs(unsigned delay_ms)
+{
+	struct sr_err err = { "" };
+	char path[700];
+	FILE *f;
+
+	ck_assert_msg(sr_sysfs_set_numvfs(&sysfs, "0000:03:00.0", 0, &err) == 0, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/0000:03:00.0/sriov_numvfs", root);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("4\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	if (!delay_ms)
+		return NULL;
+	return sr_fake_driver_new(root, delay_ms);
+}
+
+static size_t wait_vfs_calls;
+static int (*real_wait_vfs_op)(void *, const char *, uint32_t, struct sr_err *);
+
+static int counting_wait_vfs(void *c, const char *pf_pci, uint32_t n, struct sr_err *err)
+{
+	wait_vfs_calls++;
+	return real_wait_vfs_op(c, pf_pci, n, err);
+}
+
+/* The two_pfs apply on a node whose wait_vfs is counted. */
+static int apply_settle(bool settle, struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	static struct sr_node_ops counted;
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	counted = *node_of(&sysfs);
+	real_wait_vfs_op = counted.wait_vfs;
+	counted.wait_vfs = counting_wait_vfs;
+	wait_vfs_calls = 0;
+	snprintf(path, sizeof(path), "%s/two_pfs.pb", SR_FIXTURE_DIR);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	*ctx = (struct sr_apply_ctx){ .node = &counted, .state_dir = state_dir,
+				      .settle_vfs = settle };
+	r = sr_apply(ctx, buf, len, NULL, err);
+	free(buf);
+	return r;
+}
+
+static size_t res_in_error(void)
+{
+	struct sr_state st;
+	size_t n = 0;
+
+	load_state(&st);
+	for (size_t i = 0; i < st.n_res; i++)
+		n += st.res[i].error[0] != '\0';
+	sr_state_free(&st);
+	return n;
+}
+
+/* At a start the VFs still coming are waited for: no app is marked "VF
+ * missing", and the count is not written again. */
+START_TEST(test_settle_vfs_late)
+{
+	struct sr_fake_driver *slow;
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	slow = numvfs_without_vfs(400);
+	ck_assert_ptr_nonnull(slow);
+	ck_assert_msg(apply_settle(true, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(res_in_error(), 0);
+	ck_assert_uint_eq(ctx.n_warnings, 0);
+	ck_assert_uint_eq(ctx.sysfs_writes, 0);
+	ck_assert_uint_eq(wait_vfs_calls, 1);
+	sr_fake_driver_free(slow);
+}
+END_TEST
+
+/* VFs that never come: the wait ends at its bound and their reservations
+ * are marked missing (the apply is not failed); a later apply (not a
+ * start) does not wait at all: a VF that vanished is missing at once. */
+START_TEST(test_settle_vfs_never)
+{
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+
+	ck_assert_msg(apply_fixture("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_null(numvfs_without_vfs(0));
+	sysfs.numvfs_timeout_ms = 200;
+	ck_assert_msg(apply_settle(true, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(wait_vfs_calls, 1);
+	ck_assert_uint_eq(ctx.n_warnings, 4); /* the wait, 3 VFs missing */
+	ck_assert_uint_eq(res_in_error(), 3);
+	ck_assert_msg(apply_settle(false, &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(wait_vfs_calls, 0);
+	ck_assert_uint_eq(res_in_error(), 3);
+}
+END_TEST
+
 /* Changing a VF count goes through 0 (the kernel answers EBUSY otherwise). */
 START_TEST(test_count_change)
 {
@@ -1237,6 +1344,8 @@ int main(void)
 	tcase_add_test(tc, test_over_totalvfs);
 	tcase_add_test(tc, test_missing_pf);
 	tcase_add_test(tc, test_count_change);
+	tcase_add_test(tc, test_settle_vfs_late);
+	tcase_add_test(tc, test_settle_vfs_never);
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_bind);
 	tcase_add_test(tc, test_identity_drop_first);
