@@ -87,14 +87,27 @@ static void names_free(struct names *ns)
 	sr_set_free(&ns->idx);
 }
 
-/* The names the last run wrote into dir (none when it wrote elsewhere). */
-static void manifest_read(const char *state_dir, const char *dir, struct names *ns)
+/* A file name the manifest may hold: no path, not "." or "..". */
+static bool manifest_name_ok(const char *line)
+{
+	return line[0] && !strchr(line, '/') && strcmp(line, ".") && strcmp(line, "..");
+}
+
+/* The names the last runs wrote into dir into ns; when rest is not NULL,
+ * the sections of other directories (an earlier --domain-dir) verbatim
+ * into *rest (malloc'd, NULL when none): their configs are retired by
+ * domains_retire, and kept in the manifest until they are. */
+static void manifest_read(const char *state_dir, const char *dir, struct names *ns, char **rest)
 {
 	char path[4096], *text, *line, *save = NULL;
+	FILE *other = NULL;
+	size_t other_len = 0;
 	uint8_t *buf;
 	size_t len;
 	bool same_dir = false;
 
+	if (rest)
+		*rest = NULL;
 	snprintf(path, sizeof(path), "%s/%s", state_dir, MANIFEST_FILE);
 	if (sr_read_file(path, 16u << 20, &buf, &len, NULL))
 		return;
@@ -104,18 +117,30 @@ static void manifest_read(const char *state_dir, const char *dir, struct names *
 		return;
 	}
 	text[len] = '\0';
+	if (rest)
+		other = open_memstream(rest, &other_len);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "dir ", 4))
+		if (!strncmp(line, "dir ", 4)) {
 			same_dir = !strcmp(line + 4, dir);
-		else if (same_dir && line[0] && !strchr(line, '/') && strcmp(line, ".") &&
-			 strcmp(line, ".."))
-			names_add(ns, line);
+			if (!same_dir && other)
+				fprintf(other, "%s\n", line);
+		} else if (manifest_name_ok(line)) {
+			if (same_dir)
+				names_add(ns, line);
+			else if (other)
+				fprintf(other, "%s\n", line);
+		}
+	}
+	if (other && fclose(other) == 0 && !other_len) {
+		free(*rest);
+		*rest = NULL;
 	}
 	free(text);
 }
 
+/* dir's section, then rest (other dirs' sections, may be NULL). */
 static int manifest_write(const char *state_dir, const char *dir, const struct names *ns,
-			  struct sr_err *err)
+			  const char *rest, struct sr_err *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -126,7 +151,10 @@ static int manifest_write(const char *state_dir, const char *dir, const struct n
 		return sr_err_set(err, -ENOMEM, "out of memory");
 	fprintf(f, "dir %s\n", dir);
 	for (size_t i = 0; i < ns->n; i++)
-		fprintf(f, "%s\n", ns->v[i]);
+		if (ns->v[i][0])
+			fprintf(f, "%s\n", ns->v[i]);
+	if (rest)
+		fputs(rest, f);
 	fclose(f);
 	r = same_content(state_dir, MANIFEST_FILE, buf, len) ? 0 :
 	    sr_write_atomic(state_dir, MANIFEST_FILE, buf, len, err);
@@ -248,6 +276,7 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 	struct names old = { 0 }, now = { 0 };
 	struct by_app g = { 0 };
 	bool dry = mode == DOMAINS_DRY_RUN;
+	char *rest = NULL;
 	int r = 0;
 
 	if (!dry && (r = sr_dir_own(dir, "domain dir", err)))
@@ -256,7 +285,7 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		by_app_free(&g);
 		return sr_err_set(err, -ENOMEM, "out of memory");
 	}
-	manifest_read(state_dir, dir, &old);
+	manifest_read(state_dir, dir, &old, &rest);
 	for (size_t i = 0; i < st->n_apps && !r; i++) {
 		const struct sr_app *app = &st->apps[i];
 		char name[64], *buf = NULL;
@@ -298,7 +327,7 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 				r = sr_err_set(err, -ENOMEM, "out of memory");
 			else if (!same_content(dir, name, buf, len)) {
 				if (!names_has(&old, name) && !names_add(&old, name))
-					r = manifest_write(state_dir, dir, &old, err);
+					r = manifest_write(state_dir, dir, &old, rest, err);
 				if (!r)
 					r = sr_write_atomic(dir, name, buf, len, err);
 				if (!r)
@@ -310,8 +339,9 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 	if (!r) {
 		remove_stale(dir, &old, &now, mode);
 		if (!dry)
-			r = manifest_write(state_dir, dir, &now, err);
+			r = manifest_write(state_dir, dir, &now, rest, err);
 	}
+	free(rest);
 	names_free(&old);
 	names_free(&now);
 	by_app_free(&g);
@@ -345,6 +375,84 @@ static int index_by_vf(const struct sr_reservation *res, size_t n_res, struct sr
 	return 0;
 }
 
+/* The manifest's sections of other directories (rest: an earlier
+ * --domain-dir's): each config listed there is removed, as the agent now
+ * writes them in dir, and a name stays in rest only while its removal
+ * fails (tried again at the next apply). A directory that is dir itself
+ * under another name gives its names to listed. One that is gone, or no
+ * longer the agent's own (sr_dir_trusted: another user could have swapped
+ * it), is not touched and is forgotten. *changed when rest or listed
+ * changed. */
+static int retire_elsewhere(const char *dir, char **rest, struct names *listed,
+			    enum domains_mode mode, bool *changed)
+{
+	char *text = *rest, *line, *save = NULL, *keep = NULL, path[4096];
+	const char *odir = NULL;
+	bool usable = false, same = false, header = false;
+	struct stat cur, st;
+	size_t keep_len = 0;
+	bool have_cur;
+	FILE *f;
+
+	if (!text)
+		return 0;
+	have_cur = stat(dir, &cur) == 0;
+	f = open_memstream(&keep, &keep_len);
+	if (!f)
+		return -ENOMEM;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct sr_err e = { "" };
+
+		if (!strncmp(line, "dir ", 4)) {
+			odir = line + 4;
+			same = have_cur && stat(odir, &st) == 0 && st.st_dev == cur.st_dev &&
+			       st.st_ino == cur.st_ino;
+			usable = same || sr_dir_trusted(odir, "earlier domain dir", &e) == 0;
+			header = false;
+			if (!usable) {
+				log_warn("%s: the domain configs the agent wrote there are left and forgotten",
+					 e.msg);
+				*changed = true;
+			}
+			continue;
+		}
+		if (!odir || !usable)
+			continue;
+		if (same) {
+			if (!names_has(listed, line) && names_add(listed, line))
+				break;
+			*changed = true;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", odir, line);
+		if (mode == DOMAINS_DRY_RUN) {
+			log_notice("plan: would remove domain config %s: written for an earlier --domain-dir (now %s)",
+				   path, dir);
+		} else if (!unlink(path) || errno == ENOENT) {
+			log_info("removed domain config %s: written for an earlier --domain-dir (now %s)",
+				 path, dir);
+			*changed = true;
+			continue;
+		} else {
+			log_warn("%s: %s: still in the manifest, removed at a later apply", path,
+				 strerror(errno));
+		}
+		if (!header)
+			fprintf(f, "dir %s\n", odir);
+		header = true;
+		fprintf(f, "%s\n", line);
+	}
+	if (fclose(f)) {
+		free(keep);
+		return -ENOMEM;
+	}
+	free(*rest);
+	*rest = keep_len ? keep : NULL;
+	if (!keep_len)
+		free(keep);
+	return 0;
+}
+
 int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		   const struct sr_reservation *old, size_t n_old,
 		   const struct sr_reservation *res, size_t n_res, enum domains_mode mode,
@@ -352,7 +460,7 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 {
 	struct names listed = { 0 };
 	struct sr_set by_vf = { 0 };
-	char name[64];
+	char name[64], *rest = NULL;
 	bool removed = false;
 	int r = 0;
 
@@ -360,7 +468,11 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 		sr_set_free(&by_vf);
 		return sr_err_set(err, -ENOMEM, "out of memory: nothing applied");
 	}
-	manifest_read(state_dir, dir, &listed);
+	manifest_read(state_dir, dir, &listed, &rest);
+	if (retire_elsewhere(dir, &rest, &listed, mode, &removed)) {
+		r = sr_err_set(err, -ENOMEM, "out of memory: nothing applied");
+		goto out;
+	}
 	for (size_t i = 0; i < n_old && !r; i++) {
 		if (!old[i].app_uuid[0] || kept(&old[i], res, &by_vf))
 			continue;
@@ -396,8 +508,10 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 			if (listed.v[k][0])
 				memmove(listed.v[n++], listed.v[k], sizeof(listed.v[0]));
 		listed.n = n;
-		r = manifest_write(state_dir, dir, &listed, err);
+		r = manifest_write(state_dir, dir, &listed, rest, err);
 	}
+out:
+	free(rest);
 	names_free(&listed);
 	sr_set_free(&by_vf);
 	return r;

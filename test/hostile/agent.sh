@@ -425,4 +425,50 @@ check "restart: the count was not written again (sysfs writes are logged)" sh -c
 check "restart: domain configs of exactly the five apps of B" \
 	test "$(ls "$S8/domains" | cut -c1-4 | sort | tr '\n' ' ')" = "1111 3333 4444 7777 8888 "
 
+# 17. A changed --domain-dir (issue 23, 4): the configs the agent wrote in
+#     the earlier directory are removed before the first kernel write (the
+#     manifest keeps a section per directory until they are); a file it
+#     never wrote there stays; a directory that is no longer the agent's
+#     own is not touched, and the apply is not refused for it (before: the
+#     old configs stayed, naming VFs that other apps now hold).
+fake_node "$SYS" 0 || nok "a fresh fake node"
+S9=$T/state9 D9a=$T/dom9a D9b=$T/dom9b D9c=$T/dom9c D9d=$T/dom9d
+apply9() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S9" --no-netlink "$@"; }
+apps9() { find "$1" -name '*.kvm.cfg' -printf '%f\n' | cut -c1-4 | sort | tr '\n' ' '; }
+check "apply A with --domain-dir D9a" apply9 --config "$CFG_A" --domain-dir "$D9a"
+check "D9a holds A's five configs" test "$(apps9 "$D9a")" = "1111 2222 3333 4444 5555 "
+echo "not the agent's" >"$D9a/99999999-9999-4999-8999-999999999999.kvm.cfg"
+apply9 --config "$CFG_B" --domain-dir "$D9b" --dry-run 2>"$T/dry9.log"
+check "dry run to D9b: says it would remove D9a's configs" grep -q "plan: would remove domain config $D9a/22222222-2222-4222-8222-222222222222.kvm.cfg: written for an earlier --domain-dir" "$T/dry9.log"
+check "dry run: D9a untouched" test "$(apps9 "$D9a")" = "1111 2222 3333 4444 5555 9999 "
+apply9 --config "$CFG_B" --domain-dir "$D9b" --log-level debug 2>"$T/move9.log"; rc=$?
+check "apply B with --domain-dir D9b: exit 0 (rc $rc)" test "$rc" = 0
+check "D9a: no config the agent wrote is left (2222's named a VF 7777 now holds)" \
+	test "$(apps9 "$D9a")" = "9999 "
+check "D9b holds B's five configs" test "$(apps9 "$D9b")" = "1111 3333 4444 7777 8888 "
+check "the manifest names D9b only" sh -c "grep '^dir ' '$S9/domains.manifest' | tr '\n' ' ' | grep -qx 'dir $D9b '"
+check "the old configs were removed before the first kernel write" python3 - "$T/move9.log" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+rm = [i for i, l in enumerate(lines) if "written for an earlier --domain-dir" in l]
+wr = [i for i, l in enumerate(lines) if "sysfs write " in l]
+assert len(rm) == 5 and wr and max(rm) < min(wr), (rm, wr)
+PY
+# The same directory under another name (a symlink): nothing removed.
+ln -s "$D9b" "$T/dom9link"
+apply9 --config "$CFG_B" --domain-dir "$T/dom9link" 2>"$T/link9.log"; rc=$?
+check "--domain-dir a symlink to D9b: exit 0, no config removed (rc $rc)" \
+	sh -c "test $rc = 0 && ! grep -q 'removed domain config' '$T/link9.log'"
+check "... D9b still holds B's five configs" test "$(apps9 "$D9b")" = "1111 3333 4444 7777 8888 "
+check "apply B with D9c" apply9 --config "$CFG_B" --domain-dir "$D9c"
+check "... D9b emptied of the agent's configs" test "$(apps9 "$D9b")" = ""
+# A directory another user can now write is not the agent's: left alone.
+chmod 0777 "$D9c"
+apply9 --config "$CFG_A" --domain-dir "$D9d" 2>"$T/foreign9.log"; rc=$?
+chmod 0700 "$D9c"
+check "old dir writable by others: the apply goes on (rc $rc)" test "$rc" = 0
+check "... its configs are left" test "$(apps9 "$D9c")" = "1111 3333 4444 7777 8888 "
+check "... and the agent says why" grep -q "earlier domain dir $D9c.*left and forgotten" "$T/foreign9.log"
+check "... and forgets it" sh -c "! grep -q '^dir $D9c' '$S9/domains.manifest'"
+
 done_tests
