@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SR_FAULT: the crash tests' fault points (test/daemon/crash.sh). Read once
+ * SR_FAULT: the crash tests' fault points (test/daemon/crash.sh), and the
+ * failing-disk tests' (test/daemon/unsaved.sh: a step that fails). Read once
  * when the agent sets up its node and installed as the node's step hook;
  * the library only calls the hook, it never reads the environment.
  */
@@ -20,16 +21,36 @@ static const char *const points[] = {
 struct fault {
 	char point[32];
 	unsigned long nth;
+	int fail;                      /* -errno to fail with; 0: SIGKILL */
 };
 
 static struct fault fault;
 
-static void fault_step(void *ctx, const char *point, size_t nth)
+/* The errnos a step may fail with: a full or failing disk. */
+static const struct {
+	const char *name;
+	int err;
+} fails[] = { { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS } };
+
+static int fault_step(void *ctx, const char *point, size_t nth)
 {
 	const struct fault *f = ctx;
 
-	if (!strcmp(point, f->point) && nth == f->nth)
-		raise(SIGKILL);
+	if (strcmp(point, f->point) || nth != f->nth)
+		return 0;
+	if (f->fail)
+		return f->fail;
+	raise(SIGKILL);
+	return 0;
+}
+
+/* "EIO" -> -EIO; 0 when unknown. */
+static int fail_errno(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
+		if (!strcmp(name, fails[i].name))
+			return -fails[i].err;
+	return 0;
 }
 
 static bool known_point(const char *p, size_t len)
@@ -43,7 +64,7 @@ static bool known_point(const char *p, size_t len)
 int agent_fault_install(struct sr_node_ops *node, struct sr_err *err)
 {
 	const char *f = getenv("SR_FAULT");
-	const char *colon;
+	const char *colon, *fail;
 	size_t len;
 	char *end;
 
@@ -53,15 +74,21 @@ int agent_fault_install(struct sr_node_ops *node, struct sr_err *err)
 	len = colon ? (size_t)(colon - f) : strlen(f);
 	if (!known_point(f, len))
 		return sr_err_set(err, -EINVAL,
-				  "SR_FAULT \"%s\": allowed POINT[:N], POINT one of after-release, after-numvfs, after-save-intent, after-configure, after-bind, before-save, after-save",
+				  "SR_FAULT \"%s\": allowed POINT[:N[:ERRNO]], POINT one of after-release, after-numvfs, after-save-intent, after-configure, after-bind, before-save, after-save",
 				  f);
 	fault.nth = 1;
+	fault.fail = 0;
 	if (colon) {
 		errno = 0;
 		fault.nth = strtoul(colon + 1, &end, 10);
-		if (errno || *end || !fault.nth)
+		if (errno || (*end && *end != ':') || !fault.nth)
 			return sr_err_set(err, -EINVAL, "SR_FAULT \"%s\": N allowed 1..%lu", f,
 					  (unsigned long)-1);
+		fail = *end ? end + 1 : NULL;
+		if (fail && !(fault.fail = fail_errno(fail)))
+			return sr_err_set(err, -EINVAL,
+					  "SR_FAULT \"%s\": ERRNO \"%s\": allowed EIO, ENOSPC, EROFS", f,
+					  fail);
 	}
 	snprintf(fault.point, sizeof(fault.point), "%.*s", (int)len, f);
 	node->step = fault_step;

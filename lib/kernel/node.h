@@ -87,8 +87,10 @@ struct sr_node_ops {
 	void (*counts)(void *ctx, struct sr_node_counts *out);
 
 	/* Test hook, may be NULL: called as the apply passes point for the
-	 * nth time in that run (points: docs/daemon.md). */
-	void (*step)(void *step_ctx, const char *point, size_t nth);
+	 * nth time in that run (points: docs/daemon.md). 0 goes on; -errno
+	 * fails the run there, as if the step's operation had failed (at
+	 * "before-save": the state save). */
+	int (*step)(void *step_ctx, const char *point, size_t nth);
 	void *step_ctx;
 };
 

@@ -56,10 +56,13 @@ struct silent_pf {
 	int err;
 };
 
-static void step(const struct sr_run *run, const char *point, size_t nth)
+/* The test hook at point: 0, or the failure it injects (with a message). */
+static int step(const struct sr_run *run, const char *point, size_t nth, struct sr_err *err)
 {
-	if (run->node->step)
-		run->node->step(run->node->step_ctx, point, nth);
+	int r = run->node->step ? run->node->step(run->node->step_ctx, point, nth) : 0;
+
+	return r ? sr_err_set(err, r, "%s (fault injected at %s:%zu)", strerror(-r), point, nth)
+		 : 0;
 }
 
 static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_reservation *r)
@@ -826,13 +829,15 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 	/* Kernel writes alone (a repair) leave the record as it was. */
 	if (!run->intent_saved && state_unchanged(&st, run))
 		return 0;
-	step(run, "before-save", 1);
+	if ((r = step(run, "before-save", 1, err))) {
+		sr_err_prefix(err, r, "%s/%s: not saved", run->state_dir, SR_STATE_FILE);
+		return r;
+	}
 	if ((r = sr_state_save(run->state_dir, &st, err)))
 		return r;
 	run->state_saved = true;
 	run->saved_at = st.applied_at;
-	step(run, "after-save", 1);
-	return 0;
+	return step(run, "after-save", 1, err);
 }
 
 struct phase {
@@ -888,7 +893,7 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		r = ph->run(run, a, err);
 		nth[a->type]++;
 		if (!r && ph->step)
-			step(run, ph->step, nth[a->type]);
+			r = step(run, ph->step, nth[a->type], err);
 		if (a->type == SR_ACT_BIND &&
 		    (i + 1 == plan->n || plan->actions[i + 1].type != SR_ACT_BIND))
 			bind_report(run);

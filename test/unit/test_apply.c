@@ -228,19 +228,20 @@ END_TEST
  * intent save fails after the node changed, and the apply says so
  * (node_changed: the agent reports "failed after changing the node", never
  * "rejected"; issue 23, finding 3). */
-static void break_state_dir(void *ctx, const char *point, size_t nth)
+static int break_state_dir(void *ctx, const char *point, size_t nth)
 {
 	char moved[700];
 	FILE *f;
 
 	(void)ctx;
 	if (strcmp(point, "after-numvfs") || nth != 1)
-		return;
+		return 0;
 	snprintf(moved, sizeof(moved), "%s.away", state_dir);
 	ck_assert_int_eq(rename(state_dir, moved), 0);
 	f = fopen(state_dir, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
+	return 0;
 }
 
 START_TEST(test_failure_after_change)
@@ -262,16 +263,17 @@ END_TEST
 /* The state handed over is the state saved: its applied_at is the one in
  * the file, also when the clock ticks between the save and the hand-over
  * (the daemon's model takes st_out's encoding as the file's bytes). */
-static void next_second_after_save(void *ctx, const char *point, size_t nth)
+static int next_second_after_save(void *ctx, const char *point, size_t nth)
 {
 	time_t t0 = time(NULL);
 
 	(void)ctx;
 	(void)nth;
 	if (strcmp(point, "after-save"))
-		return;
+		return 0;
 	while (time(NULL) == t0)
 		usleep(10000);
+	return 0;
 }
 
 START_TEST(test_handed_over_is_saved)
