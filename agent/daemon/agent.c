@@ -92,9 +92,52 @@ static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_
 	return agent_precheck(p->o, &p->env->sysfs, c, len, p->in_force, err);
 }
 
+bool agent_state_is_refused(int r)
+{
+	return r == -EINVAL || r == -EFBIG;
+}
+
+void agent_state_hint(const struct agent_opts *o, int r, struct sr_err *err)
+{
+	size_t n = strlen(err->msg);
+	char dd[PATH_MAX + 16] = "";
+
+	if (!agent_state_is_refused(r))
+		return;
+	if (strcmp(o->domain_dir, o->domain_dir_buf))
+		snprintf(dd, sizeof(dd), " --domain-dir %s", o->domain_dir);
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 "; nothing is applied until it is replaced: to rebuild it from the node, stop the agent and run `sriov-agent recover --state-dir %s%s%s --dry-run`, then without --dry-run (docs/daemon.md, Recovery)",
+		 o->state_dir, dd, o->hv == SR_HV_XEN ? " --hypervisor xen" : "");
+}
+
+/* The state in force for an apply without the daemon's model (apply, a
+ * dry run): loaded here, so a refused file says how to recover. */
+struct old_state {
+	struct sr_state st;
+	uint8_t *bytes;
+	size_t len;
+};
+
+static int load_old_state(const struct agent_opts *o, struct old_state *old,
+			  struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	int r = sr_state_load_bytes(o->state_dir, &old->st, &old->bytes, &old->len, err);
+
+	if (r) {
+		agent_state_hint(o, r, err);
+		return r;
+	}
+	ctx->old = &old->st;
+	ctx->old_bytes = old->bytes;
+	ctx->old_len = old->len;
+	return 0;
+}
+
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
 		      size_t len, struct sr_err *err)
 {
+	struct old_state local = { 0 };
 	struct precheck_arg pre = { .o = o, .env = env, .in_force = agent_config_in_force(o, buf, len) };
 	struct sr_apply_ctx ctx = {
 		.node = &env->node,
@@ -120,15 +163,21 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		ctx.before_exec_arg = (void *)o;
 	}
 	if (env->model && !o->dry_run) {
-		if ((r = state_model_get(env->model, o->state_dir, err)))
+		if ((r = state_model_get(env->model, o->state_dir, err))) {
+			agent_state_hint(o, r, err);
 			return r;
+		}
 		ctx.old = &env->model->st;
 		ctx.old_bytes = env->model->bytes;
 		ctx.old_len = env->model->len;
+	} else if ((r = load_old_state(o, &local, &ctx, err))) {
+		return r;
 	}
 	r = sr_apply(&ctx, buf, len, &st, err);
 	if (!r || ctx.executed)
 		env->vfs_settled = true;
+	sr_state_free(&local.st);
+	free(local.bytes);
 	if (r) {
 		env->last_node_changed = ctx.node_changed;
 		/* It may have saved its intent, or changed the old state

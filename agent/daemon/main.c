@@ -5,6 +5,7 @@
  *
  *   sriov-agent apply --config FILE [options]
  *   sriov-agent run [--socket PATH] [--config FILE] [options]
+ *   sriov-agent recover [--config FILE] [--dry-run] [options]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,12 +27,18 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: sriov-agent apply --config FILE [OPTIONS]\n"
 		"       sriov-agent run [--socket PATH] [--config FILE] [OPTIONS]\n"
+		"       sriov-agent recover [--config FILE] [--dry-run] [OPTIONS]\n"
 		"       sriov-agent --version\n"
 		"\n"
 		"apply: validate the EdgeDevConfig in FILE (binary protobuf), apply it, save\n"
 		"       state and write domain configs, then exit.\n"
 		"run:   stay running: take configs pushed on the socket (sriovctl push) and\n"
 		"       from FILE when it changes, reconcile the node with the last accepted one.\n"
+		"recover: STATE-DIR/state.pb refused or lost: rebuild it from the node (the\n"
+		"       domain configs in DOMAIN-DIR say which VF each running app holds),\n"
+		"       print what every app adapter gets, move the refused file aside and\n"
+		"       write the new one (not with --dry-run). FILE: the config the apps run\n"
+		"       with (default STATE-DIR/config.pb). Stop the daemon first.\n"
 		"\n"
 		"Options:\n"
 		"  --config FILE         EdgeDevConfig to apply (run: watched for changes)\n"
@@ -41,7 +48,7 @@ static void usage(FILE *f)
 		"  --hypervisor H        kvm, xen or none (default kvm): passthrough driver\n"
 		"                        binding (vfio-pci / pciback) and domain configs\n"
 		"  --no-netlink          reserve VFs and record settings, write none with netlink\n"
-		"  --dry-run             print the plan, change nothing (apply)\n"
+		"  --dry-run             print the plan, change nothing (apply, recover)\n"
 		"  --socket PATH         control socket (run; default " SR_DEFAULT_SOCKET ")\n"
 		"  --interval SEC        reconcile period, a safety net behind kernel events\n"
 		"                        (run; default 300)\n"
@@ -79,7 +86,8 @@ enum {
 };
 
 /* The commands an option belongs to. */
-enum { CMD_APPLY = 1 << 0, CMD_RUN = 1 << 1, CMD_ANY = CMD_APPLY | CMD_RUN };
+enum { CMD_APPLY = 1 << 0, CMD_RUN = 1 << 1, CMD_RECOVER = 1 << 2,
+       CMD_ANY = CMD_APPLY | CMD_RUN | CMD_RECOVER };
 
 static const struct agent_option {
 	struct option lo;
@@ -90,15 +98,15 @@ static const struct agent_option {
 	{ { "state-dir", required_argument, NULL, OPT_STATE }, CMD_ANY },
 	{ { "domain-dir", required_argument, NULL, OPT_DOMAIN }, CMD_ANY },
 	{ { "hypervisor", required_argument, NULL, OPT_HV }, CMD_ANY },
-	{ { "no-netlink", no_argument, NULL, OPT_NO_NL }, CMD_ANY },
-	{ { "dry-run", no_argument, NULL, OPT_DRY }, CMD_APPLY },
+	{ { "no-netlink", no_argument, NULL, OPT_NO_NL }, CMD_APPLY | CMD_RUN },
+	{ { "dry-run", no_argument, NULL, OPT_DRY }, CMD_APPLY | CMD_RECOVER },
 	{ { "socket", required_argument, NULL, OPT_SOCKET }, CMD_RUN },
 	{ { "interval", required_argument, NULL, OPT_INTERVAL }, CMD_RUN },
 	{ { "log", required_argument, NULL, OPT_LOG }, CMD_ANY },
 	{ { "log-level", required_argument, NULL, OPT_LEVEL }, CMD_ANY },
 	{ { "info-file", required_argument, NULL, OPT_INFO_FILE }, CMD_RUN },
 	{ { "kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS }, CMD_RUN },
-	{ { "numvfs-timeout", required_argument, NULL, OPT_NUMVFS_TIMEOUT }, CMD_ANY },
+	{ { "numvfs-timeout", required_argument, NULL, OPT_NUMVFS_TIMEOUT }, CMD_APPLY | CMD_RUN },
 	{ { "help", no_argument, NULL, 'h' }, CMD_ANY },
 };
 #define N_AGENT_OPTIONS (sizeof(agent_options) / sizeof(agent_options[0]))
@@ -309,7 +317,12 @@ int main(int argc, char **argv)
 			return 2;
 		return agent_run(&o);
 	}
-	fprintf(stderr, "sriov-agent: unknown command \"%s\": allowed apply, run\n", cmd);
+	if (!strcmp(cmd, "recover")) {
+		if (parse_opts(cmd, CMD_RECOVER, argc - 1, argv + 1, &o))
+			return 2;
+		return agent_recover(&o);
+	}
+	fprintf(stderr, "sriov-agent: unknown command \"%s\": allowed apply, run, recover\n", cmd);
 	usage(stderr);
 	return 2;
 }

@@ -3,7 +3,7 @@
 # A reconcile that must change a record while the state cannot be written
 # (issue 23: "when the state cannot be written the affected reservations are
 # marked in error rather than reported clean"). The save fails through the
-# fault hook (SR_FAULT=before-save:1:EIO, agent/fault.c), as on a failing
+# fault hook (SR_FAULT=before-save:1:EIO, agent/daemon/fault.c), as on a failing
 # disk: a VF that lost its IOMMU group and its binding makes the reconcile
 # record an error, the save fails, and the daemon counts every reservation
 # in error (status reservations_in_error, reconcile_result), never clean.

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sriov-agent recover: a fresh state.pb from what is on the node, for a
+ * state file that was refused (corrupt, torn, not this agent's) or lost.
+ * The config in force says which app adapters there are; the domain
+ * configs this agent wrote (--domain-dir, <uuid>.<hv>.cfg) say which VF
+ * each running app holds; the node's VF tables say which VFs exist and
+ * what they are bound to. The reservations kept (lib/engine/recover.c) are
+ * printed with the VF every adapter gets at the next apply (sr_reserve:
+ * the kept ones first, the rest on free VFs); then, unless --dry-run, the
+ * refused file is renamed aside (never deleted) and the new one written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent.h"
+#include "domains.h"
+#include "files.h"
+#include "log.h"
+#include "recover.h"
+#include "reserve.h"
+#include "state.h"
+#include "xen.h"
+
+#define CLAIM_MAX_BYTES (1u << 20)
+
+struct recover_in {
+	struct sr_config cfg;
+	bool have_cfg;
+	struct sr_pf *pfs;            /* per cfg PF, with VFs */
+	struct sr_recover_claim *claims;
+	char (*paths)[PATH_MAX];      /* the claims' sources */
+	char (**vfs)[SR_PCI_LEN];     /* the claims' VF lists */
+	size_t n_claims;
+};
+
+static void in_free(struct recover_in *in)
+{
+	for (size_t i = 0; in->pfs && i < in->cfg.n_pfs; i++)
+		sr_pf_clear(&in->pfs[i]);
+	free(in->pfs);
+	for (size_t i = 0; i < in->n_claims; i++)
+		free(in->vfs[i]);
+	free(in->vfs);
+	free(in->paths);
+	free(in->claims);
+	if (in->have_cfg)
+		sr_config_free(&in->cfg);
+}
+
+/* The config the apps run with: --config, else the one in force. */
+static int read_config(const struct agent_opts *o, struct recover_in *in, struct sr_err *err)
+{
+	char path[PATH_MAX];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", o->state_dir, SR_CONFIG_FILE);
+	if ((r = sr_read_file(o->config ? o->config : path, SR_CONFIG_MAX_BYTES, &buf, &len, err)))
+		return o->config ? r : sr_err_prefix(err, r,
+			"no config in force (give the config the apps run with: --config FILE)");
+	r = sr_config_decode(buf, len, &in->cfg, err);
+	free(buf);
+	in->have_cfg = !r;
+	return r;
+}
+
+/* The config's PFs on the node, with their VF tables. */
+static int read_node(const struct agent_opts *o, struct recover_in *in, struct sr_err *err)
+{
+	struct sr_sysfs sysfs;
+	int r;
+
+	sr_sysfs_init(&sysfs, o->sysfs_root);
+	if (!(in->pfs = calloc(in->cfg.n_pfs ? in->cfg.n_pfs : 1, sizeof(*in->pfs))))
+		return sr_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < in->cfg.n_pfs; i++) {
+		const struct sr_pf_cfg *pc = &in->cfg.pfs[i];
+
+		if ((r = sr_sysfs_find_pf(&sysfs, pc->ifname, pc->pci, &in->pfs[i], err)) ||
+		    (r = sr_sysfs_read_vfs(&sysfs, &in->pfs[i], err)))
+			return sr_err_prefix(err, r, "deviceIoList[%u] (%s)", pc->io_index,
+					     sr_pf_cfg_label(pc));
+		snprintf(in->pfs[i].label, sizeof(in->pfs[i].label), "%s", sr_pf_cfg_label(pc));
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "<uuid>.<hv>.cfg": a name the agent gives its domain configs. */
+static bool ours(const char *name, enum sr_hypervisor hv)
+{
+	char want[64];
+	uint8_t u[16];
+	char uuid[SR_UUID_LEN];
+
+	if (strlen(name) < SR_UUID_LEN - 1)
+		return false;
+	memcpy(uuid, name, SR_UUID_LEN - 1);
+	uuid[SR_UUID_LEN - 1] = '\0';
+	domain_file_name(uuid, hv, want, sizeof(want));
+	return !strcmp(name, want) && !sr_parse_uuid(uuid, u);
+}
+
+static int add_claim(const struct agent_opts *o, struct recover_in *in, const char *name)
+{
+	struct sr_recover_claim *cl = &in->claims[in->n_claims];
+	struct sr_err e = { "" };
+	char uuid[SR_UUID_LEN];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(in->paths[in->n_claims], PATH_MAX, "%s/%s", o->domain_dir, name);
+	if ((r = sr_read_file(in->paths[in->n_claims], CLAIM_MAX_BYTES, &buf, &len, &e)))
+		goto skip;
+	r = sr_domain_read(o->hv, (const char *)buf, len, uuid, &in->vfs[in->n_claims], &cl->n_vf,
+			   &e);
+	free(buf);
+	if (r)
+		goto skip;
+	if (strncmp(name, uuid, SR_UUID_LEN - 1)) {
+		printf("note: %s is for app %s, not the one its name says: not used\n",
+		       in->paths[in->n_claims], uuid);
+		free(in->vfs[in->n_claims]);
+		return 0;
+	}
+	cl->source = in->paths[in->n_claims];
+	strcpy(cl->app_uuid, uuid);
+	cl->vf_pci = (const char (*)[SR_PCI_LEN])in->vfs[in->n_claims];
+	in->n_claims++;
+	return 0;
+skip:
+	if (r == -ENOMEM)
+		return r;
+	printf("note: %s: %s: not used\n", in->paths[in->n_claims], e.msg);
+	return 0;
+}
+
+/* Every domain config of --domain-dir named as the agent names them, in
+ * name order (the first of two claims on one VF is then stable). */
+static int read_claims(const struct agent_opts *o, struct recover_in *in, struct sr_err *err)
+{
+	DIR *d = opendir(o->domain_dir);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : sr_err_set(err, -errno, "domain dir %s: %s",
+							o->domain_dir, strerror(errno));
+	while ((de = readdir(d)) && !r) {
+		if (!ours(de->d_name, o->hv))
+			continue;
+		if (n == cap) {
+			char **v = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			names = v;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			r = -ENOMEM;
+		else
+			n++;
+	}
+	closedir(d);
+	if (!r && n) {
+		qsort(names, n, sizeof(*names), by_name);
+		in->claims = calloc(n, sizeof(*in->claims));
+		in->paths = calloc(n, sizeof(*in->paths));
+		in->vfs = calloc(n, sizeof(*in->vfs));
+		if (!in->claims || !in->paths || !in->vfs)
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !r; i++)
+		r = add_claim(o, in, names[i]);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r ? sr_err_set(err, r, "out of memory") : 0;
+}
+
+/* One line per app adapter: the VF it gets at the next apply, and why. */
+static void print_proposal(const struct recover_in *in, const struct sr_recovery *rc,
+			   const struct sr_reservation *res, size_t *kept, size_t *free_vf)
+{
+	const struct sr_config *cfg = &in->cfg;
+
+	for (size_t i = 0; i < cfg->n_adapters; i++) {
+		const struct sr_adapter_cfg *a = &cfg->adapters[i];
+		const struct sr_recover_adapter *ad = &rc->adapters[i];
+		const struct sr_vf *vf = sr_pf_find_vf(&in->pfs[a->pf], res[i].vf_index);
+		char where[SR_LABEL_LEN + 64];
+
+		snprintf(where, sizeof(where), "PF %s VF %u (%s)", sr_pf_cfg_label(&cfg->pfs[a->pf]),
+			 res[i].vf_index, vf && vf->pci[0] ? vf->pci : "not made yet");
+		printf("app %s adapter %s#%u: %s: ", cfg->apps[a->app].uuid_str, a->name,
+		       a->occurrence, where);
+		switch (ad->how) {
+		case SR_RECOVER_HELD:
+			(*kept)++;
+			printf("kept: named by %s%s%s\n", in->claims[ad->claim].source,
+			       ad->why[0] ? "; " : "", ad->why);
+			break;
+		case SR_RECOVER_NAMED:
+			printf("%s\n", ad->why);
+			break;
+		case SR_RECOVER_UNKNOWN:
+			(*free_vf)++;
+			printf("a free VF: its VF is not known: %s\n", ad->why);
+			break;
+		}
+	}
+}
+
+/* state.pb renamed STATE/state.pb.refused-<UTC time>[-N]: kept for a look,
+ * never deleted. *moved: the new name ("" when there was no file). */
+static int move_aside(const struct agent_opts *o, char *moved, size_t cap, struct sr_err *err)
+{
+	char from[PATH_MAX], stamp[32];
+	time_t now = time(NULL);
+	struct stat sb;
+	struct tm tm;
+
+	moved[0] = '\0';
+	snprintf(from, sizeof(from), "%s/%s", o->state_dir, SR_STATE_FILE);
+	if (lstat(from, &sb))
+		return errno == ENOENT ? 0 : sr_err_set(err, -errno, "%s: %s", from, strerror(errno));
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (unsigned n = 0; n < 1000; n++) {
+		if (n)
+			snprintf(moved, cap, "%s.refused-%s-%u", from, stamp, n);
+		else
+			snprintf(moved, cap, "%s.refused-%s", from, stamp);
+		if (lstat(moved, &sb) && errno == ENOENT)
+			break;
+	}
+	if (rename(from, moved))
+		return sr_err_set(err, -errno, "rename %s -> %s: %s", from, moved, strerror(errno));
+	return 0;
+}
+
+/* The state the next apply starts from: the kept reservations, the node's
+ * VF tables, the config's apps. */
+static int save_state(const struct agent_opts *o, struct recover_in *in,
+		      const struct sr_recovery *rc, struct sr_err *err)
+{
+	struct sr_state st = {
+		.pfs = in->pfs,
+		.n_pfs = in->cfg.n_pfs,
+		.res = rc->held,
+		.n_res = rc->n_held,
+		.apps = in->cfg.apps,
+		.n_apps = in->cfg.n_apps,
+		.applied_at = (int64_t)time(NULL),
+	};
+
+	snprintf(st.last_result, sizeof(st.last_result),
+		 "recovered from the node (sriov-agent recover): %zu reservation(s) kept",
+		 rc->n_held);
+	return sr_state_save(o->state_dir, &st, err);
+}
+
+/* Is there anything to recover? 1: yes (refused or missing: *why says), 0:
+ * the file is accepted, -errno: it cannot be read at all. */
+static int state_refused(const struct agent_opts *o, char *why, size_t cap, struct sr_err *err)
+{
+	struct sr_state st = { 0 };
+	uint8_t *bytes = NULL;
+	size_t n = 0;
+	int r = sr_state_load_bytes(o->state_dir, &st, &bytes, &n, err);
+
+	if (!r && bytes) {
+		printf("%s/%s is accepted (%zu reservation(s)): nothing to recover\n", o->state_dir,
+		       SR_STATE_FILE, st.n_res);
+		sr_state_free(&st);
+		free(bytes);
+		return 0;
+	}
+	sr_state_free(&st);
+	free(bytes);
+	if (!r) {
+		snprintf(why, cap, "%s/%s: no such file", o->state_dir, SR_STATE_FILE);
+		return 1;
+	}
+	if (agent_state_is_refused(r)) {
+		snprintf(why, cap, "%s", err->msg);
+		return 1;
+	}
+	return r;
+}
+
+static int recover(const struct agent_opts *o, struct sr_err *err)
+{
+	struct recover_in in = { 0 };
+	struct sr_recovery rc = { 0 };
+	struct sr_reservation *res = NULL;
+	size_t n_res = 0, kept = 0, free_vf = 0;
+	char why[SR_ERR_MAX], moved[PATH_MAX + 64];
+	int r;
+
+	if ((r = state_refused(o, why, sizeof(why), err)) <= 0)
+		return r;
+	printf("refused: %s\nrecovering from the node: config %s, domain configs in %s\n", why,
+	       o->config ? o->config : SR_CONFIG_FILE " (in force)", o->domain_dir);
+	if ((r = read_config(o, &in, err)) || (r = read_node(o, &in, err)) ||
+	    (r = read_claims(o, &in, err)) ||
+	    (r = sr_recover(&in.cfg, in.pfs, in.claims, in.n_claims,
+			    o->hv == SR_HV_XEN ? SR_XEN_PCIBACK_DRIVER : "vfio-pci", &rc, err)) ||
+	    (r = sr_reserve(&in.cfg, in.pfs, rc.held, rc.n_held, &res, &n_res, err)))
+		goto out;
+	print_proposal(&in, &rc, res, &kept, &free_vf);
+	for (size_t i = 0; i < rc.n_notes; i++)
+		printf("note: %s\n", rc.notes[i]);
+	printf("%zu adapter(s) keep the VF they hold, %zu get a free VF after them\n", kept,
+	       free_vf);
+	if (o->dry_run) {
+		printf("dry run: nothing written\n");
+		goto out;
+	}
+	if ((r = move_aside(o, moved, sizeof(moved), err)) || (r = save_state(o, &in, &rc, err)))
+		goto out;
+	if (moved[0])
+		printf("moved the refused file to %s\n", moved);
+	printf("wrote %s/%s: %zu reservation(s) kept; apply the config again (sriov-agent apply, or start sriov-agent run) to give the rest their VF\n",
+	       o->state_dir, SR_STATE_FILE, rc.n_held);
+out:
+	free(res);
+	sr_recovery_free(&rc);
+	in_free(&in);
+	return r;
+}
+
+int agent_recover(const struct agent_opts *o)
+{
+	struct sr_err err = { "" };
+	int lock = -1, status = 1;
+
+	if (!o->passthrough) {
+		log_err("recover reads the domain configs the agent wrote: with --hypervisor none there are none, so no VF can be told apart (stop the apps, remove %s/%s and apply again)",
+			o->state_dir, SR_STATE_FILE);
+		return 1;
+	}
+	if (!o->dry_run && agent_lock_state(o, &lock))
+		return 1;
+	if (recover(o, &err))
+		log_err("recover: %s", err.msg);
+	else
+		status = 0;
+	sr_state_unlock(lock);
+	return status;
+}

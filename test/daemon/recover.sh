@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# sriov-agent recover (issue 23, finding 6): a refused state.pb is rebuilt
+# from the node, and every running app keeps the VF it holds.
+#   1. recover_a then recover_b applied: bbbb and cccc hold VFs 1 and 2 of
+#      uplink1, dddd VF 0 (the free one); a node with no state would give
+#      them 0, 1, 2 (config order): the control below shows the domain
+#      configs a plain re-apply without state.pb would rewrite.
+#   2. state.pb corrupted: apply and the daemon refuse, naming the file, the
+#      reason and the recovery command; recover refuses to run beside the
+#      daemon (the state dir's lock).
+#   3. recover --dry-run changes nothing; recover moves the refused file aside
+#      (same bytes) and writes a state that loads; applying recover_b again
+#      then writes nothing: the domain configs stay byte-identical, every app
+#      on its VF, no kernel write.
+#   4. An app with no domain config: recover says it gets a free VF after the
+#      others, and names the VF bound to vfio-pci that no app was given.
+# Usage: recover.sh BUILD_DIR
+set -uo pipefail
+B=${1:?build dir}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+CFG_RA=$FIX/recover_a.pb CFG_RB=$FIX/recover_b.pb
+DOM=$STATE/domains
+recover() { "$AGENT" recover --sysfs-root "$SYS" --state-dir "$STATE" "$@"; }
+state_ok() { ctl list >/dev/null; }
+# flip the 21st byte of a file
+corrupt() { printf '\377' | dd of="$1" bs=1 seek=20 conv=notrunc 2>/dev/null; }
+
+fake_node "$SYS" 0 || { nok "fake node"; done_tests; }
+
+# 1.
+check "apply recover_a" apply --config "$CFG_RA"
+check "apply recover_b" apply --config "$CFG_RB"
+before=$(mapping)
+check "bbbb, cccc kept VFs 1, 2 of uplink1, dddd took VF 0 ($before)" test "$before" = \
+	"bbbb=0000:03:00.0/1 bbbb=0000:04:00.0/0 cccc=0000:03:00.0/2 dddd=0000:03:00.0/0 eeee=0000:04:00.0/1"
+cp -a "$DOM" "$T/dom.before"
+cp -a "$STATE" "$T/naive"
+rm "$T/naive/state.pb"
+"$AGENT" apply --sysfs-root "$SYS" --state-dir "$T/naive" --no-netlink --config "$CFG_RB" --dry-run \
+	2>"$T/naive.log"
+check "control: without state.pb an apply would rewrite bbbb's, cccc's and dddd's domain configs" \
+	test "$(grep -c 'plan: would write domain config .*/\(bbbb\|cccc\|dddd\)[-a-z0-9]*\.kvm\.cfg' "$T/naive.log")" = 3
+
+# 2.
+corrupt "$STATE/state.pb"
+cp "$STATE/state.pb" "$T/corrupt.pb"
+apply --config "$CFG_RB" 2>"$T/refused.log"; rc=$?
+check "corrupt state.pb: apply exit 1" test "$rc" = 1
+check "the refusal names the file and the reason" grep -qF "$STATE/state.pb: state: " "$T/refused.log"
+check "the refusal says: wrong checksum" grep -q "wrong checksum: corrupt" "$T/refused.log"
+check "the refusal names the recovery command" \
+	grep -qF "sriov-agent recover --state-dir $STATE --dry-run" "$T/refused.log"
+check_start "daemon starts on the corrupt state" --config "$CFG_RB" --interval 3600
+check "daemon: its reconcile names the recovery command" \
+	wait_for 10 grep -qF "sriov-agent recover --state-dir $STATE" "$LOG"
+recover >"$T/beside.out" 2>"$T/beside.log"; rc=$?
+check "recover beside the daemon: exit 1, the lock names it" \
+	sh -c "test $rc = 1 && grep -q 'in use by another sriov-agent' '$T/beside.log'"
+stop_agent
+check "daemon stops: exit 0" test "$agent_rc" = 0
+
+# 3.
+recover --dry-run >"$T/dry.out" 2>&1; rc=$?
+check "recover --dry-run: exit 0" test "$rc" = 0
+check "recover --dry-run: the refused file and why" grep -q "^refused: .*wrong checksum" "$T/dry.out"
+check "recover --dry-run: 5 adapters kept, each from its domain config" \
+	test "$(grep -c ': kept: named by .*\.kvm\.cfg$' "$T/dry.out")" = 5
+check "recover --dry-run: dddd kept on uplink1 VF 0" \
+	grep -q "^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1 VF 0 (0000:03:10.0): kept" "$T/dry.out"
+check "recover --dry-run: state.pb untouched" cmp "$STATE/state.pb" "$T/corrupt.pb"
+check "recover --dry-run: nothing moved aside" sh -c "! ls '$STATE' | grep -q refused"
+recover >"$T/rec.out" 2>&1; rc=$?
+check "recover: exit 0" sh -c "test $rc = 0 || { cat '$T/rec.out'; false; }"
+moved=$(ls "$STATE"/state.pb.refused-* 2>/dev/null)
+check "recover: the refused file moved aside, its bytes kept" cmp "$moved" "$T/corrupt.pb"
+check "recover: says where it moved it" grep -qF "moved the refused file to $moved" "$T/rec.out"
+check "recover: the new state.pb loads" state_ok
+check "recover: the reservations as before ($(mapping))" test "$(mapping)" = "$before"
+recover >"$T/again.out" 2>&1; rc=$?
+check "recover on an accepted state: exit 0, nothing to recover" \
+	sh -c "test $rc = 0 && grep -q 'is accepted (5 reservation(s)): nothing to recover' '$T/again.out'"
+check "recover on an accepted state: nothing else moved" test "$(ls "$STATE" | grep -c refused)" = 1
+apply --config "$CFG_RB" 2>"$T/reapply.log"; rc=$?
+check "apply recover_b again: exit 0" test "$rc" = 0
+check "apply recover_b again: no kernel write" grep -q "0 sysfs and 0 netlink writes" "$T/reapply.log"
+check "every app kept its VF ($(mapping))" test "$(mapping)" = "$before"
+check "the domain configs are byte-identical" diff -r "$T/dom.before" "$DOM"
+
+# 4.
+mv "$DOM/dddddddd-dddd-4ddd-8ddd-dddddddddddd.kvm.cfg" "$T/dddd.cfg"
+corrupt "$STATE/state.pb"
+recover --dry-run >"$T/nodom.out" 2>&1; rc=$?
+check "no domain config for dddd: exit 0" test "$rc" = 0
+check "dddd: a free VF, after the others, and why" \
+	grep -q "^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1 VF 0 (0000:03:10.0): a free VF: its VF is not known: no domain config of app dddd" "$T/nodom.out"
+check "the count says so" grep -q "^4 adapter(s) keep the VF they hold, 1 get a free VF after them" "$T/nodom.out"
+check "the VF on vfio-pci no app was given is named" \
+	grep -q "^note: VF 0000:03:10.0 (PF uplink1 VF 0) is bound to vfio-pci and held by no app recovered" "$T/nodom.out"
+
+done_tests
