@@ -81,6 +81,7 @@ int ctl_load_state(struct ctl *c)
 {
 	struct sr_err err = { "" };
 	struct stat sb;
+	int r;
 
 	if (stat(c->state_dir, &sb)) {
 		ctl_err("state dir %s: %s (has sriov-agent applied a config here?)\n", c->state_dir,
@@ -88,8 +89,12 @@ int ctl_load_state(struct ctl *c)
 		return 1;
 	}
 
-	if (sr_state_load(c->state_dir, &c->st, &err)) {
-		ctl_err("%s\n", err.msg);
+	if ((r = sr_state_load(c->state_dir, &c->st, &err))) {
+		if (sr_state_is_refused(r))
+			ctl_err("%s; to rebuild it from the node: sriov-agent recover --state-dir %s --dry-run, then without --dry-run\n",
+				err.msg, c->state_dir);
+		else
+			ctl_err("%s\n", err.msg);
 		return 1;
 	}
 	return 0;

@@ -92,17 +92,12 @@ static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_
 	return agent_precheck(p->o, &p->env->sysfs, c, len, p->in_force, err);
 }
 
-bool agent_state_is_refused(int r)
-{
-	return r == -EINVAL || r == -EFBIG;
-}
-
 void agent_state_hint(const struct agent_opts *o, int r, struct sr_err *err)
 {
 	size_t n = strlen(err->msg);
 	char dd[PATH_MAX + 16] = "";
 
-	if (!agent_state_is_refused(r))
+	if (!sr_state_is_refused(r))
 		return;
 	if (strcmp(o->domain_dir, o->domain_dir_buf))
 		snprintf(dd, sizeof(dd), " --domain-dir %s", o->domain_dir);

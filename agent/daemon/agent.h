@@ -98,9 +98,6 @@ int agent_precheck(const struct agent_opts *o, const struct sr_sysfs *sysfs,
  * 0 and *fd, or -1 after logging why. */
 int agent_lock_state(const struct agent_opts *o, int *fd);
 
-/* A state file refused by sr_state_load (corrupt, torn, not this agent's,
- * not a regular file): the case `sriov-agent recover` is for. */
-bool agent_state_is_refused(int r);
 /* After a failed state load (r): when the file was refused, append to err
  * what to do (the recover command for these options). */
 void agent_state_hint(const struct agent_opts *o, int r, struct sr_err *err);

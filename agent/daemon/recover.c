@@ -299,7 +299,7 @@ static int state_refused(const struct agent_opts *o, char *why, size_t cap, stru
 		snprintf(why, cap, "%s/%s: no such file", o->state_dir, SR_STATE_FILE);
 		return 1;
 	}
-	if (agent_state_is_refused(r)) {
+	if (sr_state_is_refused(r)) {
 		snprintf(why, cap, "%s", err->msg);
 		return 1;
 	}
@@ -330,6 +330,9 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 		printf("note: %s\n", rc.notes[i]);
 	printf("%zu adapter(s) keep the VF they hold, %zu get a free VF after them\n", kept,
 	       free_vf);
+	/* The limit, said when it applies (docs/daemon.md, Recovery). */
+	if (rc.n_held)
+		printf("note: the settings the kept VFs had before the agent (restored when a VF is released) are not known: the next apply records their settings now as those\n");
 	if (o->dry_run) {
 		printf("dry run: nothing written\n");
 		goto out;

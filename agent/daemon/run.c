@@ -698,6 +698,18 @@ static void serve_request(void *ctx, int fd, long pid, const struct control_fram
 	}
 }
 
+/* A documented limit, said when it applies: a sriov_numvfs write still in
+ * the kernel cannot be cancelled (docs/daemon.md, Slow, busy and hung
+ * drivers). */
+static void warn_busy_at_stop(struct daemon *d)
+{
+	char busy[512];
+
+	if (d->env_open && busy_describe(&d->env, busy, sizeof(busy)))
+		log_warn("stopping while %s: a sriov_numvfs write cannot be cancelled, the process ends when the kernel returns it",
+			 busy);
+}
+
 static void on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -709,6 +721,7 @@ static void on_signal(struct daemon *d)
 			agent_notify_ready(d->cfg_result);
 		} else {
 			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			warn_busy_at_stop(d);
 			agent_notify_stopping();
 			d->stop = true;
 		}

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,13 @@ bool sr_state_encodes_to(const struct sr_state *st, const uint8_t *bytes, size_t
 int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
 			struct sr_err *err);
 int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
+/* r, from a load, says the file itself was refused (corrupt, truncated, not
+ * this agent's, not a regular file, too large), not that it could not be
+ * read (-EIO, -EACCES, -ENOMEM): the case `sriov-agent recover` is for. */
+static inline bool sr_state_is_refused(int r)
+{
+	return r == -EINVAL || r == -EFBIG;
+}
 int sr_state_save(const char *dir, const struct sr_state *st, struct sr_err *err);
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32()) of buf. */

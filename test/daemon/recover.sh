@@ -6,8 +6,8 @@
 #      uplink1, dddd VF 0 (the free one); a node with no state would give
 #      them 0, 1, 2 (config order): the control below shows the domain
 #      configs a plain re-apply without state.pb would rewrite.
-#   2. state.pb corrupted: apply and the daemon refuse, naming the file, the
-#      reason and the recovery command; recover refuses to run beside the
+#   2. state.pb corrupted: apply, the daemon and sriovctl refuse, naming the
+#      file, the reason and the recovery command; recover refuses to run beside the
 #      daemon (the state dir's lock).
 #   3. recover --dry-run changes nothing; recover moves the refused file aside
 #      (same bytes) and writes a state that loads; applying recover_b again
@@ -52,6 +52,9 @@ check "the refusal names the file and the reason" grep -qF "$STATE/state.pb: sta
 check "the refusal says: wrong checksum" grep -q "wrong checksum: corrupt" "$T/refused.log"
 check "the refusal names the recovery command" \
 	grep -qF "sriov-agent recover --state-dir $STATE --dry-run" "$T/refused.log"
+ctl list >/dev/null 2>"$T/list.log"; rc=$?
+check "sriovctl list on the corrupt state: exit 1, names the recovery command" \
+	sh -c "test $rc = 1 && grep -qF 'sriov-agent recover --state-dir $STATE --dry-run' '$T/list.log'"
 check_start "daemon starts on the corrupt state" --config "$CFG_RB" --interval 3600
 check "daemon: its reconcile names the recovery command" \
 	wait_for 10 grep -qF "sriov-agent recover --state-dir $STATE" "$LOG"

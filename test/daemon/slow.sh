@@ -4,7 +4,8 @@
 # run holds it while the device dir has .fake-hold, as a PF reset in
 # i40e_pci_sriov_configure or ixgbe with many VFs would): the daemon answers
 # status and pushes meanwhile, applies the other PF, writes nothing more to
-# the busy one, reports it, and applies it once the write returns.
+# the busy one, reports it, and applies it once the write returns; stopped
+# while a write is held, it says the write cannot be cancelled.
 # Usage: slow.sh BUILD_DIR   (SR_SLOW_HOLD_S: how long the write is held, 60)
 set -uo pipefail
 B=${1:?build dir}
@@ -75,5 +76,18 @@ check "log: the write's end and the reconcile it started" sh -c \
 	"grep -q 'PF 0000:03:00.0: the sriov_numvfs write of 5 ended after' '$LOG' && grep -q 'reconcile (a sriov_numvfs write returned)' '$LOG'"
 stop_agent TERM
 check "SIGTERM: exit 0" test "$agent_rc" = 0
+
+# Stopped while a write is outstanding: the documented limit (it cannot be
+# cancelled) is said when it applies.
+check_start "agent starts again" --interval 300
+: >"$HOLD"
+ctl push "$CFG_A" >/dev/null 2>&1
+check "push A on the held PF: busy" field_is busy_pfs 1
+mark=$(wc -l <"$LOG")
+stop_agent TERM
+rm -f "$HOLD"
+check "SIGTERM while busy: exit 0" test "$agent_rc" = 0
+check "SIGTERM while busy: the log says the write cannot be cancelled" \
+	log_since "$mark" "stopping while PF 0000:03:00.0 writing 4 to sriov_numvfs since"
 
 done_tests
