@@ -228,12 +228,15 @@ int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_
 		agent_env_close(o, env);
 		return r;
 	}
-	/* A write that does not return within its deadline (plus the 5 s
-	 * the wait may overrun) leaves its PF busy: apply reports it (exit
-	 * 3) instead of hanging. The daemon waits less (busy.h). */
-	if ((r = sr_node_async_enable(&env->real, env->sysfs.numvfs_timeout_ms + 5000, -1))) {
+	/* A write that does not return within its deadline (sriov_numvfs:
+	 * plus the 5 s the wait may overrun) leaves its PF busy: apply
+	 * reports it (exit 3) instead of hanging. The daemon waits less
+	 * (busy.h). */
+	if ((r = sr_node_async_enable(&env->real, env->sysfs.numvfs_timeout_ms + 5000,
+				      (unsigned)(o->bind_timeout ? o->bind_timeout : 60) * 1000,
+				      -1))) {
 		agent_env_close(o, env);
-		return sr_err_set(err, r, "cannot set up sriov_numvfs writes: %s", strerror(-r));
+		return sr_err_set(err, r, "cannot set up the slow writes: %s", strerror(-r));
 	}
 	return 0;
 }

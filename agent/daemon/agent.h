@@ -30,6 +30,7 @@ struct agent_opts {
 	const char *info_file;   /* run: ZiDevice ZInfoMsg rewritten on change */
 	unsigned long interval;
 	unsigned long numvfs_timeout; /* s: a sriov_numvfs change (write + VFs) */
+	unsigned long bind_timeout;   /* s: a VF's driver bind or unbind */
 	enum sr_hypervisor hv;
 	bool passthrough;       /* bind VFs + write domain configs (--hypervisor != none) */
 	bool no_netlink;

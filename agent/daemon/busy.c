@@ -14,15 +14,19 @@
 
 #define BUSY_MAX 64
 
-int busy_open(struct agent_env *env)
+int busy_open(struct agent_env *env, unsigned long bind_timeout_s)
 {
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* A bind shorter than the daemon's wait is waited for whole. */
+	unsigned bind_inline = bind_timeout_s && bind_timeout_s * 1000 < BUSY_INLINE_MS
+				       ? (unsigned)bind_timeout_s * 1000
+				       : BUSY_INLINE_MS;
 	int r;
 
 	if (fd < 0)
 		return -errno;
 	sr_node_async_disable(&env->real);
-	if ((r = sr_node_async_enable(&env->real, BUSY_INLINE_MS, fd))) {
+	if ((r = sr_node_async_enable(&env->real, BUSY_INLINE_MS, bind_inline, fd))) {
 		close(fd);
 		return r;
 	}
@@ -48,15 +52,18 @@ bool busy_service(struct agent_env *env, int fd)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t s = (sr_sysfs_now_ms() - b[i].since_ms) / 1000;
 
-		if (b[i].wait_only)
-			log_info("PF %s: the wait for its %u VFs ended after %" PRIu64 " s%s%s: applying the PF",
-				 b[i].pci, b[i].n, s, b[i].rc ? ": " : "", b[i].rc ? b[i].msg : "");
-		else if (b[i].rc)
-			log_warn("PF %s: the sriov_numvfs write of %u ended after %" PRIu64 " s: %s",
-				 b[i].pci, b[i].n, s, b[i].msg);
+		char what[128];
+
+		sr_busy_what(&b[i], what, sizeof(what));
+		/* bind_start's -EINPROGRESS: written, the VF not on the driver
+		 * yet; the reconcile looks again. A wait for VFs that ends
+		 * without them: the apply marks them missing. */
+		if (b[i].rc && b[i].rc != -EINPROGRESS && b[i].kind != SR_BUSY_WAIT_VFS)
+			log_warn("PF %s: %s ended after %" PRIu64 " s: %s", b[i].pci, what, s,
+				 b[i].msg);
 		else
-			log_info("PF %s: the sriov_numvfs write of %u ended after %" PRIu64 " s: applying the PF",
-				 b[i].pci, b[i].n, s);
+			log_info("PF %s: %s ended after %" PRIu64 " s%s%s: applying the PF", b[i].pci,
+				 what, s, b[i].rc ? ": " : "", b[i].rc ? b[i].msg : "");
 	}
 	return n > 0;
 }
@@ -67,13 +74,14 @@ size_t busy_describe(struct agent_env *env, char *buf, size_t cap)
 	size_t n = sr_node_async_busy(&env->real, b, BUSY_MAX), off = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < BUSY_MAX && off < cap; i++)
+	for (size_t i = 0; i < n && i < BUSY_MAX && off < cap; i++) {
+		char what[128];
+
+		sr_busy_what(&b[i], what, sizeof(what));
 		off += (size_t)snprintf(buf + off, cap - off,
-					"%sPF %s %s %u %s since %" PRId64 " (%" PRIu64 " s)",
-					i ? "; " : "", b[i].pci,
-					b[i].wait_only ? "waiting for its" : "writing", b[i].n,
-					b[i].wait_only ? "VFs to appear" : "to sriov_numvfs",
-					(int64_t)b[i].since,
+					"%sPF %s %s since %" PRId64 " (%" PRIu64 " s)", i ? "; " : "",
+					b[i].pci, what, (int64_t)b[i].since,
 					(sr_sysfs_now_ms() - b[i].since_ms) / 1000);
+	}
 	return n;
 }

@@ -57,6 +57,9 @@ static void usage(FILE *f)
 		"  --numvfs-timeout SEC  how long a sriov_numvfs change may take (the write\n"
 		"                        and its VFs appearing; default 300); run: past 2 s\n"
 		"                        its PF is busy and applied when the write returns\n"
+		"  --bind-timeout SEC    how long a VF's driver bind or unbind may take (the\n"
+		"                        driver_override, unbind and drivers_probe writes;\n"
+		"                        default 60, 1..3600); run: past 2 s its PF is busy\n"
 		"  --info-file PATH      run: keep PATH holding the device's ZInfoMsg (EVE's\n"
 		"                        info format), rewritten atomically when it changes\n"
 		"  --log stderr|syslog   where logs go (default stderr)\n"
@@ -83,6 +86,7 @@ enum {
 	OPT_INFO_FILE,
 	OPT_KERNEL_EVENTS,
 	OPT_NUMVFS_TIMEOUT,
+	OPT_BIND_TIMEOUT,
 };
 
 /* The commands an option belongs to. */
@@ -107,6 +111,7 @@ static const struct agent_option {
 	{ { "info-file", required_argument, NULL, OPT_INFO_FILE }, CMD_RUN },
 	{ { "kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS }, CMD_RUN },
 	{ { "numvfs-timeout", required_argument, NULL, OPT_NUMVFS_TIMEOUT }, CMD_APPLY | CMD_RUN },
+	{ { "bind-timeout", required_argument, NULL, OPT_BIND_TIMEOUT }, CMD_APPLY | CMD_RUN },
 	{ { "help", no_argument, NULL, 'h' }, CMD_ANY },
 };
 #define N_AGENT_OPTIONS (sizeof(agent_options) / sizeof(agent_options[0]))
@@ -197,6 +202,15 @@ static int parse_opts(const char *cmd_name, unsigned int cmd, int argc, char **a
 			o->numvfs_timeout = strtoul(optarg, &end, 10);
 			if (errno || *end || o->numvfs_timeout < 1 || o->numvfs_timeout > 3600) {
 				fprintf(stderr, "sriov-agent: --numvfs-timeout \"%s\": allowed 1..3600 seconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_BIND_TIMEOUT:
+			errno = 0;
+			o->bind_timeout = strtoul(optarg, &end, 10);
+			if (errno || *end || o->bind_timeout < 1 || o->bind_timeout > 3600) {
+				fprintf(stderr, "sriov-agent: --bind-timeout \"%s\": allowed 1..3600 seconds\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -293,6 +307,7 @@ int main(int argc, char **argv)
 		.socket = SR_DEFAULT_SOCKET,
 		.interval = 300,
 		.numvfs_timeout = 300,
+		.bind_timeout = 60,
 		.hv = SR_HV_KVM,
 		.passthrough = true,
 	};

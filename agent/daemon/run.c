@@ -698,15 +698,15 @@ static void serve_request(void *ctx, int fd, long pid, const struct control_fram
 	}
 }
 
-/* A documented limit, said when it applies: a sriov_numvfs write still in
- * the kernel cannot be cancelled (docs/daemon.md, Slow, busy and hung
- * drivers). */
+/* A documented limit, said when it applies: a slow write (sriov_numvfs, a
+ * VF's bind) still in the kernel cannot be cancelled (docs/daemon.md,
+ * Slow, busy and hung drivers). */
 static void warn_busy_at_stop(struct daemon *d)
 {
 	char busy[512];
 
 	if (d->env_open && busy_describe(&d->env, busy, sizeof(busy)))
-		log_warn("stopping while %s: a sriov_numvfs write cannot be cancelled, the process ends when the kernel returns it",
+		log_warn("stopping while %s: a kernel write cannot be cancelled, the process ends when the kernel returns it",
 			 busy);
 }
 
@@ -922,9 +922,10 @@ static int setup(struct daemon *d, sigset_t *mask)
 		return -EIO;
 	}
 	d->env_open = true;
-	d->bfd = busy_open(&d->env);
+	d->bfd = busy_open(&d->env, d->o->bind_timeout);
 	if (d->bfd < 0)
-		log_warn("sriov_numvfs writes run in the daemon's thread: %s", strerror(-d->bfd));
+		log_warn("sriov_numvfs writes and driver binds run in the daemon's thread: %s",
+			 strerror(-d->bfd));
 	d->env.decoded = config_decoded;
 	d->env.decoded_arg = d;
 	d->env.model = &d->model;
@@ -967,7 +968,7 @@ static int serve(struct daemon *d)
 		if (d->ifd >= 0 && p[3].revents)
 			on_inotify(d);
 		if (d->bfd >= 0 && p[4].revents && busy_service(&d->env, d->bfd))
-			reconcile(d, "a sriov_numvfs write returned");
+			reconcile(d, "a slow kernel write returned");
 		events_service(&d->ev, p + 5);
 		on_events_due(d);
 	}

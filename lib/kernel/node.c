@@ -22,16 +22,21 @@
 			(impl)->log((impl)->log_ctx, (level), __VA_ARGS__); \
 	} while (0)
 
-static int count_write(void *c, const char *path, const char *value)
+void sr_node_real_wrote(struct sr_node_real *impl, const char *path, const char *value, int r)
 {
-	struct sr_node_real *impl = c;
-	int r = impl->write(impl->write_ctx, path, value);
-
 	__atomic_add_fetch(&impl->counts.sysfs_writes, 1, __ATOMIC_RELAXED);
 	/* One line per write: a value's newline (driver_override's "\n"
 	 * clears it) is shown as \n. */
 	LOG(impl, LOG_DEBUG, "sysfs write %s = %.*s%s: %s", path, (int)strcspn(value, "\n"), value,
 	    strchr(value, '\n') ? "\\n" : "", r ? strerror(-r) : "ok");
+}
+
+static int count_write(void *c, const char *path, const char *value)
+{
+	struct sr_node_real *impl = c;
+	int r = impl->write(impl->write_ctx, path, value);
+
+	sr_node_real_wrote(impl, path, value, r);
 	return r;
 }
 
@@ -91,11 +96,11 @@ static int real_wait_vfs(void *c, const char *pf_pci, uint32_t n, struct sr_err 
 	return sr_sysfs_wait_vfs(&impl->sysfs, pf_pci, n, err);
 }
 
-static bool real_pf_busy(void *c, const char *pf_pci, char *why, size_t cap)
+static bool real_pf_busy(void *c, const char *pf_pci, bool *vfs_change, char *why, size_t cap)
 {
 	struct sr_node_real *impl = c;
 
-	return impl->async && sr_node_async_pf_busy(impl, pf_pci, why, cap);
+	return impl->async && sr_node_async_pf_busy(impl, pf_pci, vfs_change, why, cap);
 }
 
 static int real_set_autoprobe(void *c, const char *pf_pci, bool on, struct sr_err *err)
@@ -110,6 +115,8 @@ static int real_bind_driver(void *c, const char *vf_pci, const char *driver,
 {
 	struct sr_node_real *impl = c;
 
+	if (impl->async)
+		return sr_node_async_bind_driver(impl, vf_pci, driver, prev, err);
 	return sr_sysfs_bind_driver(&impl->sysfs, vf_pci, driver, prev, err);
 }
 
@@ -118,6 +125,8 @@ static int real_bind_start(void *c, const char *vf_pci, const char *driver,
 {
 	struct sr_node_real *impl = c;
 
+	if (impl->async)
+		return sr_node_async_bind_start(impl, vf_pci, driver, prev, err);
 	return sr_sysfs_bind_start(&impl->sysfs, vf_pci, driver, prev, err);
 }
 
@@ -133,6 +142,8 @@ static int real_unbind_driver(void *c, const char *vf_pci, struct sr_err *err)
 {
 	struct sr_node_real *impl = c;
 
+	if (impl->async)
+		return sr_node_async_unbind_driver(impl, vf_pci, err);
 	return sr_sysfs_unbind_driver(&impl->sysfs, vf_pci, err);
 }
 

@@ -51,6 +51,9 @@ struct sr_node_ops {
 	 * the PF is busy like one being written). */
 	int (*wait_vfs)(void *ctx, const char *pf_pci, uint32_t n, struct sr_err *err);
 	int (*set_autoprobe)(void *ctx, const char *pf_pci, bool on, struct sr_err *err);
+	/* bind_driver, unbind_driver, bind_start: -EALREADY when the write
+	 * goes on past the apply's wait, or another write of the VF's PF
+	 * runs (node_async.h): the PF is busy, err says with what. */
 	int (*bind_driver)(void *ctx, const char *vf_pci, const char *driver,
 			   char prev[SR_DRIVER_LEN], struct sr_err *err);
 	int (*unbind_driver)(void *ctx, const char *vf_pci, struct sr_err *err);
@@ -77,8 +80,10 @@ struct sr_node_ops {
 		      int result[SR_ATTR__COUNT], struct sr_err *err);
 	int (*link_up)(void *ctx, int ifindex, bool *was_down, struct sr_err *err);
 	/* May be NULL: PF pf_pci has a kernel write outstanding (why: what it
-	 * waits for, since when); the apply sends it nothing more. */
-	bool (*pf_busy)(void *ctx, const char *pf_pci, char *why, size_t cap);
+	 * waits for, since when); the apply sends it nothing more.
+	 * *vfs_change (may be NULL): the write changes the PF's VFs
+	 * (sriov_numvfs), not one VF's driver. */
+	bool (*pf_busy)(void *ctx, const char *pf_pci, bool *vfs_change, char *why, size_t cap);
 	/* devlink, may be NULL: the eswitch mode of PF pci ("legacy",
 	 * "switchdev"), as sr_devlink_eswitch_mode. */
 	int (*eswitch_mode)(void *ctx, const char *pf_pci, char mode[16], struct sr_err *err);
@@ -105,7 +110,7 @@ struct sr_node_real {
 	sr_nl_send_fn send;
 	void *send_ctx;
 	struct sr_node_counts counts;  /* atomic: async writes count too */
-	struct sr_node_async *async;   /* sriov_numvfs off-thread (node_async.h) */
+	struct sr_node_async *async;   /* slow writes off-thread (node_async.h) */
 	const struct sr_xen_ops *xen;  /* how Xen is asked (NULL: libxenctrl) */
 	sr_log_fn log;
 	void *log_ctx;
@@ -114,6 +119,8 @@ struct sr_node_real {
 void sr_node_real_init(struct sr_node_ops *ops, struct sr_node_real *impl,
 		       const struct sr_sysfs *sysfs, const struct sr_nl *nl, sr_log_fn log,
 		       void *log_ctx);
+/* A sysfs write made for impl (r: its result): counted and logged. */
+void sr_node_real_wrote(struct sr_node_real *impl, const char *path, const char *value, int r);
 
 /* True when the node writes and reads VF settings (has netlink). */
 static inline bool sr_node_has_netlink(const struct sr_node_ops *ops)

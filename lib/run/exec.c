@@ -34,6 +34,7 @@ struct exec_pf {
 	size_t bind_first;          /* run->res of the first of them */
 	char bind_why[SR_ERR_MAX];  /* its reason */
 	bool busy;                  /* a kernel write to it is outstanding */
+	bool vfs_change;            /* that write changes its VFs (sriov_numvfs) */
 	char busy_why[SR_ERR_MAX];  /* which, since when */
 };
 
@@ -126,6 +127,19 @@ int sr_exec_read_pf(struct sr_run *run, size_t i, struct sr_err *err)
 /* PF i of the config has a kernel write outstanding: its own sriov_numvfs
  * went on past the apply's wait in this run, or an earlier one still runs
  * (the node's pf_busy). Nothing more is sent to it; its reservations wait. */
+/* PF i's write of this run goes on past the apply's wait (why: which;
+ * vfs_change: a sriov_numvfs). */
+static void mark_busy(struct sr_run *run, size_t i, bool vfs_change, const char *why)
+{
+	struct exec_pf *f = &run->own->pf[i];
+
+	f->busy = true;
+	f->vfs_change = vfs_change;
+	snprintf(f->busy_why, sizeof(f->busy_why), "%s", why);
+	run->n_busy++;
+	WARN(run, "%s: its VFs are set up once the driver returns", f->busy_why);
+}
+
 static bool pf_busy(struct sr_run *run, size_t i)
 {
 	struct exec_pf *f = &run->own->pf[i];
@@ -133,7 +147,8 @@ static bool pf_busy(struct sr_run *run, size_t i)
 
 	if (f->busy)
 		return true;
-	if (!n->pf_busy || !n->pf_busy(n->ctx, run->pfs[i].pci, f->busy_why, sizeof(f->busy_why)))
+	if (!n->pf_busy ||
+	    !n->pf_busy(n->ctx, run->pfs[i].pci, &f->vfs_change, f->busy_why, sizeof(f->busy_why)))
 		return false;
 	f->busy = true;
 	run->n_busy++;
@@ -380,8 +395,15 @@ static void release_binding(struct sr_run *run, struct sr_reservation *o, bool h
 	 * the VFs still reserved. */
 	bool probe_host = have_pf && !o->original_driver[0] && pf->autoprobe == 0 &&
 			  !n->set_autoprobe(n->ctx, o->pf_pci, true, &e);
+	int r = n->unbind_driver(n->ctx, o->vf_pci, &e);
 
-	if (n->unbind_driver(n->ctx, o->vf_pci, &e))
+	if (r == -EALREADY)
+		/* Still in the driver's remove (vfio-pci waits for the VF's
+		 * user): the PF is busy; the unbind ends by itself, and its
+		 * reprobe gives the VF to the host as autoprobe says then. */
+		WARN(run, "PF %s VF %u app %s: released, the unbind from %s goes on: %s", o->pf_pci,
+		     o->vf_index, o->app_uuid, o->bound_driver, e.msg);
+	else if (r)
 		WARN(run, "PF %s VF %u app %s: unbind from %s: %s", o->pf_pci, o->vf_index,
 		     o->app_uuid, o->bound_driver, e.msg);
 	else if (o->original_driver[0] &&
@@ -390,7 +412,8 @@ static void release_binding(struct sr_run *run, struct sr_reservation *o, bool h
 		 * override. */
 		WARN(run, "PF %s VF %u app %s: give back to %s: %s", o->pf_pci, o->vf_index,
 		     o->app_uuid, o->original_driver, e.msg);
-	if (probe_host && n->set_autoprobe(n->ctx, o->pf_pci, false, &e))
+	/* Busy: nothing more to the PF; the next apply turns autoprobe off. */
+	if (probe_host && r != -EALREADY && n->set_autoprobe(n->ctx, o->pf_pci, false, &e))
 		WARN(run, "PF %s: sriov_drivers_autoprobe back to 0: %s", o->pf_pci, e.msg);
 }
 
@@ -472,7 +495,7 @@ static int run_release(struct sr_run *run, const struct sr_action *a, struct sr_
 
 	if (!op)
 		return sr_err_set(err, -ENOMEM, "out of memory");
-	if (run->node->pf_busy && run->node->pf_busy(run->node->ctx, o->pf_pci, NULL, 0)) {
+	if (run->node->pf_busy && run->node->pf_busy(run->node->ctx, o->pf_pci, NULL, NULL, 0)) {
 		WARN(run, "PF %s VF %u app %s: not released yet: the PF has a write outstanding",
 		     o->pf_pci, o->vf_index, o->app_uuid);
 		return 0;
@@ -538,7 +561,6 @@ static int run_pf_up(struct sr_run *run, const struct sr_action *a, struct sr_er
 static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
 {
 	struct sr_pf *pf = &run->pfs[a->pf];
-	struct exec_pf *f = &run->own->pf[a->pf];
 	int r;
 
 	if (pf_busy(run, a->pf))
@@ -547,11 +569,8 @@ static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct 
 	if (r == -EINPROGRESS) {
 		/* The write goes on past the apply's wait: the other PFs are
 		 * applied, this one when it returns. */
-		f->busy = true;
-		snprintf(f->busy_why, sizeof(f->busy_why), "%s", err->msg);
+		mark_busy(run, a->pf, true, err->msg);
 		err->msg[0] = '\0';
-		run->n_busy++;
-		WARN(run, "%s: its VFs are set up once the driver returns", f->busy_why);
 		return 0;
 	}
 	if (r)
@@ -559,6 +578,14 @@ static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct 
 	LOG(run, LOG_INFO, "PF %s: %u VFs", pf->pci, a->value);
 	pf->numvfs = a->value;
 	return sr_exec_read_pf(run, a->pf, err);
+}
+
+/* r's PF is busy: r waits, with no VF address (no domain config). */
+static void busy_res(struct sr_reservation *r)
+{
+	snprintf(r->error, sizeof(r->error), "PF %s busy: VF %u waits for its driver", r->pf_pci,
+		 r->vf_index);
+	r->vf_pci[0] = '\0';
 }
 
 static int run_map_vfs(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
@@ -570,10 +597,11 @@ static int run_map_vfs(struct sr_run *run, const struct sr_action *a, struct sr_
 		const struct sr_vf *vf = res_vf(run, r);
 		ssize_t pf = sr_plan_pf_by_pci(&run->in, r->pf_pci);
 
-		if (pf >= 0 && pf_busy(run, (size_t)pf)) {
-			snprintf(r->error, sizeof(r->error), "PF %s busy: VF %u waits for its driver",
-				 r->pf_pci, r->vf_index);
-			r->vf_pci[0] = '\0';
+		/* A VF count being written: the VFs come and go. A binding
+		 * leaves the PF's other VFs as they are: kept, only the
+		 * reservations that need a write wait (run_configure, run_bind). */
+		if (pf >= 0 && pf_busy(run, (size_t)pf) && run->own->pf[pf].vfs_change) {
+			busy_res(r);
 			continue;
 		}
 		if (!vf) {
@@ -674,6 +702,10 @@ static int run_configure(struct sr_run *run, const struct sr_action *a, struct s
 	(void)err;
 	if (!r->vf_pci[0])
 		return 0;
+	if (pf_busy(run, a->pf)) {
+		busy_res(r);
+		return 0;
+	}
 	/* Once per PF and apply: an RTM_GETLINK each VF doubled the messages. */
 	if (n->link_up && run->ifindex[a->pf] > 0 && !run->own->pf[a->pf].link_checked &&
 	    !n->link_up(n->ctx, run->ifindex[a->pf], &was_down, &e)) {
@@ -721,6 +753,10 @@ static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err
 	(void)err;
 	if (!r->vf_pci[0])
 		return 0;
+	if (pf_busy(run, a->pf)) {
+		busy_res(r);
+		return 0;
+	}
 	/* vfio-pci takes a device only in an IOMMU group (none: IOMMU off, or
 	 * not isolated); probing it would fail after the unbind from the host
 	 * driver, and only show as a bind timeout. */
@@ -734,6 +770,16 @@ static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err
 	if (!own->bind_started_ms)
 		own->bind_started_ms = sr_sysfs_now_ms();
 	rc = n->bind_start(n->ctx, r->vf_pci, driver, prev, &e);
+	if (rc == -EALREADY) {
+		/* The driver has not returned from the writes (node_async.h):
+		 * the PF is busy, this VF and the PF's next ones wait for it.
+		 * Bound once it returns, the next apply finds the VF on driver;
+		 * the driver it had then is not known (as for a VF made with
+		 * autoprobe off, its release gives it back by a reprobe). */
+		mark_busy(run, a->pf, false, e.msg);
+		busy_res(r);
+		return 0;
+	}
 	if (rc == -EINPROGRESS)
 		rc = n->bind_wait(n->ctx, r->vf_pci, driver, own->bind_started_ms, &e);
 	if (rc) {

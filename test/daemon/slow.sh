@@ -73,7 +73,7 @@ check "released: PF 03 gets its 5 VFs" wait_for 60 numvfs_is 0000:03:00.0 5
 check "... and is applied: no PF busy" wait_for 30 field_is busy_pfs 0
 check "... the reservations of C in force, none in error" wait_for 30 field_is reservations_in_error 0
 check "log: the write's end and the reconcile it started" sh -c \
-	"grep -q 'PF 0000:03:00.0: the sriov_numvfs write of 5 ended after' '$LOG' && grep -q 'reconcile (a sriov_numvfs write returned)' '$LOG'"
+	"grep -q 'PF 0000:03:00.0: writing 5 to sriov_numvfs ended after' '$LOG' && grep -q 'reconcile (a slow kernel write returned)' '$LOG'"
 stop_agent TERM
 check "SIGTERM: exit 0" test "$agent_rc" = 0
 

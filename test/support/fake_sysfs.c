@@ -1089,7 +1089,8 @@ static int numvfs_store(struct sr_fake_driver *drv, const char *pci, const char 
 	return enqueue(drv, pci, n);
 }
 
-/* A held PF's sriov_numvfs write waits, lock released, until let go. */
+/* A held device's write waits, lock released, until let go: a PF's
+ * sriov_numvfs, a VF's bind, unbind or drivers_probe (sr_fake_driver_hold). */
 static void hold_wait(struct sr_fake_driver *drv, const char *pci)
 {
 	struct fake_pf_state *st = pf_state(drv, pci);
@@ -1157,9 +1158,11 @@ static int handle_write(struct sr_fake_driver *drv, const char *path, const char
 		rc = numvfs_store(drv, arg, value, external);
 		break;
 	case FAKE_UNBIND:
+		hold_wait(drv, value);
 		rc = unbind_device(drv->root, value, arg);
 		break;
 	case FAKE_BIND:
+		hold_wait(drv, value);
 		if (is_bound(devdir))
 			rc = -EBUSY;
 		else if (!driver_takes(drv->root, arg))
@@ -1168,6 +1171,7 @@ static int handle_write(struct sr_fake_driver *drv, const char *path, const char
 			rc = bind_device(drv->root, value, arg);
 		break;
 	case FAKE_PROBE:
+		hold_wait(drv, value);
 		rc = probe_device(drv->root, value);
 		break;
 	case FAKE_PLAIN:

@@ -60,7 +60,12 @@ void sr_fake_driver_pending(struct sr_fake_driver *drv, const char *pci, unsigne
 /* A hung or slow driver: while held, a sriov_numvfs write of PF pci does
  * not return (the kernel's write runs the driver's sriov_configure
  * synchronously: i40e_pci_sriov_configure resets the PF, ixgbe with many
- * VFs takes about a minute). hold false lets it go. blocked: writes
+ * VFs takes about a minute). Held, a VF pci's bind, unbind or
+ * drivers_probe write does not return either: they run the driver's probe
+ * or remove in the writer's thread (bind_store, unbind_store,
+ * drivers_probe_store in drivers/base/bus.c), and vfio-pci's remove waits
+ * until the VF's user lets it go (vfio_unregister_group_dev in
+ * drivers/vfio/vfio_main.c). hold false lets it go. blocked: writes
  * waiting now. */
 void sr_fake_driver_hold(struct sr_fake_driver *drv, const char *pci, bool hold);
 unsigned sr_fake_driver_blocked(struct sr_fake_driver *drv);

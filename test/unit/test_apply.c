@@ -1180,7 +1180,7 @@ START_TEST(test_numvfs_hung_write)
 	unsigned writes;
 
 	ck_assert_int_ge(efd, 0);
-	ck_assert_int_eq(sr_node_async_enable(&fake.real, 200, efd), 0);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 200, 200, efd), 0);
 	sr_fake_driver_hold(drv, "0000:03:00.0", true);
 	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(ctx.n_busy, 1);
@@ -1216,6 +1216,110 @@ START_TEST(test_numvfs_hung_write)
 }
 END_TEST
 
+/* As apply_netlink, with passthrough to vfio-pci. */
+static int apply_netlink_bound(const char *name, struct sr_apply_ctx *ctx, struct sr_err *err)
+{
+	char path[512];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
+	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
+	*ctx = (struct sr_apply_ctx){ .node = &node, .state_dir = state_dir,
+				      .bind_driver = "vfio-pci" };
+	r = sr_apply(ctx, buf, len, NULL, err);
+	free(buf);
+	return r;
+}
+
+/* A VF's drivers_probe that does not return (the driver's probe or remove
+ * runs in the writer's thread: drivers_probe_store, drivers/base/bus.c):
+ * its PF is busy after the bind wait, the other PF is bound, no second
+ * write goes to the busy PF, and once the write returns the PF's VFs are
+ * bound. */
+START_TEST(test_bind_hung_write)
+{
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct sr_apply_ctx ctx;
+	struct sr_err err = { "" };
+	struct sr_busy b[4];
+	struct sr_state st;
+	unsigned writes;
+
+	ck_assert_int_ge(efd, 0);
+	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "vfio-pci", false), 0);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, 200, efd), 0);
+	sr_fake_driver_hold(drv, "0000:03:10.0", true); /* VF 0 of 0000:03:00.0 */
+	ck_assert_msg(apply_netlink_bound("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 1);
+	ck_assert_uint_eq(sr_fake_driver_blocked(drv), 1);
+	ck_assert_uint_eq(sr_node_async_busy(&fake.real, b, 4), 1);
+	ck_assert_str_eq(b[0].pci, "0000:03:00.0");
+	ck_assert_int_eq(b[0].kind, SR_BUSY_BIND);
+	ck_assert_str_eq(b[0].vf, "0000:03:10.0");
+	ck_assert_str_eq(b[0].driver, "vfio-pci");
+	load_state(&st);
+	for (size_t i = 0; i < st.n_res; i++) {
+		bool busy_pf = !strcmp(st.res[i].pf_pci, "0000:03:00.0");
+
+		ck_assert_msg(busy_pf == (strstr(st.res[i].error, "busy") != NULL), "res %zu: %s", i,
+			      st.res[i].error);
+		ck_assert_str_eq(st.res[i].bound_driver, busy_pf ? "" : "vfio-pci");
+	}
+	sr_state_free(&st);
+	/* Applied again meanwhile: nothing more is written to the busy PF. */
+	writes = sr_fake_driver_writes(drv);
+	ck_assert_msg(apply_netlink_bound("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 1);
+	ck_assert_uint_eq(sr_fake_driver_writes(drv), writes);
+	ck_assert(!readable_within(efd, 0));
+
+	sr_fake_driver_hold(drv, "0000:03:10.0", false);
+	ck_assert(readable_within(efd, 60000));
+	ck_assert_uint_eq(sr_node_async_reap(&fake.real, b, 4), 1);
+	ck_assert_int_eq(b[0].rc, 0);
+	ck_assert_msg(apply_netlink_bound("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ctx.n_busy, 0);
+	load_state(&st);
+	for (size_t i = 0; i < st.n_res; i++) {
+		ck_assert_msg(!st.res[i].error[0], "res %zu: %s", i, st.res[i].error);
+		ck_assert_str_eq(st.res[i].bound_driver, "vfio-pci");
+	}
+	sr_state_free(&st);
+	sr_node_async_disable(&fake.real);
+	close(efd);
+}
+END_TEST
+
+/* The node goes away (a daemon's stack frame at exit) while a write it
+ * started is still in the driver: once disabled, the write's thread uses
+ * only what the async part owns. ASan and valgrind see any touch of the
+ * freed node; scribbled, a touch crashes the plain build. */
+START_TEST(test_async_outlives_node)
+{
+	struct sr_node_real *impl = malloc(sizeof(*impl));
+	struct sr_node_ops ops;
+	struct sr_err err = { "" };
+	uint64_t until;
+
+	ck_assert_ptr_nonnull(impl);
+	sr_node_real_init(&ops, impl, &sysfs, NULL, NULL, NULL);
+	ck_assert_int_eq(sr_node_async_enable(impl, 100, 100, -1), 0);
+	sr_fake_driver_hold(drv, "0000:03:00.0", true);
+	ck_assert_int_eq(ops.set_numvfs(ops.ctx, "0000:03:00.0", 3, &err), -EINPROGRESS);
+	ck_assert_uint_eq(sr_node_async_live(), 1);
+	sr_node_async_disable(impl);
+	memset(impl, 0xa5, sizeof(*impl));
+	free(impl);
+	sr_fake_driver_hold(drv, "0000:03:00.0", false);
+	until = sr_sysfs_now_ms() + 60000;
+	while (sr_node_async_live() && sr_sysfs_now_ms() < until)
+		usleep(1000);
+	ck_assert_uint_eq(sr_node_async_live(), 0);
+}
+END_TEST
+
 /* With the async part on and a driver that answers at once, an apply makes
  * the same writes as without it. */
 START_TEST(test_numvfs_async_same_writes)
@@ -1223,7 +1327,7 @@ START_TEST(test_numvfs_async_same_writes)
 	struct sr_apply_ctx ctx;
 	struct sr_err err = { "" };
 
-	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, -1), 0);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, 60000, -1), 0);
 	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(ctx.n_busy, 0);
 	ck_assert_uint_eq(ctx.sysfs_writes, 2);
@@ -1372,6 +1476,8 @@ int main(void)
 	tcase_add_test(tc, test_write_no_answer);
 	tcase_add_test(tc, test_numvfs_hung_write);
 	tcase_add_test(tc, test_numvfs_async_same_writes);
+	tcase_add_test(tc, test_bind_hung_write);
+	tcase_add_test(tc, test_async_outlives_node);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rule_bnxt");
 	tcase_add_checked_fixture(tc, bnxt_setup, teardown);
