@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "domains.h"
 #include "files.h"
+#include "fsafe.h"
 #include "log.h"
 #include "recover.h"
 #include "reserve.h"
@@ -161,6 +162,12 @@ static int read_claims(const struct agent_opts *o, struct recover_in *in, struct
 	if (!d)
 		return errno == ENOENT ? 0 : sr_err_set(err, -errno, "domain dir %s: %s",
 							o->domain_dir, strerror(errno));
+	/* Files another user could have put there say nothing about the
+	 * apps: the same rule as for writing them (lib/store/fsafe.h). */
+	if ((r = sr_dir_trusted(o->domain_dir, "domain dir", err))) {
+		closedir(d);
+		return sr_err_prefix(err, r, "its domain configs cannot say which VF an app holds");
+	}
 	while ((de = readdir(d)) && !r) {
 		if (!ours(de->d_name, o->hv))
 			continue;
@@ -312,13 +319,17 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 	struct sr_recovery rc = { 0 };
 	struct sr_reservation *res = NULL;
 	size_t n_res = 0, kept = 0, free_vf = 0;
-	char why[SR_ERR_MAX], moved[PATH_MAX + 64];
+	char why[SR_ERR_MAX], moved[PATH_MAX + 64], cfg[PATH_MAX];
 	int r;
 
 	if ((r = state_refused(o, why, sizeof(why), err)) <= 0)
 		return r;
-	printf("refused: %s\nrecovering from the node: config %s, domain configs in %s\n", why,
-	       o->config ? o->config : SR_CONFIG_FILE " (in force)", o->domain_dir);
+	if (o->config)
+		snprintf(cfg, sizeof(cfg), "%s", o->config);
+	else
+		snprintf(cfg, sizeof(cfg), "%s/%s (the config in force)", o->state_dir, SR_CONFIG_FILE);
+	printf("refused: %s\nrecovering from the node: config %s, domain configs in %s\n", why, cfg,
+	       o->domain_dir);
 	if ((r = read_config(o, &in, err)) || (r = read_node(o, &in, err)) ||
 	    (r = read_claims(o, &in, err)) ||
 	    (r = sr_recover(&in.cfg, in.pfs, in.claims, in.n_claims,

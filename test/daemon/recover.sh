@@ -15,6 +15,7 @@
 #      on its VF, no kernel write.
 #   4. An app with no domain config: recover says it gets a free VF after the
 #      others, and names the VF bound to vfio-pci that no app was given.
+#   5. A domain dir other users can write is not believed.
 # Usage: recover.sh BUILD_DIR
 set -uo pipefail
 B=${1:?build dir}
@@ -101,5 +102,14 @@ check "dddd: a free VF, after the others, and why" \
 check "the count says so" grep -q "^4 adapter(s) keep the VF they hold, 1 get a free VF after them" "$T/nodom.out"
 check "the VF on vfio-pci no app was given is named" \
 	grep -q "^note: VF 0000:03:10.0 (PF uplink1 VF 0) is bound to vfio-pci and held by no app recovered" "$T/nodom.out"
+
+# 5. A domain dir another user can change says nothing about the apps.
+chmod 0777 "$DOM"
+recover --dry-run >"$T/untrusted.out" 2>&1; rc=$?
+chmod 0700 "$DOM"
+check "domain dir writable by others: refused, exit 1" \
+	sh -c "test $rc = 1 && grep -q 'its domain configs cannot say which VF an app holds: domain dir' '$T/untrusted.out'"
+check "recover --dry-run names the config in force by its path" \
+	grep -qF "recovering from the node: config $STATE/config.pb (the config in force)" "$T/nodom.out"
 
 done_tests
