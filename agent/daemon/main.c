@@ -36,7 +36,7 @@ static void usage(FILE *f)
 		"       from FILE when it changes, reconcile the node with the last accepted one.\n"
 		"recover: STATE-DIR/state.pb refused or lost: rebuild it from the node (the\n"
 		"       domain configs in DOMAIN-DIR say which VF each running app holds),\n"
-		"       print what every app adapter gets, move the refused file aside and\n"
+		"       print what every app adapter gets, keep the refused file aside and\n"
 		"       write the new one (not with --dry-run). FILE: the config the apps run\n"
 		"       with (default STATE-DIR/config.pb). Stop the daemon first.\n"
 		"\n"

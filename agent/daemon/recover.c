@@ -8,7 +8,8 @@
  * what they are bound to. The reservations kept (lib/engine/recover.c) are
  * printed with the VF every adapter gets at the next apply (sr_reserve:
  * the kept ones first, the rest on free VFs); then, unless --dry-run, the
- * refused file is renamed aside (never deleted) and the new one written.
+ * refused file is kept under another name (never deleted) and the new one
+ * written.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "domains.h"
@@ -235,17 +237,24 @@ static void print_proposal(const struct recover_in *in, const struct sr_recovery
 	}
 }
 
-/* state.pb renamed STATE/state.pb.refused-<UTC time>[-N]: kept for a look,
- * never deleted. *moved: the new name ("" when there was no file). */
-static int move_aside(const struct agent_opts *o, char *moved, size_t cap, struct sr_err *err)
+/* The refused state.pb kept as STATE/state.pb.refused-<UTC time>[-N], for
+ * a look, never deleted (*moved: that name, "" when there was no file). A
+ * regular file gets a second name (a hard link): state.pb stays until the
+ * new one replaces it atomically, so a save that fails (a full or failing
+ * disk) leaves the refused file, never no file, which an apply would take
+ * for "no VF held" and reserve in config order. Anything else (a
+ * directory) is renamed (*renamed): the new file cannot replace it. */
+static int set_aside(const struct agent_opts *o, char *from, char *moved, size_t cap,
+		     bool *renamed, struct sr_err *err)
 {
-	char from[PATH_MAX], stamp[32];
+	char stamp[32];
 	time_t now = time(NULL);
 	struct stat sb;
 	struct tm tm;
 
 	moved[0] = '\0';
-	snprintf(from, sizeof(from), "%s/%s", o->state_dir, SR_STATE_FILE);
+	*renamed = false;
+	snprintf(from, PATH_MAX, "%s/%s", o->state_dir, SR_STATE_FILE);
 	if (lstat(from, &sb))
 		return errno == ENOENT ? 0 : sr_err_set(err, -errno, "%s: %s", from, strerror(errno));
 	gmtime_r(&now, &tm);
@@ -258,8 +267,15 @@ static int move_aside(const struct agent_opts *o, char *moved, size_t cap, struc
 		if (lstat(moved, &sb) && errno == ENOENT)
 			break;
 	}
+	if (S_ISREG(sb.st_mode)) {
+		if (link(from, moved))
+			return sr_err_set(err, -errno, "link %s -> %s: %s", from, moved,
+					  strerror(errno));
+		return 0;
+	}
 	if (rename(from, moved))
 		return sr_err_set(err, -errno, "rename %s -> %s: %s", from, moved, strerror(errno));
+	*renamed = true;
 	return 0;
 }
 
@@ -319,7 +335,8 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 	struct sr_recovery rc = { 0 };
 	struct sr_reservation *res = NULL;
 	size_t n_res = 0, kept = 0, free_vf = 0;
-	char why[SR_ERR_MAX], moved[PATH_MAX + 64], cfg[PATH_MAX];
+	char why[SR_ERR_MAX], moved[PATH_MAX + 64], cfg[PATH_MAX], from[PATH_MAX];
+	bool renamed;
 	int r;
 
 	if ((r = state_refused(o, why, sizeof(why), err)) <= 0)
@@ -348,10 +365,15 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 		printf("dry run: nothing written\n");
 		goto out;
 	}
-	if ((r = move_aside(o, moved, sizeof(moved), err)) || (r = save_state(o, &in, &rc, err)))
+	if ((r = set_aside(o, from, moved, sizeof(moved), &renamed, err)))
 		goto out;
+	if ((r = save_state(o, &in, &rc, err))) {
+		if (renamed && rename(moved, from))
+			log_warn("%s is left as %s: %s", from, moved, strerror(errno));
+		goto out;
+	}
 	if (moved[0])
-		printf("moved the refused file to %s\n", moved);
+		printf("kept the refused file as %s\n", moved);
 	printf("wrote %s/%s: %zu reservation(s) kept; apply the config again (sriov-agent apply, or start sriov-agent run) to give the rest their VF\n",
 	       o->state_dir, SR_STATE_FILE, rc.n_held);
 out:

@@ -9,13 +9,14 @@
 #   2. state.pb corrupted: apply, the daemon and sriovctl refuse, naming the
 #      file, the reason and the recovery command; recover refuses to run beside the
 #      daemon (the state dir's lock).
-#   3. recover --dry-run changes nothing; recover moves the refused file aside
-#      (same bytes) and writes a state that loads; applying recover_b again
+#   3. recover --dry-run changes nothing; recover keeps the refused file
+#      aside (same bytes) and writes a state that loads; applying recover_b again
 #      then writes nothing: the domain configs stay byte-identical, every app
 #      on its VF, no kernel write.
 #   4. An app with no domain config: recover says it gets a free VF after the
 #      others, and names the VF bound to vfio-pci that no app was given.
 #   5. A domain dir other users can write is not believed.
+#   6. A full state disk: recover fails, state.pb is still the refused file.
 # Usage: recover.sh BUILD_DIR
 set -uo pipefail
 B=${1:?build dir}
@@ -78,8 +79,8 @@ check "recover --dry-run: nothing moved aside" sh -c "! ls '$STATE' | grep -q re
 recover >"$T/rec.out" 2>&1; rc=$?
 check "recover: exit 0" sh -c "test $rc = 0 || { cat '$T/rec.out'; false; }"
 moved=$(ls "$STATE"/state.pb.refused-* 2>/dev/null)
-check "recover: the refused file moved aside, its bytes kept" cmp "$moved" "$T/corrupt.pb"
-check "recover: says where it moved it" grep -qF "moved the refused file to $moved" "$T/rec.out"
+check "recover: the refused file kept aside, its bytes as they were" cmp "$moved" "$T/corrupt.pb"
+check "recover: says where it kept it" grep -qF "kept the refused file as $moved" "$T/rec.out"
 check "recover: the new state.pb loads" state_ok
 check "recover: the reservations as before ($(mapping))" test "$(mapping)" = "$before"
 recover >"$T/again.out" 2>&1; rc=$?
@@ -111,5 +112,25 @@ check "domain dir writable by others: refused, exit 1" \
 	sh -c "test $rc = 1 && grep -q 'its domain configs cannot say which VF an app holds: domain dir' '$T/untrusted.out'"
 check "recover --dry-run names the config in force by its path" \
 	grep -qF "recovering from the node: config $STATE/config.pb (the config in force)" "$T/nodom.out"
+
+
+# 6. A full state disk: the new state cannot be written. state.pb is still
+#    the refused file, never no file (an apply would take that for "no VF
+#    held" and reserve in config order).
+S6=$T/state6
+mkdir -p "$S6"
+if mount -t tmpfs -o size=64k,mode=0700 tmpfs "$S6"; then
+	cp -a "$STATE/." "$S6/"
+	corrupt "$S6/state.pb"
+	cp "$S6/state.pb" "$T/corrupt6.pb"
+	dd if=/dev/zero of="$S6/fill" bs=4k 2>/dev/null
+	"$AGENT" recover --sysfs-root "$SYS" --state-dir "$S6" >"$T/full.out" 2>&1; rc=$?
+	check "full state disk: recover exits 1 (rc $rc)" test "$rc" = 1
+	check "full state disk: the failed write is named" grep -q "No space left on device" "$T/full.out"
+	check "full state disk: state.pb is still the refused file" cmp "$S6/state.pb" "$T/corrupt6.pb"
+	umount "$S6"
+else
+	nok "cannot mount a tmpfs (the full state disk check needs root)"
+fi
 
 done_tests
