@@ -49,30 +49,62 @@ static size_t apps_failed(const struct sr_state *st)
 	return n;
 }
 
-static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_old,
-			  const struct sr_reservation *res, size_t n_res, struct sr_err *err)
-{
-	const struct agent_opts *o = arg;
-
-	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res,
-			      o->dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, err);
-}
-
-struct precheck_arg {
+/* The apply's outputs (exec.h): domain configs and the config in force,
+ * run by the plan as its RETIRE_DOMAINS, WRITE_DOMAINS and SAVE_CONFIG
+ * actions, so --dry-run lists them and SR_FAULT can stop after each. */
+struct outputs_arg {
 	const struct agent_opts *o;
-	const struct agent_env *env;
-	bool in_force;                 /* the bytes are STATE/config.pb's */
+	bool in_force;                 /* the bytes are the config in force already */
 };
 
+static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_old,
+			  const struct sr_reservation *res, size_t n_res, bool dry_run,
+			  struct sr_err *err)
+{
+	const struct agent_opts *o = ((struct outputs_arg *)arg)->o;
+
+	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res,
+			      dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, err);
+}
+
+static int write_domains(void *arg, const struct sr_state *st, bool dry_run, unsigned *warnings,
+			 struct sr_err *err)
+{
+	const struct agent_opts *o = ((struct outputs_arg *)arg)->o;
+
+	return domains_write(o->domain_dir, o->state_dir, o->hv, st,
+			     dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, warnings, err);
+}
+
+/* The config in force, for sriovctl info (devId, labels), a restarted
+ * daemon and the next reconcile. */
+static int save_config(void *arg, const uint8_t *buf, size_t len, bool dry_run,
+		       struct sr_err *err)
+{
+	const struct outputs_arg *a = arg;
+	int r;
+
+	if (a->in_force || dry_run)
+		return 0;
+	if ((r = sr_write_atomic(a->o->state_dir, SR_CONFIG_FILE, buf, len, err)))
+		return sr_err_prefix(err, r, "applied, but cannot save the config");
+	return 0;
+}
+
 /* buf is the config in force (STATE/config.pb): applying it again is a
- * reconcile, whose repairs need no new file. */
-bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_t len)
+ * reconcile, whose repairs need no new file. The daemon knows it (env);
+ * apply reads the file. */
+static bool config_in_force(const struct agent_opts *o, const struct agent_env *env,
+			    const uint8_t *buf, size_t len)
 {
 	char path[PATH_MAX];
 	uint8_t *cur;
 	size_t n;
 	bool same;
 
+	if (env->model)
+		return env->in_force && env->in_force_len == len &&
+		       !memcmp(env->in_force, buf, len);
 	snprintf(path, sizeof(path), "%s/%s", o->state_dir, SR_CONFIG_FILE);
 	if (sr_read_file(path, len + 1, &cur, &n, NULL))
 		return false;
@@ -81,15 +113,38 @@ bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_
 	return same;
 }
 
-/* sr_apply's after_decode: the one decode of the config serves the
- * caller's env->decoded and the agent's limits. */
-static int precheck(void *arg, const struct sr_config *c, size_t len, struct sr_err *err)
+/* Decode, the agent's own limits, prepare (everything that can refuse the
+ * config), then exec the plan. */
+static int apply_phases(const struct agent_opts *o, struct agent_env *env,
+			struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len,
+			unsigned flags, struct sr_state *st, struct sr_err *err)
 {
-	const struct precheck_arg *p = arg;
+	bool in_force = config_in_force(o, env, buf, len);
+	struct outputs_arg oa = { .o = o, .in_force = in_force };
+	struct sr_outputs out = {
+		.retire = o->passthrough ? retire_domains : NULL,
+		.write = o->passthrough ? write_domains : NULL,
+		.save_config = (flags & AGENT_APPLY_NEW_CONFIG) ? save_config : NULL,
+		.ctx = &oa,
+	};
+	struct sr_config cfg;
+	struct sr_apply *ap;
+	int r;
 
-	if (p->env->decoded)
-		p->env->decoded(p->env->decoded_arg, c);
-	return agent_precheck(p->o, &p->env->sysfs, c, len, p->in_force, err);
+	ctx->outputs = &out;
+	if ((r = sr_config_decode(buf, len, &cfg, err)))
+		return r;
+	if ((flags & AGENT_APPLY_WATCH) && env->decoded)
+		env->decoded(env->decoded_arg, &cfg);
+	if ((r = agent_precheck(o, &env->sysfs, &cfg, len, in_force, err)) ||
+	    (r = sr_apply_prepare(ctx, &cfg, buf, len, &ap, err))) {
+		sr_config_free(&cfg);
+		return r;
+	}
+	r = sr_apply_exec(ctx, ap, st, err);
+	sr_apply_free(ap);
+	ctx->outputs = NULL;
+	return r;
 }
 
 void agent_state_hint(const struct agent_opts *o, int r, struct sr_err *err)
@@ -130,10 +185,9 @@ static int load_old_state(const struct agent_opts *o, struct old_state *old,
 }
 
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
-		      size_t len, struct sr_err *err)
+		      size_t len, unsigned flags, struct sr_err *err)
 {
 	struct old_state local = { 0 };
-	struct precheck_arg pre = { .o = o, .env = env, .in_force = agent_config_in_force(o, buf, len) };
 	struct sr_apply_ctx ctx = {
 		.node = &env->node,
 		.state_dir = o->state_dir,
@@ -143,20 +197,13 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		.settle_vfs = !env->vfs_settled,
 		.log = agent_log,
 		.log_debug = agent_log_wants(LOG_DEBUG),
-		.after_decode = precheck,
-		.after_decode_arg = &pre,
 	};
 	struct sr_state st = { 0 };
-	unsigned warnings = 0;
 	int r;
 
 	env->last_apps_failed = 0;
 	env->last_later = 0;
 	env->last_node_changed = false;
-	if (o->passthrough) {
-		ctx.before_exec = retire_domains;
-		ctx.before_exec_arg = (void *)o;
-	}
 	if (env->model && !o->dry_run) {
 		if ((r = state_model_get(env->model, o->state_dir, err))) {
 			agent_state_hint(o, r, err);
@@ -168,7 +215,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 	} else if ((r = load_old_state(o, &local, &ctx, err))) {
 		return r;
 	}
-	r = sr_apply(&ctx, buf, len, &st, err);
+	r = apply_phases(o, env, &ctx, buf, len, flags, &st, err);
 	if (!r || ctx.executed)
 		env->vfs_settled = true;
 	sr_state_free(&local.st);
@@ -182,21 +229,12 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 		return r;
 	}
 	if (o->dry_run) {
-		/* The domain configs the apply would write and remove. */
-		if (o->passthrough)
-			r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, DOMAINS_DRY_RUN,
-					  &warnings, err);
 		sr_state_free(&st);
 		log_info("dry run: %zu action(s), nothing changed", ctx.n_actions);
-		return r;
+		return 0;
 	}
-	if (o->passthrough &&
-	    (r = domains_write(o->domain_dir, o->state_dir, o->hv, &st, DOMAINS_WRITE, &warnings,
-			       err)))
-		env->last_node_changed = true;
 	log_info("applied: %zu action(s), %zu sysfs and %zu netlink writes, %zu reservation(s), %zu warning(s)",
-		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res,
-		 ctx.n_warnings + warnings);
+		 ctx.n_actions, ctx.sysfs_writes, ctx.netlink_writes, st.n_res, ctx.n_warnings);
 	env->last_sysfs_writes = ctx.sysfs_writes;
 	env->last_netlink_writes = ctx.netlink_writes;
 	env->last_apps_failed = apps_failed(&st);
@@ -208,7 +246,7 @@ int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const u
 			log_warn("%s (the state file is read again)", e.msg);
 	}
 	sr_state_free(&st);
-	return r;
+	return 0;
 }
 
 int agent_env_open(const struct agent_opts *o, struct agent_env *env, struct sr_err *err)

@@ -54,15 +54,18 @@ struct agent_env {
 	/* An apply has read the node: later ones do not wait for VFs still
 	 * appearing (sr_apply_ctx.settle_vfs). */
 	bool vfs_settled;
-	/* May be NULL: given each config an apply decodes, before the agent's
-	 * own checks; the config is freed when the apply returns (run.c takes
-	 * the PFs to watch from it). */
+	/* May be NULL: given the config an apply decodes (AGENT_APPLY_WATCH),
+	 * before the agent's own checks; the config is freed when the apply
+	 * returns (run.c takes the PFs to watch from it). */
 	void (*decoded)(void *arg, const struct sr_config *c);
 	void *decoded_arg;
 	/* May be NULL (apply: sr_apply reads the file). The daemon's model of
 	 * the state file: each apply starts from it and leaves its result
 	 * there. */
 	struct state_model *model;
+	/* With model: the config in force (the daemon's copy), NULL: none. */
+	const uint8_t *in_force;
+	size_t in_force_len;
 };
 
 /* Opens netlink (unless --no-netlink), the node and the SR_FAULT hook. */
@@ -74,16 +77,19 @@ void agent_env_close(const struct agent_opts *o, struct agent_env *env);
  * refused, no IOMMU group: no domain config for it). */
 #define AGENT_EXIT_APP_ERRORS 3
 
-/* buf is what STATE/config.pb holds (the config in force). */
-bool agent_config_in_force(const struct agent_opts *o, const uint8_t *buf, size_t len);
-
 /* Validate + apply config bytes, then write domain configs. 0 also when
  * some apps got no VF: env->last_apps_failed counts them. On failure
  * env->last_node_changed says whether it came after the first change
  * (AGENT_FAILED_AFTER_CHANGE) or before it (rejected: nothing changed). */
 #define AGENT_FAILED_AFTER_CHANGE "failed after changing the node"
+/* flags: AGENT_APPLY_NEW_CONFIG, a config being taken: once applied it is
+ * saved as the config in force (the plan's last action); without, the
+ * config in force again (a reconcile). AGENT_APPLY_WATCH: env->decoded is
+ * given the decoded config. */
+#define AGENT_APPLY_NEW_CONFIG 1u
+#define AGENT_APPLY_WATCH 2u
 int agent_apply_bytes(const struct agent_opts *o, struct agent_env *env, const uint8_t *buf,
-		      size_t len, struct sr_err *err);
+		      size_t len, unsigned flags, struct sr_err *err);
 
 /* Before sr_apply's first kernel write, on the config it decoded (len: its
  * size in bytes): every limit a later stage applies (domain emitter,

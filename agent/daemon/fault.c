@@ -14,14 +14,16 @@
 #include <string.h>
 
 static const char *const points[] = {
-	"after-release", "after-numvfs", "after-save-intent", "after-configure",
-	"after-bind",    "before-save",  "after-save",
+	"after-retire-domains", "after-release", "after-numvfs", "after-save-intent",
+	"after-configure",      "after-bind",    "before-save",  "after-save",
+	"after-domains",        "after-save-config",
 };
 
 struct fault {
 	char point[32];
 	unsigned long nth;
 	int fail;                      /* -errno to fail with; 0: SIGKILL */
+	unsigned long seen;            /* passes of point in this process */
 };
 
 static struct fault fault;
@@ -32,15 +34,21 @@ static const struct {
 	int err;
 } fails[] = { { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS } };
 
+/* Counted over the process, not per apply: the daemon's startup reconcile
+ * passes the points every apply passes (the domain configs' retirement and
+ * writing), so the first pass of a pushed config's apply is the second. */
 static int fault_step(void *ctx, const char *point, size_t nth)
 {
-	const struct fault *f = ctx;
+	struct fault *f = ctx;
 
-	if (strcmp(point, f->point) || nth != f->nth)
+	(void)nth;
+	if (strcmp(point, f->point) || ++f->seen < f->nth)
 		return 0;
+	/* A failing disk stays failing: every pass from the Nth on. */
 	if (f->fail)
 		return f->fail;
-	raise(SIGKILL);
+	if (f->seen == f->nth)
+		raise(SIGKILL);
 	return 0;
 }
 
@@ -74,7 +82,7 @@ int agent_fault_install(struct sr_node_ops *node, struct sr_err *err)
 	len = colon ? (size_t)(colon - f) : strlen(f);
 	if (!known_point(f, len))
 		return sr_err_set(err, -EINVAL,
-				  "SR_FAULT \"%s\": allowed POINT[:N[:ERRNO]], POINT one of after-release, after-numvfs, after-save-intent, after-configure, after-bind, before-save, after-save",
+				  "SR_FAULT \"%s\": allowed POINT[:N[:ERRNO]], POINT one of after-retire-domains, after-release, after-numvfs, after-save-intent, after-configure, after-bind, before-save, after-save, after-domains, after-save-config",
 				  f);
 	fault.nth = 1;
 	fault.fail = 0;

@@ -276,14 +276,9 @@ static int cmd_apply(struct agent_opts *o)
 		log_err("%s", err.msg);
 		goto out_free_buf;
 	}
-	if (agent_apply_bytes(o, &env, buf, len, &err))
+	if (agent_apply_bytes(o, &env, buf, len, AGENT_APPLY_NEW_CONFIG, &err))
 		log_err("config %s %s: %s", o->config,
 			env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE : "rejected", err.msg);
-	/* The config in force, for sriovctl info (devId, labels) and for a
-	 * later sriov-agent run. */
-	else if (!o->dry_run && !agent_config_in_force(o, buf, len) &&
-		 sr_write_atomic(o->state_dir, SR_CONFIG_FILE, buf, len, &err))
-		log_err("applied, but cannot save the config: %s", err.msg);
 	else if (env.last_apps_failed) {
 		log_err("config %s applied, but %zu app(s) could not be given their VF (see the warnings above; exit %d)",
 			o->config, env.last_apps_failed, AGENT_EXIT_APP_ERRORS);

@@ -67,9 +67,6 @@ struct daemon {
 	 * (-ENODEV: its driver may not be loaded yet at boot): the timer
 	 * tries the file again until it applies or changes its reason. */
 	bool retry_file;
-	/* The config being applied names the PFs to watch: its decode hands
-	 * them to the events (config_decoded). */
-	bool watch_decoded;
 	bool stop;
 	bool env_open;
 	bool later_armed;              /* the timer fires early once for "later" */
@@ -195,35 +192,48 @@ static size_t node_writes(struct daemon *d)
 	return c.sysfs_writes + c.netlink_writes;
 }
 
+/* What an apply is for. */
+enum apply_kind {
+	APPLY_NEW,       /* a config being taken: its PFs watched, saved once applied */
+	APPLY_STARTUP,   /* the config in force at start: its PFs watched */
+	APPLY_RECONCILE, /* the config in force again (timer, events, a write's end) */
+	APPLY_VERIFY,    /* an event-driven reconcile that verifies the agent's echoes */
+};
+
 /* agent_apply_bytes, with the kernel events that its own writes cause
- * judged after it (events_after_apply). *writes: kernel writes it made.
- * reconcile: the config in force again (it reads the node even when it
- * fails); verify: an event-driven reconcile that verifies echoes. */
-static int apply_judged(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile,
-			bool verify, size_t *writes, struct sr_err *err)
+ * judged after it (events_after_apply). *writes: kernel writes it made. A
+ * reconcile reads the node even when it fails. */
+static int apply_judged(struct daemon *d, const uint8_t *buf, size_t len, enum apply_kind kind,
+			size_t *writes, struct sr_err *err)
 {
+	unsigned flags = kind == APPLY_NEW ? AGENT_APPLY_NEW_CONFIG | AGENT_APPLY_WATCH
+			 : kind == APPLY_STARTUP ? AGENT_APPLY_WATCH
+			 : 0;
 	struct sr_debounce saved;
 	size_t before = node_writes(d);
 	int r;
 
 	events_before_apply(&d->ev, &saved);
-	r = agent_apply_bytes(d->o, &d->env, buf, len, err);
+	d->env.in_force = d->cfg;
+	d->env.in_force_len = d->cfg_len;
+	r = agent_apply_bytes(d->o, &d->env, buf, len, flags, err);
 	*writes = node_writes(d) - before;
 	/* The echoes name the VFs this apply made: watch them first. */
 	if (events_on(&d->ev))
 		rewatch(d);
-	events_after_apply(&d->ev, &saved, reconcile || !r || *writes, *writes, verify);
+	events_after_apply(&d->ev, &saved, kind != APPLY_NEW || !r || *writes, *writes,
+			   kind == APPLY_VERIFY);
 	return r;
 }
 
-/* agent_env's decoded hook: the PFs of a config being taken are watched
- * from the decode its apply makes (the only one). */
+/* agent_env's decoded hook (AGENT_APPLY_WATCH): the PFs of a config being
+ * taken, or of the one in force at start, are watched from the decode its
+ * apply makes (the only one). */
 static void config_decoded(void *arg, const struct sr_config *c)
 {
 	struct daemon *d = arg;
 
-	if (d->watch_decoded)
-		events_set_config(&d->ev, c);
+	events_set_config(&d->ev, c);
 }
 
 /* A driver still answered "later" (EAGAIN, EBUSY) to some VF settings after
@@ -255,7 +265,7 @@ static void later_retry(struct daemon *d)
 /* Apply buf: d->outcome, and its text into out ("applied: ...";
  * "rejected: ..." for a new config, "failed: ..." for the config in force
  * that did not apply again; "failed after changing the node: ..."). */
-static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcile, bool verify,
+static int apply(struct daemon *d, const uint8_t *buf, size_t len, enum apply_kind kind,
 		 size_t *writes, char *out, size_t cap)
 {
 	struct control_outcome *oc = &d->outcome;
@@ -264,7 +274,7 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcil
 	int r;
 
 	d->n_applies++;
-	r = apply_judged(d, buf, len, reconcile, verify, writes, &err);
+	r = apply_judged(d, buf, len, kind, writes, &err);
 	*oc = (struct control_outcome){ .err = r, .sysfs_writes = d->env.last_sysfs_writes,
 					.netlink_writes = d->env.last_netlink_writes };
 	if (r) {
@@ -272,7 +282,7 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, bool reconcil
 						    : CONTROL_OUTCOME_REJECTED;
 		snprintf(out, cap, "%s: %s",
 			 d->env.last_node_changed ? AGENT_FAILED_AFTER_CHANGE
-			 : reconcile		  ? "failed"
+			 : kind != APPLY_NEW	  ? "failed"
 						  : "rejected",
 			 err.msg);
 		return r;
@@ -312,16 +322,9 @@ static int take_config(struct daemon *d, const uint8_t *buf, size_t len, const c
 		snprintf(result, cap, "rejected: cannot record the config: %s", err.msg);
 		goto out_result;
 	}
-	/* Watch the new config's PFs (the file's even while they are missing). */
-	d->watch_decoded = true;
-	r = apply(d, buf, len, false, false, &writes, result, cap);
-	d->watch_decoded = false;
-	if (!r && (r = sr_write_atomic(d->o->state_dir, SR_CONFIG_FILE, buf, len, &err))) {
-		d->outcome.kind = CONTROL_OUTCOME_FAILED_AFTER_CHANGE;
-		d->outcome.err = r;
-		snprintf(result, cap, "%s: applied, but cannot save it: %s",
-			 AGENT_FAILED_AFTER_CHANGE, err.msg);
-	}
+	/* Its PFs are watched (the file's even while they are missing); the
+	 * plan's last action saves it as the config in force. */
+	r = apply(d, buf, len, APPLY_NEW, &writes, result, cap);
 	if (unlink(pending) && errno != ENOENT)
 		log_warn("%s: %s", pending, strerror(errno));
 	snprintf(pending, sizeof(pending), "%s/%s", d->o->state_dir, PENDING_TRIES_FILE);
@@ -374,9 +377,10 @@ out_result:
 /* Reconcile the config in force. by_event: started by kernel events (why
  * names them; verify: only to verify the agent's own echoes; first_ms:
  * when they began). */
-static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool verify,
+static void reconcile_ev(struct daemon *d, const char *why, enum apply_kind kind, bool by_event,
 			 int64_t first_ms)
 {
+	bool verify = kind == APPLY_VERIFY;
 	char result[RESULT_MAX];
 	size_t writes = 0;
 	int r;
@@ -384,7 +388,7 @@ static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool 
 	if (!d->cfg)
 		return;
 	log_debug("reconcile (%s)", why);
-	r = apply(d, d->cfg, d->cfg_len, true, verify, &writes, result, sizeof(result));
+	r = apply(d, d->cfg, d->cfg_len, kind, &writes, result, sizeof(result));
 	events_reconciled(&d->ev, by_event, verify, first_ms, !r, writes);
 	if (writes && !r)
 		log_info("repair (%s): %zu kernel write(s)%s", why, writes,
@@ -418,7 +422,7 @@ static void reconcile_ev(struct daemon *d, const char *why, bool by_event, bool 
 
 static void reconcile(struct daemon *d, const char *why)
 {
-	reconcile_ev(d, why, false, false, 0);
+	reconcile_ev(d, why, APPLY_RECONCILE, false, 0);
 }
 
 static int read_config_file(const char *path, uint8_t **buf, size_t *len)
@@ -558,9 +562,7 @@ static void startup(struct daemon *d)
 		return;
 	}
 	/* config.pb's PFs are watched from the startup reconcile's decode. */
-	d->watch_decoded = true;
-	reconcile(d, "startup");
-	d->watch_decoded = false;
+	reconcile_ev(d, "startup", APPLY_STARTUP, false, 0);
 	events_config_in_force(&d->ev);
 	if (aside)
 		return; /* cfg_result keeps saying why the pending config was set aside */
@@ -776,7 +778,7 @@ static void on_events_due(struct daemon *d)
 		if (!d->retry_file)
 			return;
 	}
-	reconcile_ev(d, why, true, verify, first_ms);
+	reconcile_ev(d, why, verify ? APPLY_VERIFY : APPLY_RECONCILE, true, first_ms);
 }
 
 static int setup_watch(struct daemon *d)

@@ -217,6 +217,10 @@ int sr_plan_compute(const struct sr_plan_input *in, struct sr_plan *out, struct 
 	struct sr_plan p = { 0 }, writes = { 0 };
 	int r;
 
+	/* Before the first kernel write: no domain config may name a VF
+	 * that goes to another app, even if the apply dies half way. */
+	if (in->domains && (r = plan_add_type(&p, SR_ACT_RETIRE_DOMAINS, err)))
+		goto fail;
 	if ((r = plan_releases(in, &p, err)) || (r = plan_pfs(in, &p, err)) ||
 	    (r = plan_add_type(&p, SR_ACT_MAP_VFS, err)))
 		goto fail;
@@ -235,7 +239,9 @@ int sr_plan_compute(const struct sr_plan_input *in, struct sr_plan *out, struct 
 	 * node is as read_node left it (a reread cost a second walk of every
 	 * VF: ~50k syscalls at 4096 VFs). */
 	if ((p.n_changes && (r = plan_add_type(&p, SR_ACT_REREAD, err))) ||
-	    (r = plan_add_type(&p, SR_ACT_SAVE, err)))
+	    (r = plan_add_type(&p, SR_ACT_SAVE, err)) ||
+	    (in->domains && (r = plan_add_type(&p, SR_ACT_WRITE_DOMAINS, err))) ||
+	    (in->save_config && (r = plan_add_type(&p, SR_ACT_SAVE_CONFIG, err))))
 		goto fail;
 	sr_plan_free(&writes);
 	*out = p;
@@ -265,6 +271,9 @@ void sr_action_format(const struct sr_action *a, const struct sr_plan_input *in,
 		a->type == SR_ACT_CONFIGURE || a->type == SR_ACT_BIND ? &in->res[a->res] : NULL;
 
 	switch (a->type) {
+	case SR_ACT_RETIRE_DOMAINS:
+		snprintf(buf, cap, "remove the domain configs of apps whose VFs change hands");
+		break;
 	case SR_ACT_RELEASE:
 		snprintf(buf, cap, "release PF %s VF %u (app %s): restore its original settings",
 			 o->pf_pci, o->vf_index, sr_reservation_owner(o));
@@ -303,6 +312,12 @@ void sr_action_format(const struct sr_action *a, const struct sr_plan_input *in,
 		break;
 	case SR_ACT_SAVE:
 		snprintf(buf, cap, "save the state if it changed");
+		break;
+	case SR_ACT_WRITE_DOMAINS:
+		snprintf(buf, cap, "write the domain configs of the apps holding VFs");
+		break;
+	case SR_ACT_SAVE_CONFIG:
+		snprintf(buf, cap, "save the config as the one in force, if it changed");
 		break;
 	default:
 		snprintf(buf, cap, "unknown action %d", (int)a->type);

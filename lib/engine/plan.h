@@ -19,6 +19,7 @@
 
 /* In the order a plan holds them (sr_plan_compute emits them so). */
 enum sr_action_type {
+	SR_ACT_RETIRE_DOMAINS, /* remove domain configs naming a VF about to change hands */
 	SR_ACT_RELEASE,      /* restore a VF an app no longer holds */
 	SR_ACT_NO_AUTOPROBE, /* stop the host VF driver grabbing new VFs (passthrough) */
 	SR_ACT_PF_UP,        /* bring the PF up before its VF count (a driver rule, drivers.h) */
@@ -30,6 +31,8 @@ enum sr_action_type {
 	SR_ACT_BIND,         /* bind a reserved VF to the passthrough driver */
 	SR_ACT_REREAD,       /* read every PF's VFs and their settings back */
 	SR_ACT_SAVE,         /* save the new state, unless nothing changed */
+	SR_ACT_WRITE_DOMAINS, /* write the domain configs from the new state */
+	SR_ACT_SAVE_CONFIG,  /* save the config as the one in force */
 	SR_ACT__COUNT
 };
 
@@ -65,15 +68,20 @@ struct sr_plan_input {
 	size_t n_res;
 	bool configure;                    /* VF settings are written (netlink) */
 	const char *bind_driver;           /* NULL: no passthrough binding */
+	bool domains;                      /* domain configs are retired and written
+					    * (sr_outputs.retire, .write) */
+	bool save_config;                  /* the config is saved as the one in force
+					    * (sr_outputs.save_config) */
 };
 
 /* The index into in->pfs (and in->cfg->pfs) of the PF at pci; -1: none. */
 ssize_t sr_plan_pf_by_pci(const struct sr_plan_input *in, const char *pci);
 
-/* Pure. Order: releases; per PF autoprobe off, PF up when its driver's rule
+/* Pure. Order: retire domain configs (when in->domains); releases; per PF autoprobe off, PF up when its driver's rule
  * says so (drivers.h), then its VF count; map the
  * VFs; capture originals; save the intent (when a VF is to be written);
- * every configure; every bind; re-read; save. */
+ * every configure; every bind; re-read; save; write the domain
+ * configs (in->domains); save the config (in->save_config). */
 int sr_plan_compute(const struct sr_plan_input *in, struct sr_plan *out, struct sr_err *err);
 
 /* One line describing an action, for logs and --dry-run. */

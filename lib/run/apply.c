@@ -21,8 +21,10 @@
 			(ctx)->log((ctx)->log_ctx, (level), __VA_ARGS__); \
 	} while (0)
 
-struct apply {
+struct sr_apply {
 	struct sr_config cfg;
+	const uint8_t *buf;            /* the config's bytes (the caller's) */
+	size_t len;
 	struct sr_state old;
 	uint8_t *old_bytes;            /* the state file as loaded */
 	size_t old_len;
@@ -35,7 +37,7 @@ struct apply {
 
 /* The config's PF i against the node: it exists, has that many VFs to give,
  * is not named twice and has a driver to change its VF count. */
-static int check_pf(struct apply *ap, size_t i, struct sr_err *err)
+static int check_pf(struct sr_apply *ap, size_t i, struct sr_err *err)
 {
 	const struct sr_pf_cfg *pc = &ap->cfg.pfs[i];
 	const struct sr_pf *pfs = ap->run.pfs;
@@ -67,7 +69,7 @@ static int check_pf(struct apply *ap, size_t i, struct sr_err *err)
  * is in when sriov_numvfs is written; this agent sets VFs through the PF
  * (legacy mode). Asked from devlink only when the count is to change. A
  * mode that cannot be read is a warning: the write goes ahead. */
-static int check_eswitch(struct apply *ap, const struct sr_apply_ctx *ctx, size_t i,
+static int check_eswitch(struct sr_apply *ap, const struct sr_apply_ctx *ctx, size_t i,
 			 struct sr_err *err)
 {
 	const struct sr_node_ops *n = ctx->node;
@@ -97,7 +99,7 @@ static int check_eswitch(struct apply *ap, const struct sr_apply_ctx *ctx, size_
  * is a warning: the reservations on the VFs still absent are marked
  * missing, the apply goes on. A wait that outlasts the apply's (the
  * daemon's async node) leaves the PF busy: its reservations wait. */
-static int settle_pf(struct apply *ap, const struct sr_apply_ctx *ctx, size_t i,
+static int settle_pf(struct sr_apply *ap, const struct sr_apply_ctx *ctx, size_t i,
 		     struct sr_err *err)
 {
 	const struct sr_node_ops *n = ctx->node;
@@ -128,7 +130,7 @@ static int settle_pf(struct apply *ap, const struct sr_apply_ctx *ctx, size_t i,
 }
 
 /* Read every PF of the config with its VFs and their settings: no writes. */
-static int read_node(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
+static int read_node(struct sr_apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
 {
 	const struct sr_node_ops *n = ctx->node;
 	size_t np = ap->cfg.n_pfs ? ap->cfg.n_pfs : 1;
@@ -161,7 +163,7 @@ static int check_passthrough(const struct sr_apply_ctx *ctx, struct sr_err *err)
 	return ctx->node->check_passthrough(ctx->node->ctx, ctx->bind_driver, err);
 }
 
-static void log_plan(const struct sr_apply_ctx *ctx, const struct apply *ap)
+static void log_plan(const struct sr_apply_ctx *ctx, const struct sr_apply *ap)
 {
 	for (size_t i = 0; i < ap->cfg.n_pfs; i++) {
 		const struct sr_driver_rules *rules = sr_driver_rules_of(ap->run.pfs[i].driver);
@@ -181,7 +183,7 @@ static void log_plan(const struct sr_apply_ctx *ctx, const struct apply *ap)
 }
 
 /* The state in force: the caller's (borrowed) or its file's. */
-static int load_old(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
+static int load_old(struct sr_apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
 {
 	if (!ctx->old)
 		return sr_state_load_bytes(ctx->state_dir, &ap->old, &ap->old_bytes, &ap->old_len,
@@ -193,18 +195,15 @@ static int load_old(struct apply *ap, const struct sr_apply_ctx *ctx, struct sr_
 	return 0;
 }
 
-static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len,
-		   struct sr_err *err)
+static int prepare(struct sr_apply *ap, struct sr_apply_ctx *ctx, size_t len, struct sr_err *err)
 {
+	const struct sr_outputs *o = ctx->outputs;
 	int r;
 
 	ap->run = (struct sr_run){ .node = ctx->node, .state_dir = ctx->state_dir,
 				   .log = ctx->log, .log_ctx = ctx->log_ctx,
-				   .log_debug = ctx->log_debug, .old = &ap->old };
-	if ((r = sr_config_decode(buf, len, &ap->cfg, err)) ||
-	    (ctx->after_decode &&
-	     (r = ctx->after_decode(ctx->after_decode_arg, &ap->cfg, len, err))) ||
-	    (r = load_old(ap, ctx, err)) ||
+				   .log_debug = ctx->log_debug, .old = &ap->old, .outputs = o };
+	if ((r = load_old(ap, ctx, err)) ||
 	    (r = sr_config_check_release(&ap->cfg, len, ap->old.n_res, err)) ||
 	    (r = read_node(ap, ctx, err)) || (r = check_passthrough(ctx, err)))
 		return r;
@@ -216,12 +215,14 @@ static int prepare(struct apply *ap, struct sr_apply_ctx *ctx, const uint8_t *bu
 		.cfg = &ap->cfg, .pfs = ap->run.pfs, .old = ap->old.res, .n_old = ap->old.n_res,
 		.res = ap->res, .n_res = ap->n_res, .configure = sr_node_has_netlink(ctx->node),
 		.bind_driver = ctx->bind_driver,
+		.domains = o && o->retire && o->write,
+		.save_config = o && o->save_config,
 	};
 	return sr_plan_compute(&ap->run.in, &ap->plan, err);
 }
 
 /* Hand the new state's pieces to the caller. */
-static void hand_over(struct apply *ap, struct sr_state *st_out)
+static void hand_over(struct sr_apply *ap, struct sr_state *st_out)
 {
 	sr_exec_state(&ap->run, ap->run.n_warnings ? "applied with warnings" : "applied", st_out);
 	/* The file's time: the one this run saved (the clock may have
@@ -232,8 +233,10 @@ static void hand_over(struct apply *ap, struct sr_state *st_out)
 	ap->res = NULL;
 }
 
-static void apply_free(struct apply *ap)
+void sr_apply_free(struct sr_apply *ap)
 {
+	if (!ap)
+		return;
 	sr_plan_free(&ap->plan);
 	for (size_t i = 0; ap->run.pfs && i < ap->cfg.n_pfs; i++)
 		sr_pf_clear(&ap->run.pfs[i]);
@@ -245,49 +248,101 @@ static void apply_free(struct apply *ap)
 		free(ap->old_bytes);
 	}
 	sr_config_free(&ap->cfg);
+	free(ap);
+}
+
+static void counts_reset(struct sr_apply_ctx *ctx)
+{
+	ctx->sysfs_writes = ctx->netlink_writes = ctx->n_actions = ctx->n_warnings = 0;
+	ctx->n_later = ctx->n_busy = 0;
+	ctx->node_changed = false;
+	ctx->executed = ctx->state_saved = false;
+}
+
+int sr_apply_prepare(struct sr_apply_ctx *ctx, struct sr_config *cfg, const uint8_t *buf,
+		     size_t len, struct sr_apply **out, struct sr_err *err)
+{
+	struct sr_apply *ap = calloc(1, sizeof(*ap));
+	int r;
+
+	counts_reset(ctx);
+	if (!ap) {
+		sr_config_free(cfg);
+		return sr_err_set(err, -ENOMEM, "out of memory");
+	}
+	ap->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	ap->buf = buf;
+	ap->len = len;
+	r = prepare(ap, ctx, len, err);
+	ctx->n_warnings = ap->run.n_warnings;
+	if (r) {
+		sr_apply_free(ap);
+		return r;
+	}
+	ctx->n_actions = ap->plan.n_changes;
+	*out = ap;
+	return 0;
+}
+
+const struct sr_plan *sr_apply_plan(const struct sr_apply *ap)
+{
+	return &ap->plan;
+}
+
+const struct sr_plan_input *sr_apply_plan_input(const struct sr_apply *ap)
+{
+	return &ap->run.in;
+}
+
+int sr_apply_exec(struct sr_apply_ctx *ctx, struct sr_apply *ap, struct sr_state *st_out,
+		  struct sr_err *err)
+{
+	int r;
+
+	log_plan(ctx, ap);
+	ap->run.cfg_bytes = ap->buf;
+	ap->run.cfg_len = ap->len;
+	if (ctx->dry_run) {
+		sr_exec_map_present(&ap->run);
+		r = sr_exec_dry(&ap->run, &ap->plan, err);
+		ctx->n_warnings = ap->run.n_warnings;
+		if (!r && st_out)
+			hand_over(ap, st_out);
+		return r;
+	}
+	ctx->executed = true;
+	ap->run.old_bytes = ap->old_bytes;
+	ap->run.old_len = ap->old_len;
+	r = sr_exec(&ap->run, &ap->plan, err);
+	/* What a failure leaves: "rejected" only when nothing was touched
+	 * (a retirement of domain configs that failed changes no VF). */
+	ctx->node_changed = ap->run.began_changes || ap->run.writes.sysfs_writes ||
+			    ap->run.writes.netlink_writes || ap->run.state_saved ||
+			    ap->run.outputs_begun;
+	ctx->sysfs_writes = ap->run.writes.sysfs_writes;
+	ctx->netlink_writes = ap->run.writes.netlink_writes;
+	ctx->n_warnings = ap->run.n_warnings;
+	ctx->n_later = ap->run.n_later;
+	ctx->n_busy = ap->run.n_busy;
+	ctx->state_saved = ap->run.state_saved;
+	if (!r && st_out)
+		hand_over(ap, st_out);
+	return r;
 }
 
 int sr_apply(struct sr_apply_ctx *ctx, const uint8_t *buf, size_t len, struct sr_state *st_out,
 	     struct sr_err *err)
 {
-	struct apply ap = { 0 };
+	struct sr_config cfg;
+	struct sr_apply *ap;
 	int r;
 
-	ctx->sysfs_writes = ctx->netlink_writes = ctx->n_actions = ctx->n_warnings = 0;
-	ctx->n_later = ctx->n_busy = 0;
-	ctx->node_changed = false;
-	ctx->executed = ctx->state_saved = false;
-	r = prepare(&ap, ctx, buf, len, err);
-	ctx->n_warnings = ap.run.n_warnings;
-	if (r)
-		goto out;
-	ctx->n_actions = ap.plan.n_changes;
-	log_plan(ctx, &ap);
-	if (ctx->before_exec && (r = ctx->before_exec(ctx->before_exec_arg, ap.old.res, ap.old.n_res,
-						      ap.res, ap.n_res, err)))
-		goto out;
-	if (ctx->dry_run) {
-		if (st_out) {
-			sr_exec_map_present(&ap.run);
-			hand_over(&ap, st_out);
-		}
-		goto out;
-	}
-	ctx->executed = true;
-	ap.run.old_bytes = ap.old_bytes;
-	ap.run.old_len = ap.old_len;
-	r = sr_exec(&ap.run, &ap.plan, err);
-	ctx->node_changed = ap.plan.n_changes || ap.run.writes.sysfs_writes ||
-			    ap.run.writes.netlink_writes;
-	ctx->sysfs_writes = ap.run.writes.sysfs_writes;
-	ctx->netlink_writes = ap.run.writes.netlink_writes;
-	ctx->n_warnings = ap.run.n_warnings;
-	ctx->n_later = ap.run.n_later;
-	ctx->n_busy = ap.run.n_busy;
-	ctx->state_saved = ap.run.state_saved;
-	if (!r && st_out)
-		hand_over(&ap, st_out);
-out:
-	apply_free(&ap);
+	counts_reset(ctx);
+	if ((r = sr_config_decode(buf, len, &cfg, err)) ||
+	    (r = sr_apply_prepare(ctx, &cfg, buf, len, &ap, err)))
+		return r;
+	r = sr_apply_exec(ctx, ap, st_out, err);
+	sr_apply_free(ap);
 	return r;
 }

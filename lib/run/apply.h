@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "exec.h"
 #include "model.h"
 #include "node.h"
 #include "plan.h"
@@ -36,20 +37,11 @@ struct sr_apply_ctx {
 	void *log_ctx;
 	bool log_debug;              /* log takes LOG_DEBUG: sr_exec formats
 				      * its "exec: <action>" lines only then */
-	/* May be NULL. Called as soon as the config decodes, before the
-	 * state and the node are read (also in a dry run): the agent checks
-	 * its own limits against the decoded config, so one decode serves
-	 * both. A non-zero return stops the apply, nothing changed. */
-	int (*after_decode)(void *arg, const struct sr_config *cfg, size_t len, struct sr_err *err);
-	void *after_decode_arg;
-	/* May be NULL. Called once the plan is made, before its first kernel
-	 * write, with the reservations before and after: the agent retires
-	 * domain configs that would name a VF about to go to another app. A
-	 * non-zero return stops the apply, nothing changed. Also called in a
-	 * dry run, where it must change nothing (it says what it would do). */
-	int (*before_exec)(void *arg, const struct sr_reservation *old, size_t n_old,
-			   const struct sr_reservation *res, size_t n_res, struct sr_err *err);
-	void *before_exec_arg;
+	/* May be NULL: no domain configs, no config saved. Its retire and
+	 * write (both or neither) and save_config, each may be NULL, become
+	 * the plan's RETIRE_DOMAINS, WRITE_DOMAINS and SAVE_CONFIG actions
+	 * (exec.h). */
+	const struct sr_outputs *outputs;
 	/* May be NULL: the state in force, from the caller's memory (the
 	 * daemon's model), with its file's bytes (old_bytes NULL: no file);
 	 * then state_dir is not read. The apply changes it (a release records
@@ -80,7 +72,25 @@ struct sr_apply_ctx {
 				      * again when it ends */
 };
 
-/* Apply config bytes. On success the new state is saved (unless nothing
+/* An apply in two phases. sr_apply_prepare does everything that can refuse
+ * a config, with no write: load the state in force, check the config
+ * against the node it reads, reserve, plan. It takes cfg (decoded and
+ * checked by the caller; *cfg is zeroed) and keeps buf (the config's bytes,
+ * for SAVE_CONFIG) until sr_apply_free. The plan can then be inspected;
+ * sr_apply_exec runs it (a dry run: logs it and runs only the outputs'
+ * dry-run forms). A failure of exec after its first change to the node
+ * (ctx->node_changed) is "failed after changing the node", never
+ * "rejected". Both fill ctx's out fields. */
+struct sr_apply;
+int sr_apply_prepare(struct sr_apply_ctx *ctx, struct sr_config *cfg, const uint8_t *buf,
+		     size_t len, struct sr_apply **out, struct sr_err *err);
+const struct sr_plan *sr_apply_plan(const struct sr_apply *ap);
+const struct sr_plan_input *sr_apply_plan_input(const struct sr_apply *ap);
+int sr_apply_exec(struct sr_apply_ctx *ctx, struct sr_apply *ap, struct sr_state *st_out,
+		  struct sr_err *err);
+void sr_apply_free(struct sr_apply *ap);
+
+/* Decode, prepare, exec, free. On success the new state is saved (unless nothing
  * changed) and, if st_out is non-NULL, handed to the caller; a dry run
  * hands over the state it would make (reservations as planned: VFs that
  * the plan creates have no PCI address yet). A dry run logs

@@ -886,6 +886,36 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 	return step(run, "after-save", 1, err);
 }
 
+static int run_retire_domains(struct sr_run *run, const struct sr_action *a,
+			      struct sr_err *err)
+{
+	(void)a;
+	return run->outputs->retire(run->outputs->ctx, run->old->res, run->old->n_res, run->res,
+				    run->in.n_res, run->dry_run, err);
+}
+
+static int run_write_domains(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	struct sr_state st;
+	unsigned warnings = 0;
+	int r;
+
+	(void)a;
+	run->outputs_begun = !run->dry_run;
+	sr_exec_state(run, run->n_warnings ? "applied with warnings" : "applied", &st);
+	r = run->outputs->write(run->outputs->ctx, &st, run->dry_run, &warnings, err);
+	run->n_warnings += warnings;
+	return r;
+}
+
+static int run_save_config(struct sr_run *run, const struct sr_action *a, struct sr_err *err)
+{
+	(void)a;
+	run->outputs_begun = !run->dry_run;
+	return run->outputs->save_config(run->outputs->ctx, run->cfg_bytes, run->cfg_len,
+					 run->dry_run, err);
+}
+
 struct phase {
 	int (*run)(struct sr_run *run, const struct sr_action *a, struct sr_err *err);
 	const char *step;       /* passed after each action of the type; NULL: none */
@@ -893,6 +923,7 @@ struct phase {
 
 /* In execution order (enum sr_action_type is declared in that order). */
 static const struct phase phases[SR_ACT__COUNT] = {
+	[SR_ACT_RETIRE_DOMAINS] = { run_retire_domains, "after-retire-domains" },
 	[SR_ACT_RELEASE] = { run_release, "after-release" },
 	[SR_ACT_NO_AUTOPROBE] = { run_no_autoprobe, NULL },
 	[SR_ACT_PF_UP] = { run_pf_up, NULL },
@@ -904,7 +935,25 @@ static const struct phase phases[SR_ACT__COUNT] = {
 	[SR_ACT_BIND] = { run_bind, "after-bind" },
 	[SR_ACT_REREAD] = { run_reread, NULL },
 	[SR_ACT_SAVE] = { run_save, NULL }, /* passes before-save, after-save itself */
+	[SR_ACT_WRITE_DOMAINS] = { run_write_domains, "after-domains" },
+	[SR_ACT_SAVE_CONFIG] = { run_save_config, "after-save-config" },
 };
+
+static bool is_output(enum sr_action_type t)
+{
+	return t == SR_ACT_RETIRE_DOMAINS || t == SR_ACT_WRITE_DOMAINS || t == SR_ACT_SAVE_CONFIG;
+}
+
+int sr_exec_dry(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
+{
+	int r = 0;
+
+	run->dry_run = true;
+	for (size_t i = 0; i < plan->n && !r; i++)
+		if (is_output(plan->actions[i].type) && run->outputs)
+			r = phases[plan->actions[i].type].run(run, &plan->actions[i], err);
+	return r;
+}
 
 int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 {
@@ -923,8 +972,9 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		const struct phase *ph = (unsigned)a->type < SR_ACT__COUNT ? &phases[a->type] : NULL;
 		char line[256];
 
-		if (!ph) {
-			r = sr_err_set(err, -EINVAL, "plan: unknown action %d", (int)a->type);
+		if (!ph || (is_output(a->type) && !run->outputs)) {
+			r = sr_err_set(err, -EINVAL, "plan: %s action %d", ph ? "no outputs for" : "unknown",
+				       (int)a->type);
 			break;
 		}
 		if (run->log_debug) {
@@ -936,6 +986,8 @@ int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err)
 		if (a->type != SR_ACT_CONFIGURE && a->type != SR_ACT_RELEASE &&
 		    sr_action_changes_node(a->type))
 			run->own->vf_tables_changed = true;
+		if (sr_action_changes_node(a->type))
+			run->began_changes = true;
 		r = ph->run(run, a, err);
 		nth[a->type]++;
 		if (!r && ph->step)

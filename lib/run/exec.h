@@ -25,6 +25,27 @@ struct sr_old_pf {
 
 /* Everything a run reads and changes. The caller fills the inputs; pfs,
  * ifindex and res are changed in place (VF tables, kernel view, outcomes). */
+/* The apply's files beyond state.pb, which the caller writes (the agent:
+ * its domain configs and the config in force). The plan's RETIRE_DOMAINS,
+ * WRITE_DOMAINS and SAVE_CONFIG actions call them in plan order, each
+ * followed by its step point, so --dry-run lists them and a fault point
+ * can stop the apply after each. dry_run: log what would be done, change
+ * nothing. Each returns 0 or -errno with err set. */
+struct sr_outputs {
+	/* Remove the domain configs of apps whose VFs are not all kept
+	 * (same VF, same adapter) from old to res. */
+	int (*retire)(void *ctx, const struct sr_reservation *old, size_t n_old,
+		      const struct sr_reservation *res, size_t n_res, bool dry_run,
+		      struct sr_err *err);
+	/* Write the domain configs of st; *warnings counts apps given none. */
+	int (*write)(void *ctx, const struct sr_state *st, bool dry_run, unsigned *warnings,
+		     struct sr_err *err);
+	/* buf is now the config in force. */
+	int (*save_config)(void *ctx, const uint8_t *buf, size_t len, bool dry_run,
+			   struct sr_err *err);
+	void *ctx;
+};
+
 struct sr_run {
 	const struct sr_node_ops *node;
 	const char *state_dir;
@@ -42,6 +63,10 @@ struct sr_run {
 	size_t n_old_pfs, cap_old_pfs;
 	struct sr_set old_pf_index;     /* PCI address -> old_pfs index */
 	struct sr_exec_own *own;        /* sr_exec's own: per PF link checked, bind failures */
+	const struct sr_outputs *outputs; /* for the plan's domain and config actions */
+	const uint8_t *cfg_bytes;       /* the config, for SAVE_CONFIG */
+	size_t cfg_len;
+	bool dry_run;                   /* sr_exec_dry: only the outputs, saying what they would do */
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
 	size_t n_later;                 /* VFs whose driver still answered "later"
@@ -51,6 +76,8 @@ struct sr_run {
 	size_t n_changes;               /* sr_exec's: the plan's node changes */
 	bool state_saved;               /* the state file was written */
 	bool intent_saved;              /* sr_exec's: the intent is on disk */
+	bool began_changes;             /* an action that changes the node has begun */
+	bool outputs_begun;             /* domain configs or the config are being written */
 	int64_t saved_at;               /* the applied_at it was written with */
 };
 
@@ -63,6 +90,11 @@ struct sr_run {
 /* Run every action of plan in order. Stops at the first fatal error
  * (a VF count that cannot be set, a state that cannot be saved). */
 int sr_exec(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err);
+
+/* A dry run: only the plan's domain and config actions run, in their
+ * dry-run form (they say what they would do), on the state the apply
+ * would make (sr_exec_map_present first). */
+int sr_exec_dry(struct sr_run *run, const struct sr_plan *plan, struct sr_err *err);
 
 /* Read PF i's VFs (sysfs) and their kernel settings (netlink) into
  * run->pfs[i]. A netlink read failure is a warning, but for a kernel that

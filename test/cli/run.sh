@@ -53,9 +53,9 @@ dry_then_apply() {
 
 # 1. Two PFs (4 + 2 VFs), five apps.
 dry_then_apply "two_pfs" "$FIX/two_pfs.pb"
-check "two_pfs plan: autoprobe + VF count per PF, map, intent, 5 binds, re-read, save" \
+check "two_pfs plan: retire domain configs, autoprobe + VF count per PF, map, intent, 5 binds, re-read, save, domain configs, config" \
 	test "$(cut -d' ' -f1-4 "$T/two_pfs.planned" | sed 's/ 0000:.*//' | uniq -c | tr -s ' ' | tr '\n' '|')" = \
-	" 1 set PF uplink1 sriov_drivers_autoprobe| 1 set PF uplink1 sriov_numvfs| 1 set PF uplink2 sriov_drivers_autoprobe| 1 set PF uplink2 sriov_numvfs| 1 record the PCI address| 1 save the reservations before| 5 bind PF| 1 read the VFs and| 1 save the state if|"
+	" 1 remove the domain configs| 1 set PF uplink1 sriov_drivers_autoprobe| 1 set PF uplink1 sriov_numvfs| 1 set PF uplink2 sriov_drivers_autoprobe| 1 set PF uplink2 sriov_numvfs| 1 record the PCI address| 1 save the reservations before| 5 bind PF| 1 read the VFs and| 1 save the state if| 1 write the domain configs| 1 save the config as|"
 ctl list --json >"$T/list.json"
 check "list: 6 VFs" json 'assert len(d) == 6' "$T/list.json"
 check "list: 5 reserved" json 'assert sum(v["app"] is not None for v in d) == 5' "$T/list.json"

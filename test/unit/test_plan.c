@@ -37,56 +37,63 @@ struct plan_case {
 	const char *bind;         /* passthrough driver or NULL */
 	const char *want;
 	const char *pf_driver;    /* both PFs' driver (rules: drivers.h); NULL: none */
+	bool outputs;             /* domain configs retired and written, config saved */
 };
 
 static const struct plan_case cases[] = {
 	{ "bnxt_en: each PF up before its VF count (drivers.h rule), only where it changes",
 	  { 0, 2 }, { 4, 3 }, 0, "", 1, "", "A00 C10", true, NULL,
 	  "pfup:0 numvfs:0:4 pfup:1 numvfs:1:3 map capture intent configure:0:mac,vlan "
-	  "configure:0:mac,vlan reread save", "bnxt_en" },
+	  "configure:0:mac,vlan reread save", "bnxt_en" , false },
 	{ "bnxt_en, VF count unchanged: no PF up planned (CONFIGURE brings it up)",
 	  { 4, 2 }, { 4, 2 }, 0, "", 1, "", "A00", true, NULL,
-	  "map capture intent configure:0:mac,vlan reread save", "bnxt_en" },
+	  "map capture intent configure:0:mac,vlan reread save", "bnxt_en" , false },
 	{ "fresh node: autoprobe off and VF count per PF, then configure all, then bind all",
 	  { 0, 0 }, { 4, 2 }, 1, "", 1, "", "A00 B01 C10", true, "vfio-pci",
 	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map capture intent "
 	  "configure:0:mac,vlan configure:1:mac,vlan configure:0:mac,vlan bind:0 bind:1 bind:0 "
-	  "reread save", NULL },
+	  "reread save", NULL , false },
 	{ "unchanged: nothing to change, only the bookkeeping",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok B01bok", "A00bok B01bok", true, "vfio-pci",
-	  "map save", NULL },
+	  "map save", NULL , false },
 	{ "release before the VF count change of another PF",
 	  { 4, 2 }, { 4, 3 }, 0, "vfio-pci", 2, "A00bok B01bok C02bok", "A00bok B01bok", true,
-	  "vfio-pci", "release:2 numvfs:1:3 map reread save", NULL },
+	  "vfio-pci", "release:2 numvfs:1:3 map reread save", NULL , false },
 	{ "no release on a PF whose VFs are recreated",
 	  { 4, 2 }, { 3, 2 }, 0, "vfio-pci", 2, "A00bok B01bok", "A00bok", true, "vfio-pci",
-	  "numvfs:0:3 map intent configure:0:mac,vlan bind:0 reread save", NULL },
+	  "numvfs:0:3 map intent configure:0:mac,vlan bind:0 reread save", NULL , false },
 	{ "the same VF for another adapter of the app is a release and a new configure",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bok", "A00b2", true, "vfio-pci",
-	  "release:0 map capture intent configure:0:mac,vlan reread save", NULL },
+	  "release:0 map capture intent configure:0:mac,vlan reread save", NULL , false },
 	{ "VF back on its host driver while the record says bound: bind again",
 	  { 4, 2 }, { 4, 2 }, 0, "igbvf", 2, "A00bok", "A00bok", true, "vfio-pci",
-	  "map intent bind:0 reread save", NULL },
+	  "map intent bind:0 reread save", NULL , false },
 	{ "kernel drifted: configure again what no longer matches",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bok", "A00bok", true, "vfio-pci",
-	  "map intent configure:0:mac,vlan reread save", NULL },
+	  "map intent configure:0:mac,vlan reread save", NULL , false },
 	{ "refused before with the same settings: not asked again",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bor", "A00bor", true, "vfio-pci",
-	  "map intent configure:0:vlan reread save", NULL },
+	  "map intent configure:0:vlan reread save", NULL , false },
 	{ "refused before but the VFs are recreated: asked again",
 	  { 4, 2 }, { 2, 2 }, 0, "", 1, "A00bor", "A00bor", true, "vfio-pci",
-	  "numvfs:0:2 map intent configure:0:mac,vlan bind:0 reread save", NULL },
+	  "numvfs:0:2 map intent configure:0:mac,vlan bind:0 reread save", NULL , false },
 	{ "no kernel view: trust the record of what was applied",
-	  { 4, 2 }, { 4, 2 }, 0, "", 0, "A00ok", "A00ok", true, NULL, "map save", NULL },
+	  { 4, 2 }, { 4, 2 }, 0, "", 0, "A00ok", "A00ok", true, NULL, "map save", NULL , false },
 	{ "no netlink: no capture, no configure",
 	  { 0, 0 }, { 4, 2 }, 1, "", 0, "", "A00 B10", false, "vfio-pci",
-	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map intent bind:0 bind:0 reread save", NULL },
+	  "noautoprobe:0 numvfs:0:4 noautoprobe:1 numvfs:1:2 map intent bind:0 bind:0 reread save", NULL , false },
 	{ "no passthrough: no autoprobe change, no bind",
 	  { 0, 0 }, { 4, 2 }, 1, "", 1, "", "A00", true, NULL,
-	  "numvfs:0:4 numvfs:1:2 map capture intent configure:0:mac,vlan reread save", NULL },
+	  "numvfs:0:4 numvfs:1:2 map capture intent configure:0:mac,vlan reread save", NULL , false },
 	{ "release of a VF on a PF no longer configured",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok Z90bok", "A00bok", true, "vfio-pci",
-	  "release:1 map reread save", NULL },
+	  "release:1 map reread save", NULL , false },
+	{ "outputs: domain configs retired before the first write, written after the save, config saved last",
+	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok Z90bok", "A00bok", true, "vfio-pci",
+	  "retire release:1 map reread save domains saveconfig", NULL, true },
+	{ "outputs with nothing to change: still written (the domain dir may have lost one)",
+	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 2, "A00bok B01bok", "A00bok B01bok", true, "vfio-pci",
+	  "retire map save domains saveconfig", NULL, true },
 };
 
 /* One parsed table: the config, the node and the reservations. */
@@ -196,6 +203,8 @@ static const char *const type_names[SR_ACT__COUNT] = {
 	[SR_ACT_CAPTURE] = "capture",   [SR_ACT_SAVE_INTENT] = "intent",
 	[SR_ACT_CONFIGURE] = "configure", [SR_ACT_BIND] = "bind",
 	[SR_ACT_REREAD] = "reread",     [SR_ACT_SAVE] = "save",
+	[SR_ACT_RETIRE_DOMAINS] = "retire", [SR_ACT_WRITE_DOMAINS] = "domains",
+	[SR_ACT_SAVE_CONFIG] = "saveconfig",
 };
 
 static void render(const struct sr_plan *p, const struct world *w, char *buf, size_t cap)
@@ -237,6 +246,7 @@ START_TEST(test_plan_table)
 	struct sr_plan_input in = {
 		.cfg = &w.cfg, .pfs = w.pfs, .old = w.old, .n_old = w.n_old, .res = w.res,
 		.n_res = w.n_res, .configure = c->configure, .bind_driver = c->bind,
+		.domains = c->outputs, .save_config = c->outputs,
 	};
 
 	ck_assert_msg(sr_plan_compute(&in, &plan, &err) == 0, "%s: %s", c->name, err.msg);
@@ -268,6 +278,7 @@ START_TEST(test_plan_every_type)
 		struct sr_plan_input in = {
 			.cfg = &w.cfg, .pfs = w.pfs, .old = w.old, .n_old = w.n_old, .res = w.res,
 			.n_res = w.n_res, .configure = cases[k].configure, .bind_driver = cases[k].bind,
+			.domains = cases[k].outputs, .save_config = cases[k].outputs,
 		};
 
 		ck_assert_int_eq(sr_plan_compute(&in, &plan, NULL), 0);
@@ -292,6 +303,7 @@ START_TEST(test_plan_orderings)
 		struct sr_plan_input in = {
 			.cfg = &w.cfg, .pfs = w.pfs, .old = w.old, .n_old = w.n_old, .res = w.res,
 			.n_res = w.n_res, .configure = cases[k].configure, .bind_driver = cases[k].bind,
+			.domains = cases[k].outputs, .save_config = cases[k].outputs,
 		};
 
 		ck_assert_int_eq(sr_plan_compute(&in, &plan, NULL), 0);
@@ -310,9 +322,16 @@ START_TEST(test_plan_orderings)
 		ck_assert_int_lt(last[SR_ACT_CONFIGURE], first[SR_ACT_BIND]);
 		ck_assert_int_lt(last[SR_ACT_SAVE_INTENT], first[SR_ACT_CONFIGURE]);
 		ck_assert_int_lt(last[SR_ACT_SAVE_INTENT], first[SR_ACT_BIND]);
-		ck_assert_int_eq(last[SR_ACT_SAVE], (int)plan.n - 1);
+		/* the outputs: retired first, written after the state, the
+		 * config saved last */
+		int tail = cases[k].outputs ? 2 : 0;
+
+		ck_assert_int_eq(first[SR_ACT_RETIRE_DOMAINS], cases[k].outputs ? 0 : 1 << 20);
+		ck_assert_int_eq(last[SR_ACT_WRITE_DOMAINS], cases[k].outputs ? (int)plan.n - 2 : -1);
+		ck_assert_int_eq(last[SR_ACT_SAVE_CONFIG], cases[k].outputs ? (int)plan.n - 1 : -1);
+		ck_assert_int_eq(last[SR_ACT_SAVE], (int)plan.n - 1 - tail);
 		/* read back exactly when the run writes to the kernel */
-		ck_assert_int_eq(last[SR_ACT_REREAD], plan.n_changes ? (int)plan.n - 2 : -1);
+		ck_assert_int_eq(last[SR_ACT_REREAD], plan.n_changes ? (int)plan.n - 2 - tail : -1);
 		sr_plan_free(&plan);
 	}
 }
