@@ -3,19 +3,24 @@
  * The eswitch mode through devlink: resolve the "devlink" generic netlink
  * family, then one DEVLINK_CMD_ESWITCH_GET (what `devlink dev eswitch show
  * pci/ADDR` sends). A socket of its own, opened per call: asked once per PF
- * whose driver has the rule, before its VF count is written.
+ * whose driver has the rule, before its VF count is written. Both requests
+ * share one deadline: every receive is non-blocking behind poll() with what
+ * is left of it (as lib/kernel/netlink.c), so messages that are not the
+ * answer cannot stretch the wait.
  */
 #include "devlink.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/devlink.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "model.h"
@@ -74,18 +79,51 @@ static const struct nlattr *find_attr(const struct nlmsghdr *n, uint16_t type)
 	return NULL;
 }
 
-/* Send r, receive its answer into buf: 0 and *out, or the kernel's -errno. */
-static int ask(int fd, struct req *r, char *buf, const struct nlmsghdr **out)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until fd is readable: 0, or -ETIMEDOUT once deadline (now_ms) passed. */
+static int wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Send r, receive its answer into buf by deadline: 0 and *out, or the
+ * kernel's -errno, or -ETIMEDOUT. */
+static int ask(int fd, struct req *r, char *buf, int64_t deadline, const struct nlmsghdr **out)
 {
 	const struct nlmsghdr *n;
 	ssize_t len;
+	int rc;
 
 	if (send(fd, r, r->n.nlmsg_len, 0) < 0)
 		return -errno;
 	for (;;) {
-		len = recv(fd, buf, MSG_MAX, 0);
+		if ((rc = wait_readable(fd, deadline)))
+			return rc;
+		len = recv(fd, buf, MSG_MAX, MSG_DONTWAIT);
+		if (len < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (len < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+			return -errno;
 		for (n = (const struct nlmsghdr *)buf; NLMSG_OK(n, (size_t)len);
 		     n = NLMSG_NEXT(n, len)) {
 			if (n->nlmsg_seq != r->n.nlmsg_seq)
@@ -101,7 +139,7 @@ static int ask(int fd, struct req *r, char *buf, const struct nlmsghdr **out)
 	}
 }
 
-static int family_id(int fd, char *buf, uint16_t *id)
+static int family_id(int fd, char *buf, int64_t deadline, uint16_t *id)
 {
 	const struct nlmsghdr *n;
 	const struct nlattr *a;
@@ -110,7 +148,7 @@ static int family_id(int fd, char *buf, uint16_t *id)
 
 	req_init(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	put_attr(&r, CTRL_ATTR_FAMILY_NAME, DEVLINK_GENL_NAME, sizeof(DEVLINK_GENL_NAME));
-	if ((rc = ask(fd, &r, buf, &n)))
+	if ((rc = ask(fd, &r, buf, deadline, &n)))
 		return rc;
 	a = find_attr(n, CTRL_ATTR_FAMILY_ID);
 	if (!a || a->nla_len < NLA_HDRLEN + sizeof(uint16_t))
@@ -119,7 +157,8 @@ static int family_id(int fd, char *buf, uint16_t *id)
 	return 0;
 }
 
-static int eswitch_get(int fd, char *buf, uint16_t family, const char *pci, uint16_t *mode)
+static int eswitch_get(int fd, char *buf, int64_t deadline, uint16_t family, const char *pci,
+		       uint16_t *mode)
 {
 	const struct nlmsghdr *n;
 	const struct nlattr *a;
@@ -130,7 +169,7 @@ static int eswitch_get(int fd, char *buf, uint16_t family, const char *pci, uint
 	r.n.nlmsg_flags |= NLM_F_ACK;
 	put_attr(&r, DEVLINK_ATTR_BUS_NAME, "pci", 4);
 	put_attr(&r, DEVLINK_ATTR_DEV_NAME, pci, strlen(pci) + 1);
-	if ((rc = ask(fd, &r, buf, &n)))
+	if ((rc = ask(fd, &r, buf, deadline, &n)))
 		return rc;
 	a = find_attr(n, DEVLINK_ATTR_ESWITCH_MODE);
 	if (!a || a->nla_len < NLA_HDRLEN + sizeof(uint16_t))
@@ -139,27 +178,28 @@ static int eswitch_get(int fd, char *buf, uint16_t family, const char *pci, uint
 	return 0;
 }
 
-int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
+int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
+				char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
 {
-	struct timeval tv = { .tv_sec = 2 };
+	int64_t deadline = now_ms() + timeout_ms;
 	char buf[MSG_MAX];
 	uint16_t family, m;
-	int fd, rc;
+	int rc;
 
 	if (!sr_valid_pci(pci))
 		return sr_err_set(err, -EINVAL, "devlink: PCI address \"%s\" is not DDDD:BB:DD.F", pci);
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0)
-		return sr_err_set(err, -errno, "devlink: generic netlink socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	rc = family_id(fd, buf, &family);
-	if (rc) {
-		close(fd);
-		return sr_err_set(err, rc == -ENOENT ? -ENOENT : rc,
-				  "devlink: the kernel has no devlink family: %s", strerror(-rc));
-	}
-	rc = eswitch_get(fd, buf, family, pci, &m);
-	close(fd);
+	rc = family_id(fd, buf, deadline, &family);
+	/* ctrl_getfamily (net/netlink/genetlink.c) answers -ENOENT for a
+	 * family it does not know: that alone means no devlink. */
+	if (rc == -ENOENT)
+		return sr_err_set(err, rc, "devlink: the kernel has no devlink family: %s",
+				  strerror(-rc));
+	if (rc)
+		return sr_err_set(err, rc,
+				  "devlink: looking up the generic netlink family \"%s\"%s: %s",
+				  DEVLINK_GENL_NAME, rc == -ETIMEDOUT ? " (no answer)" : "",
+				  strerror(-rc));
+	rc = eswitch_get(fd, buf, deadline, family, pci, &m);
 	if (rc)
 		return sr_err_set(err, rc, "devlink: eswitch mode of pci/%s: %s", pci, strerror(-rc));
 	if (m == DEVLINK_ESWITCH_MODE_LEGACY)
@@ -169,4 +209,18 @@ int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], str
 	else
 		snprintf(mode, SR_ESWITCH_MODE_LEN, "mode %u", m);
 	return 0;
+}
+
+int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
+{
+	int fd, rc;
+
+	if (!sr_valid_pci(pci))
+		return sr_err_set(err, -EINVAL, "devlink: PCI address \"%s\" is not DDDD:BB:DD.F", pci);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "devlink: generic netlink socket: %s", strerror(errno));
+	rc = sr_devlink_eswitch_mode_on(fd, pci, SR_DEVLINK_TIMEOUT_MS, mode, err);
+	close(fd);
+	return rc;
 }

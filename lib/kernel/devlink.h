@@ -9,9 +9,16 @@
 #include "err.h"
 
 #define SR_ESWITCH_MODE_LEN 16
+#define SR_DEVLINK_TIMEOUT_MS 2000
 
 /* DEVLINK_CMD_ESWITCH_GET for pci/<pci>: "legacy", "switchdev" or
- * "mode N" into mode. The answer is waited for at most 2 s. -ENODEV: no
+ * "mode N" into mode. Both requests (the family, the mode) are answered
+ * within SR_DEVLINK_TIMEOUT_MS in all, else -ETIMEDOUT. -ENODEV: no
  * devlink instance for the device; -EOPNOTSUPP: its driver has no eswitch;
- * -ENOENT: no devlink in the kernel. */
+ * -ENOENT: no devlink in the kernel; any other failure of the family
+ * lookup is that error, named as such. */
 int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err);
+/* The same on socket fd (tests: one end of a socketpair standing in for
+ * the kernel), timeout_ms for both requests. */
+int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
+			       char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err);

@@ -32,6 +32,10 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include <linux/devlink.h>
+#include <linux/genetlink.h>
+
+#include "devlink.h"
 #include "netlink.h"
 
 /* SETTINGS(.vlan = 5) overrides the SR_UNSET defaults. */
@@ -1692,6 +1696,135 @@ START_TEST(test_no_socket)
 }
 END_TEST
 
+/* ---- devlink: the family lookup and the one deadline ------------------ */
+
+/* A peer standing in for the kernel on one end of a socketpair: answers the
+ * family lookup with fam_err (0: family id 20), the eswitch get with mode;
+ * noise: no answer, a message of another sequence every 50 ms instead,
+ * until stop (or 30 s). */
+struct dl_peer {
+	int fd;
+	int fam_err;
+	uint16_t mode;
+	bool noise;
+	volatile bool stop;
+	volatile bool ran_out;      /* noise: the 30 s passed */
+};
+
+static void dl_reply(int fd, const struct nlmsghdr *req, int error, uint16_t attr, uint16_t val)
+{
+	char buf[256] = { 0 };
+	struct nlmsghdr *n = (struct nlmsghdr *)buf;
+
+	n->nlmsg_seq = req->nlmsg_seq;
+	if (error) {
+		struct nlmsgerr *e = NLMSG_DATA(n);
+
+		n->nlmsg_type = NLMSG_ERROR;
+		n->nlmsg_len = NLMSG_LENGTH(sizeof(*e));
+		e->error = error;
+		e->msg = *req;
+	} else {
+		struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(n) + GENL_HDRLEN);
+
+		n->nlmsg_type = req->nlmsg_type;
+		a->nla_type = attr;
+		a->nla_len = NLA_HDRLEN + sizeof(val);
+		memcpy((char *)a + NLA_HDRLEN, &val, sizeof(val));
+		n->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(a->nla_len);
+	}
+	ck_assert_int_eq(send(fd, buf, n->nlmsg_len, 0), (ssize_t)n->nlmsg_len);
+}
+
+static void *dl_peer_main(void *arg)
+{
+	struct dl_peer *p = arg;
+	char buf[1024];
+	const struct nlmsghdr *req = (const struct nlmsghdr *)buf;
+
+	while (recv(p->fd, buf, sizeof(buf), 0) > 0) {
+		if (p->noise) {
+			struct nlmsghdr other = *req;
+
+			other.nlmsg_seq += 100;
+			for (int i = 0; i < 600 && !p->stop; i++) {
+				dl_reply(p->fd, &other, -EPERM, 0, 0);
+				usleep(50000);
+			}
+			p->ran_out = !p->stop;
+			return NULL;
+		}
+		if (req->nlmsg_type == GENL_ID_CTRL)
+			dl_reply(p->fd, req, p->fam_err, CTRL_ATTR_FAMILY_ID, 20);
+		else
+			dl_reply(p->fd, req, 0, DEVLINK_ATTR_ESWITCH_MODE, p->mode);
+	}
+	return NULL;
+}
+
+static int dl_ask(struct dl_peer *p, unsigned timeout_ms, char mode[SR_ESWITCH_MODE_LEN],
+		  struct sr_err *err)
+{
+	int sv[2];
+	pthread_t t;
+	int rc;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	p->fd = sv[1];
+	ck_assert_int_eq(pthread_create(&t, NULL, dl_peer_main, p), 0);
+	rc = sr_devlink_eswitch_mode_on(sv[0], "0000:03:00.0", timeout_ms, mode, err);
+	p->stop = true;
+	shutdown(sv[0], SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	return rc;
+}
+
+START_TEST(test_devlink_mode)
+{
+	struct dl_peer p = { .mode = DEVLINK_ESWITCH_MODE_SWITCHDEV };
+	struct sr_err err = { "" };
+	char mode[SR_ESWITCH_MODE_LEN] = "";
+
+	ck_assert_msg(dl_ask(&p, 60000, mode, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(mode, "switchdev");
+}
+END_TEST
+
+/* Only "family not found" (ctrl_getfamily's -ENOENT) means no devlink; any
+ * other failure is itself, with its text. */
+START_TEST(test_devlink_family_errors)
+{
+	struct dl_peer p = { .fam_err = -ENOENT };
+	struct sr_err err = { "" };
+	char mode[SR_ESWITCH_MODE_LEN];
+
+	ck_assert_int_eq(dl_ask(&p, 60000, mode, &err), -ENOENT);
+	ck_assert_msg(strstr(err.msg, "no devlink family"), "%s", err.msg);
+
+	p = (struct dl_peer){ .fam_err = -EPERM };
+	ck_assert_int_eq(dl_ask(&p, 60000, mode, &err), -EPERM);
+	ck_assert_msg(!strstr(err.msg, "no devlink") && strstr(err.msg, strerror(EPERM)) &&
+			      strstr(err.msg, "\"devlink\""),
+		      "%s", err.msg);
+}
+END_TEST
+
+/* Messages that are not the answer arrive every 50 ms: the wait still ends
+ * at the request's deadline, not 500 ms after the last of them. */
+START_TEST(test_devlink_one_deadline)
+{
+	struct dl_peer p = { .noise = true };
+	struct sr_err err = { "" };
+	char mode[SR_ESWITCH_MODE_LEN];
+
+	ck_assert_int_eq(dl_ask(&p, 500, mode, &err), -ETIMEDOUT);
+	ck_assert_msg(!p.ran_out, "the wait outlasted 30 s of other messages");
+	ck_assert_msg(strstr(err.msg, "no answer"), "%s", err.msg);
+}
+END_TEST
+
 static Suite *netlink_suite(void)
 {
 	Suite *s = suite_create("netlink");
@@ -1734,6 +1867,13 @@ static Suite *netlink_suite(void)
 	tcase_add_loop_test(tc, test_late_answer, 0, 2);
 	tcase_add_test(tc, test_late_ack);
 	tcase_add_loop_test(tc, test_overrun, 0, ARRAY_LEN(overrun_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("devlink");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_devlink_mode);
+	tcase_add_test(tc, test_devlink_family_errors);
+	tcase_add_test(tc, test_devlink_one_deadline);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("kernel");
