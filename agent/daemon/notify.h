@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 /* READY=1 with STATUS=status: the startup reconcile (or a reload) is done. */
 void agent_notify_ready(const char *status);
 /* RELOADING=1: a SIGHUP reload starts; agent_notify_ready() ends it. */
@@ -15,5 +17,11 @@ void agent_notify_reloading(void);
 void agent_notify_status(const char *status);
 /* STOPPING=1 */
 void agent_notify_stopping(void);
+/* The unit's WatchdogSec= in microseconds when systemd asked for pings
+ * (sd_watchdog_enabled: $WATCHDOG_USEC, for this pid), else 0. */
+uint64_t agent_notify_watchdog_usec(void);
+/* WATCHDOG=1: the poll loop is alive (sent by the loop itself, so a
+ * worker thread stuck in the kernel does not stop it). */
+void agent_notify_watchdog(void);
 /* "libsystemd" or "none": what this build sends through. */
 const char *agent_notify_backend(void);

@@ -18,6 +18,15 @@ void agent_notify_stopping(void)
 {
 }
 
+uint64_t agent_notify_watchdog_usec(void)
+{
+	return 0;
+}
+
+void agent_notify_watchdog(void)
+{
+}
+
 const char *agent_notify_backend(void)
 {
 	return "none";

@@ -22,6 +22,8 @@
  * another assignment, so each one becomes a space. */
 #define SR_LIBSYSTEMD "libsystemd.so.0"
 
+static __typeof__(sd_watchdog_enabled) *watchdog_fn;
+
 /* sd_notify from libsystemd, NULL when there is no $NOTIFY_SOCKET or the
  * library cannot be loaded (said once, at debug level). */
 static __typeof__(sd_notify) *notify_fn(void)
@@ -34,8 +36,10 @@ static __typeof__(sd_notify) *notify_fn(void)
 		return fn;
 	tried = true;
 	h = dlopen(SR_LIBSYSTEMD, RTLD_NOW | RTLD_LOCAL);
-	if (h)
+	if (h) {
 		fn = (__typeof__(sd_notify) *)dlsym(h, "sd_notify");
+		watchdog_fn = (__typeof__(sd_watchdog_enabled) *)dlsym(h, "sd_watchdog_enabled");
+	}
 	if (!fn)
 		log_debug("sd_notify: %s: %s", SR_LIBSYSTEMD, dlerror());
 	return fn;
@@ -77,6 +81,23 @@ void agent_notify_status(const char *status)
 void agent_notify_stopping(void)
 {
 	notify_send("STOPPING=1\nSTATUS=stopping", NULL);
+}
+
+uint64_t agent_notify_watchdog_usec(void)
+{
+	uint64_t usec = 0;
+
+	if (!notify_fn() || !watchdog_fn || watchdog_fn(0, &usec) <= 0)
+		return 0;
+	return usec;
+}
+
+void agent_notify_watchdog(void)
+{
+	__typeof__(sd_notify) *fn = notify_fn();
+
+	if (fn)
+		fn(0, "WATCHDOG=1");
 }
 
 const char *agent_notify_backend(void)

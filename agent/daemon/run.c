@@ -936,8 +936,29 @@ static int setup(struct daemon *d, sigset_t *mask)
 }
 
 /* The poll() loop, until a stop signal: 0, or -errno when poll fails. */
+/* WATCHDOG=1 from the poll loop itself, every half of WatchdogSec= (when
+ * systemd asked for it): a worker thread stuck in a kernel write does not
+ * stop it, a frozen loop does. *timeout shortened to the next ping. */
+static void watchdog_ping(uint64_t period_ms, uint64_t *next_ms, int *timeout)
+{
+	uint64_t now = sr_sysfs_now_ms();
+
+	if (!period_ms)
+		return;
+	if (now >= *next_ms) {
+		agent_notify_watchdog();
+		*next_ms = now + period_ms;
+	}
+	if (*timeout < 0 || (uint64_t)*timeout > *next_ms - now)
+		*timeout = (int)(*next_ms - now);
+}
+
 static int serve(struct daemon *d)
 {
+	uint64_t wd_ms = agent_notify_watchdog_usec() / 2000, wd_next = 0;
+
+	if (wd_ms)
+		log_info("systemd watchdog: WATCHDOG=1 every %" PRIu64 " ms from the poll loop", wd_ms);
 	while (!d->stop) {
 		struct pollfd p[5 + EVENTS_NFDS + CONTROL_MAX_CLIENTS] = {
 			{ .fd = d->sfd, .events = POLLIN },
@@ -951,6 +972,7 @@ static int serve(struct daemon *d)
 		size_t nc = clients_pollfds(&d->clients, pc, &timeout);
 
 		events_pollfds(&d->ev, p + 5, &timeout);
+		watchdog_ping(wd_ms, &wd_next, &timeout);
 		if (poll(p, 5 + EVENTS_NFDS + nc, timeout) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -56,4 +56,26 @@ check "SIGHUP: then READY=1 with the re-read config's result" grep -Eq '^READY=1
 stop_agent TERM
 check "SIGTERM: agent exits 0" test "$agent_rc" = 0
 check "SIGTERM: STOPPING=1 sent" grep -q '^STOPPING=1' "$MSGS"
+
+# WatchdogSec=1s: WATCHDOG=1 from the poll loop, also while a worker thread
+# is stuck in a sriov_numvfs write (held by fake-sysfs run); STATUS= names
+# the busy PF.
+NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=1000000 start_agent --config "$T/config.pb"
+check "watchdog: agent started" kill -0 "$agent_pid"
+check "watchdog: WATCHDOG=1 sent" wait_for 10 grep -q '^WATCHDOG=1$' "$MSGS"
+: >"$SYS/sys/bus/pci/devices/0000:03:00.0/.fake-hold"
+out=$(timeout 60 "$CTL" --socket "$SOCK" push "$CFG_B" 2>&1)
+check "watchdog: the push on the held PF answered, PF busy" grep -q 'busy: PF 0000:03:00.0 writing' <<<"$out"
+check "watchdog: STATUS= says the PF is busy and with what" \
+	grep -q '^STATUS=applied with errors: .*busy: PF 0000:03:00.0 writing 5 to sriov_numvfs since' "$MSGS"
+n=$(grep -c '^WATCHDOG=1$' "$MSGS")
+sleep 3
+m=$(grep -c '^WATCHDOG=1$' "$MSGS")
+echo "# WATCHDOG=1 while the write is held: $((m - n)) in 3 s (every 500 ms asked)"
+check "watchdog: pings go on while the worker is stuck" test $((m - n)) -ge 2
+check "watchdog: still busy" field_is busy_pfs 1
+rm -f "$SYS/sys/bus/pci/devices/0000:03:00.0/.fake-hold"
+check "watchdog: released, no PF busy" wait_for 30 field_is busy_pfs 0
+stop_agent TERM
+check "watchdog: SIGTERM, exit 0" test "$agent_rc" = 0
 done_tests
