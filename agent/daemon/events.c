@@ -52,7 +52,7 @@ void events_open(struct agent_events *ev, const struct agent_opts *o)
 		return;
 	}
 	ev->buf = malloc(SR_MON_MSG_MAX);
-	if (!ev->buf || sr_mon_open(&ev->mon, link, true, &err)) {
+	if (!ev->buf || sr_mon_open(&ev->mon, (link ? SR_MON_BIT(SR_MON_LINK) : 0) | SR_MON_BIT(SR_MON_UEVENT), &err)) {
 		snprintf(ev->monitor, sizeof(ev->monitor), "off: %s",
 			 ev->buf ? err.msg : "out of memory");
 		log_warn("events: %s; reconcile every %lus only", ev->monitor, o->interval);
@@ -277,21 +277,22 @@ void events_before_apply(struct agent_events *ev, struct sr_debounce *saved)
 }
 
 void events_after_apply(struct agent_events *ev, const struct sr_debounce *saved,
-			bool touched_node, size_t writes, bool was_verify)
+			const struct events_applied *a)
 {
+	size_t writes = a->writes;
 	struct sr_mon_event first = { .ours = false };
 	size_t echoes = 0;
 	bool overrun = false;
 
 	/* A config refused before any kernel access left the node as it
 	 * was: a repair that was pending still is. */
-	if (!touched_node && saved->pending)
+	if (!a->touched_node && saved->pending)
 		ev->deb = *saved;
 	for (int src = 0; src < EVENTS_NFDS; src++)
 		drain(ev, (enum sr_mon_source)src, &echoes, &overrun, &first);
 	ev->received += echoes;
 	ev->overruns += overrun;
-	switch (sr_mon_after_apply(writes, echoes, overrun, was_verify)) {
+	switch (sr_mon_after_apply(writes, echoes, overrun, a->was_verify)) {
 	case SR_MON_QUIET:
 		break;
 	case SR_MON_ECHO:
@@ -311,18 +312,17 @@ void events_after_apply(struct agent_events *ev, const struct sr_debounce *saved
 	}
 }
 
-void events_reconciled(struct agent_events *ev, bool by_event, bool verify, int64_t first_ms,
-		       bool applied, size_t writes)
+void events_reconciled(struct agent_events *ev, const struct events_reconcile *rc)
 {
-	if (by_event) {
+	if (rc->by_event) {
 		ev->reconciles++;
-		ev->verifies += verify;
+		ev->verifies += rc->verify;
 	}
-	if (!applied || !writes)
+	if (!rc->applied || !rc->writes)
 		return;
 	ev->repairs++;
-	if (by_event) {
-		ev->repair_ms = events_now_ms() - first_ms;
+	if (rc->by_event) {
+		ev->repair_ms = events_now_ms() - rc->first_ms;
 		ev->repair_done_us = realtime_us();
 	}
 }

@@ -86,12 +86,23 @@ bool events_due(struct agent_events *ev, bool *verify, int64_t *first_ms, char *
  * (sr_mon_after_apply). applied_ok false for a config refused before any
  * write: a pending repair stays pending. */
 void events_before_apply(struct agent_events *ev, struct sr_debounce *saved);
+struct events_applied {
+	bool touched_node;   /* false: refused before any kernel access */
+	size_t writes;       /* kernel writes it made */
+	bool was_verify;     /* it was a reconcile verifying echoes */
+};
 void events_after_apply(struct agent_events *ev, const struct sr_debounce *saved,
-			bool touched_node, size_t writes, bool was_verify);
+			const struct events_applied *a);
 /* A reconcile finished (applied: it succeeded) with writes kernel writes:
  * by_event (and verify) as events_due said, first_ms when its burst
  * began. A repair is a reconcile that succeeded and wrote. */
-void events_reconciled(struct agent_events *ev, bool by_event, bool verify, int64_t first_ms,
-		       bool applied, size_t writes);
+struct events_reconcile {
+	bool by_event;       /* started by kernel events */
+	bool verify;         /* only to verify the agent's echoes */
+	int64_t first_ms;    /* when its burst began (by_event) */
+	bool applied;        /* it succeeded */
+	size_t writes;       /* kernel writes it made */
+};
+void events_reconciled(struct agent_events *ev, const struct events_reconcile *rc);
 
 int64_t events_now_ms(void);

@@ -221,8 +221,10 @@ static int apply_judged(struct daemon *d, const uint8_t *buf, size_t len, enum a
 	/* The echoes name the VFs this apply made: watch them first. */
 	if (events_on(&d->ev))
 		rewatch(d);
-	events_after_apply(&d->ev, &saved, kind != APPLY_NEW || !r || *writes, *writes,
-			   kind == APPLY_VERIFY);
+	events_after_apply(&d->ev, &saved,
+			   &(struct events_applied){ .touched_node = kind != APPLY_NEW || !r || *writes,
+						     .writes = *writes,
+						     .was_verify = kind == APPLY_VERIFY });
 	return r;
 }
 
@@ -389,7 +391,9 @@ static void reconcile_ev(struct daemon *d, const char *why, enum apply_kind kind
 		return;
 	log_debug("reconcile (%s)", why);
 	r = apply(d, d->cfg, d->cfg_len, kind, &writes, result, sizeof(result));
-	events_reconciled(&d->ev, by_event, verify, first_ms, !r, writes);
+	events_reconciled(&d->ev, &(struct events_reconcile){ .by_event = by_event, .verify = verify,
+							       .first_ms = first_ms, .applied = !r,
+							       .writes = writes });
 	if (writes && !r)
 		log_info("repair (%s): %zu kernel write(s)%s", why, writes,
 			 by_event ? "" : " (not started by an event)");

@@ -383,18 +383,18 @@ static int mon_socket(int proto, uint32_t groups, const char *what, struct sr_er
 	return fd;
 }
 
-int sr_mon_open(struct sr_mon *m, bool link, bool uevent, struct sr_err *err)
+int sr_mon_open(struct sr_mon *m, unsigned sources, struct sr_err *err)
 {
 	int fd;
 
 	m->fd[SR_MON_LINK] = m->fd[SR_MON_UEVENT] = -1;
-	if (link) {
+	if (sources & SR_MON_BIT(SR_MON_LINK)) {
 		fd = mon_socket(NETLINK_ROUTE, RTMGRP_LINK, "rtnetlink link notifications", err);
 		if (fd < 0)
 			return fd;
 		m->fd[SR_MON_LINK] = fd;
 	}
-	if (uevent) {
+	if (sources & SR_MON_BIT(SR_MON_UEVENT)) {
 		/* Group 1: the kernel's own uevents (udev re-broadcasts on 2). */
 		fd = mon_socket(NETLINK_KOBJECT_UEVENT, 1, "kernel uevents", err);
 		if (fd < 0) {

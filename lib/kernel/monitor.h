@@ -142,10 +142,12 @@ struct sr_mon {
 				    * kernel that keeps sending cannot hold the
 				    * loop; the rest waits for the next poll() */
 
-/* Open and subscribe: link (RTNLGRP_LINK) when link is true, uevents
- * (the kernel's group 1) when uevent is true. Non-blocking. 0 or -errno
- * with a message; on error nothing stays open. */
-int sr_mon_open(struct sr_mon *m, bool link, bool uevent, struct sr_err *err);
+/* Open and subscribe to sources, a set of SR_MON_BIT(source): link
+ * notifications (SR_MON_LINK, RTNLGRP_LINK), uevents (SR_MON_UEVENT, the
+ * kernel's group 1). Non-blocking. 0 or -errno with a message; on error
+ * nothing stays open. */
+#define SR_MON_BIT(source) (1u << (source))
+int sr_mon_open(struct sr_mon *m, unsigned sources, struct sr_err *err);
 void sr_mon_close(struct sr_mon *m);
 
 /* One datagram from source src into buf, never waiting (the sockets are
