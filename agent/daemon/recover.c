@@ -354,6 +354,9 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 	    (r = sr_reserve(&in.cfg, in.pfs, rc.held, rc.n_held, &res, &n_res, err)))
 		goto out;
 	print_proposal(&in, &rc, res, &kept, &free_vf);
+	if (!in.n_claims)
+		printf("note: no domain config (<uuid>.%s.cfg) was read in %s: are --domain-dir and --hypervisor the ones the agent ran with?\n",
+		       sr_hypervisor_name(o->hv), o->domain_dir);
 	for (size_t i = 0; i < rc.n_notes; i++)
 		printf("note: %s\n", rc.notes[i]);
 	printf("%zu adapter(s) keep the VF they hold, %zu get a free VF after them\n", kept,

@@ -114,6 +114,17 @@ check "recover --dry-run names the config in force by its path" \
 	grep -qF "recovering from the node: config $STATE/config.pb (the config in force)" "$T/nodom.out"
 
 
+# 5b. The wrong --hypervisor: no file read, and the output asks.
+recover --dry-run --hypervisor xen >"$T/xen.out" 2>&1
+check "--hypervisor xen on KVM configs: says no <uuid>.xen.cfg was read" \
+	grep -q "^note: no domain config (<uuid>.xen.cfg) was read in $DOM: are --domain-dir and --hypervisor" "$T/xen.out"
+# No config in force and no --config: said, nothing written.
+mv "$STATE/config.pb" "$T/config.pb"
+recover --dry-run >"$T/nocfg.out" 2>&1; rc=$?
+mv "$T/config.pb" "$STATE/config.pb"
+check "no config in force: exit 1, asks for --config" \
+	sh -c "test $rc = 1 && grep -q 'no config in force (give the config the apps run with: --config FILE)' '$T/nocfg.out'"
+
 # 6. A full state disk: the new state cannot be written. state.pb is still
 #    the refused file, never no file (an apply would take that for "no VF
 #    held" and reserve in config order).
