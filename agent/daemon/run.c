@@ -575,12 +575,18 @@ static void startup(struct daemon *d)
 }
 
 /* The daemon's state (docs/architecture.md), from what it holds. */
-static const char *daemon_state(const struct daemon *d)
+static const char *daemon_state(struct daemon *d)
 {
+	char busy[512];
+
 	if (d->retry_file)
 		return "waiting-for-pfs";
 	if (!d->cfg)
 		return "no-config";
+	/* In force, but a PF's kernel write outstanding (busy.h): that PF
+	 * is applied when it returns, the others are in force. */
+	if (busy_describe(&d->env, busy, sizeof(busy)))
+		return "busy";
 	if (!strncmp(d->ev.monitor, "degraded", 8))
 		return "degraded";
 	return "in-force";

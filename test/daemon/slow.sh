@@ -40,6 +40,7 @@ echo "# status answered in ${t} ms while the write hangs"
 check "status while the write hangs: answered" test "$rc" = 0
 check "status: busy_pfs 1, busy names the PF and the count" json \
 	'assert d["busy_pfs"] == 1 and "PF 0000:03:00.0 writing 5 to sriov_numvfs" in d["busy"], d' "$T/status.json"
+check "status: daemon_state busy" json 'assert d["daemon_state"] == "busy", d' "$T/status.json"
 check "status text shows busy" sh -c "'$CTL' --socket '$SOCK' status | grep -q '^busy  *PF 0000:03:00.0 writing 5'"
 
 # C: B with uplink2 (0000:04:00.0) 2 -> 4 VFs (cbattr counts are powers of two): applied while 03 hangs.
