@@ -33,6 +33,7 @@ static const struct {
 	{ "config_source", K_STR, "config source" },
 	{ "config_result", K_STR, "last config" },
 	{ "config_at", K_TIME, "last config at" },
+	{ "config_file_state", K_STR, "config on disk" },
 	{ "reservations", K_INT, "reservations" },
 	{ "reservations_in_error", K_INT, "in error" },
 	{ "apps_without_vf", K_INT, "apps without VF" },

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sriov-agent run: the long-running agent. One poll() loop over the control
- * socket, a signalfd (TERM/INT: stop, HUP: reload --config), an inotify
- * watch on --config's directory and a timerfd for the periodic reconcile.
+ * socket, a signalfd (TERM/INT: stop, HUP: reload --config), the --config
+ * watch (cfgwatch.h) and a timerfd for the periodic reconcile.
  * Two more descriptors carry kernel events (events.c): link notifications
  * and uevents about the managed PFs and VFs schedule a debounced
  * reconcile, so drift is repaired at once and the timer is a long safety
@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +36,7 @@
 #include "agent_info.h"
 #include "clients.h"
 #include "control.h"
+#include "cfgwatch.h"
 #include "events.h"
 #include "busy.h"
 #include "files.h"
@@ -54,13 +54,12 @@
 struct daemon {
 	const struct agent_opts *o;
 	struct agent_env env;
-	int lfd, sfd, ifd, tfd;
+	int lfd, sfd, tfd;
 	int bfd;                       /* a slow sriov_numvfs write ended (busy.h) */
 	int lock;                      /* the state dir's lock, held while running */
 	struct control_clients clients;
 	struct agent_events ev;
-	char cfg_dir[PATH_MAX];
-	const char *cfg_name;          /* basename of --config */
+	struct cfg_watch cw;           /* --config's (cfgwatch.h) */
 	uint8_t *cfg;                  /* last accepted config (owned) */
 	size_t cfg_len;
 	/* --config was refused because a PF it names is not on the node
@@ -454,6 +453,7 @@ static void load_config_file(struct daemon *d, const char *why, bool from_watch)
 		reconcile(d, why);
 		return;
 	}
+	cfg_watch_taken(&d->cw);
 	if (read_config_file(d->o->config, &buf, &len))
 		return;
 	if (d->cfg && len == d->cfg_len && !memcmp(buf, d->cfg, len)) {
@@ -592,6 +592,37 @@ static const char *daemon_state(struct daemon *d)
 	return "in-force";
 }
 
+/* --config on disk against the config in force, for status: "" without
+ * --config; "in force"; "differs from the config in force" and why it is
+ * not in force; "unreadable: ...". And the watch, when its directory is
+ * gone. */
+static void config_file_state(struct daemon *d, char *out, size_t cap)
+{
+	struct sr_err err = { "" };
+	const char *watch = d->cw.wd_dir < 0 ? "; not watched: its directory is gone (looked at every interval)" : "";
+	uint8_t *buf;
+	size_t len;
+
+	out[0] = '\0';
+	if (!d->o->config)
+		return;
+	if (sr_read_file(d->o->config, CONTROL_MAX_CONFIG, &buf, &len, &err)) {
+		snprintf(out, cap, "unreadable: %s%s", err.msg, watch);
+		return;
+	}
+	if (d->cfg && len == d->cfg_len && !memcmp(buf, d->cfg, len))
+		snprintf(out, cap, "in force%s", watch);
+	else if (d->retry_file)
+		snprintf(out, cap, "differs from the config in force: waiting for its PFs%s", watch);
+	else if (d->cw.due_ms)
+		snprintf(out, cap, "differs from the config in force: read once quiet for %u ms%s",
+			 CFG_SETTLE_MS, watch);
+	else
+		snprintf(out, cap, "differs from the config in force: not taken (see the log; SIGHUP reads it again)%s",
+			 watch);
+	free(buf);
+}
+
 static void status_text(struct daemon *d, char **out, size_t *len)
 {
 	FILE *f = open_memstream(out, len);
@@ -612,6 +643,12 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 	control_kv_write(f, "config_source", d->cfg_source);
 	control_kv_write(f, "config_result", d->cfg_result);
 	fprintf(f, "config_at=%" PRId64 "\n", d->cfg_at);
+	{
+		char cf[RESULT_MAX];
+
+		config_file_state(d, cf, sizeof(cf));
+		control_kv_write(f, "config_file_state", cf);
+	}
 	fprintf(f, "reservations=%zu\n", d->n_res);
 	fprintf(f, "reservations_in_error=%zu\n", d->n_res_err);
 	fprintf(f, "apps_without_vf=%zu\n", d->env.last_apps_failed);
@@ -740,22 +777,11 @@ static void on_signal(struct daemon *d)
 	}
 }
 
-static void on_inotify(struct daemon *d)
+/* A look at --config is due (the file quiet for CFG_SETTLE_MS after a
+ * change) and the file is not the one read last. */
+static void on_config_due(struct daemon *d)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool changed = false;
-	ssize_t n;
-
-	while ((n = read(d->ifd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			if (ev->len && !strcmp(ev->name, d->cfg_name))
-				changed = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (changed)
+	if (d->o->config && cfg_watch_due(&d->cw))
 		load_config_file(d, "--config changed", true);
 }
 
@@ -765,6 +791,9 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->tfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
 		return;
+	/* What the watch could not see (the directory's parent replaced). */
+	if (d->o->config && !d->retry_file && cfg_watch_tick(&d->cw))
+		load_config_file(d, "interval: --config changed on disk", true);
 	if (d->retry_file) {
 		load_config_file(d, "interval: --config waits for its PFs", false);
 		if (!d->retry_file)
@@ -789,34 +818,6 @@ static void on_events_due(struct daemon *d)
 			return;
 	}
 	reconcile_ev(d, why, verify ? APPLY_VERIFY : APPLY_RECONCILE, true, first_ms);
-}
-
-static int setup_watch(struct daemon *d)
-{
-	char *slash;
-
-	snprintf(d->cfg_dir, sizeof(d->cfg_dir), "%s", d->o->config);
-	slash = strrchr(d->cfg_dir, '/');
-	if (!slash) {
-		strcpy(d->cfg_dir, ".");
-		d->cfg_name = d->o->config;
-	} else {
-		d->cfg_name = d->o->config + (slash - d->cfg_dir) + 1;
-		if (slash == d->cfg_dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	if (!d->cfg_name[0]) {
-		log_err("--config %s: not a file name", d->o->config);
-		return -EINVAL;
-	}
-	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->ifd < 0 || inotify_add_watch(d->ifd, d->cfg_dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
-		log_err("--config %s: cannot watch %s: %s", d->o->config, d->cfg_dir, strerror(errno));
-		return -errno;
-	}
-	return 0;
 }
 
 /* path's directory, resolved, into real (PATH_MAX); 0 or -errno. */
@@ -920,7 +921,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 		log_err("%s", err.msg);
 		return d->lfd;
 	}
-	if (d->o->config && setup_watch(d))
+	if (d->o->config && cfg_watch_open(&d->cw, d->o->config))
 		return -EINVAL;
 	d->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	its.it_value.tv_sec = (time_t)d->o->interval;
@@ -974,7 +975,7 @@ static int serve(struct daemon *d)
 			{ .fd = d->sfd, .events = POLLIN },
 			{ .fd = d->lfd, .events = POLLIN },
 			{ .fd = d->tfd, .events = POLLIN },
-			{ .fd = d->ifd, .events = POLLIN },
+			{ .fd = d->cw.fd, .events = POLLIN },
 			{ .fd = d->bfd, .events = POLLIN },
 		};
 		struct pollfd *pc = p + 5 + EVENTS_NFDS;
@@ -982,6 +983,8 @@ static int serve(struct daemon *d)
 		size_t nc = clients_pollfds(&d->clients, pc, &timeout);
 
 		events_pollfds(&d->ev, p + 5, &timeout);
+		if (d->o->config)
+			timeout = cfg_watch_timeout(&d->cw, timeout);
 		watchdog_ping(wd_ms, &wd_next, &timeout);
 		if (poll(p, 5 + EVENTS_NFDS + nc, timeout) < 0) {
 			if (errno == EINTR)
@@ -999,8 +1002,9 @@ static int serve(struct daemon *d)
 			clients_accept(&d->clients, d->lfd);
 		if (p[2].revents)
 			on_timer(d);
-		if (d->ifd >= 0 && p[3].revents)
-			on_inotify(d);
+		if (d->cw.fd >= 0 && p[3].revents)
+			cfg_watch_read(&d->cw);
+		on_config_due(d);
 		if (d->bfd >= 0 && p[4].revents && busy_service(&d->env, d->bfd))
 			reconcile(d, "a slow kernel write returned");
 		events_service(&d->ev, p + 5);
@@ -1012,7 +1016,8 @@ static int serve(struct daemon *d)
 int agent_run(const struct agent_opts *o)
 {
 	struct daemon d = {
-		.o = o, .lfd = -1, .sfd = -1, .ifd = -1, .tfd = -1, .bfd = -1, .lock = -1,
+		.o = o, .lfd = -1, .sfd = -1, .tfd = -1, .bfd = -1, .lock = -1,
+		.cw = { .fd = -1, .wd_dir = -1, .wd_parent = -1 },
 		.ev.mon.fd = { -1, -1 },
 		.cfg_source = "none", .cfg_result = "", .rec_result = "",
 	};
@@ -1061,8 +1066,7 @@ out:
 	}
 	if (d.sfd >= 0)
 		close(d.sfd);
-	if (d.ifd >= 0)
-		close(d.ifd);
+	cfg_watch_close(&d.cw);
 	if (d.tfd >= 0)
 		close(d.tfd);
 	events_close(&d.ev);

@@ -471,4 +471,88 @@ check "... its configs are left" test "$(apps9 "$D9c")" = "1111 3333 4444 7777 8
 check "... and the agent says why" grep -q "earlier domain dir $D9c.*left and forgotten" "$T/foreign9.log"
 check "... and forgets it" sh -c "! grep -q '^dir $D9c' '$S9/domains.manifest'"
 
+# 18. The --config watch survives its directory (issue 23, 5): removed and
+#     made again, another renamed into place, a ConfigMap-style "..data"
+#     symlink swap; status says when the file on disk is not the config in
+#     force; a writer that closes the file between two chunks is read whole
+#     once the file has been quiet for 500 ms (before: its prefix, which
+#     decodes, was applied first). The timer is 3600 s: only the watch acts.
+fake_node "$SYS" 0 || nok "a fresh fake node"
+rm -rf "$STATE"
+CD=$T/cfgdir
+mkdir -p "$CD"
+cp "$CFG_A" "$CD/config.pb"
+check_start "agent with --config in a directory of its own" --interval 3600 --config "$CD/config.pb"
+check "A applied from the file" wait_for 10 cmp "$STATE/config.pb" "$CFG_A"
+check "status: the file on disk is in force" wait_for 5 field_is config_file_state "in force"
+rm -rf "$CD"
+mkdir "$CD"
+cp "$CFG_B" "$CD/config.pb"
+check "directory removed and made again: B applied" wait_for 10 cmp "$STATE/config.pb" "$CFG_B"
+mkdir "$T/cfgnew"
+cp "$CFG_A" "$T/cfgnew/config.pb"
+n1=$(wc -l <"$LOG")
+mv "$CD" "$T/cfgold"
+mv "$T/cfgnew" "$CD"
+check "another directory renamed into place: A applied" wait_for 10 cmp "$STATE/config.pb" "$CFG_A"
+check "... by the watch" wait_for 5 log_since "$n1" "--config changed: applying $CD/config.pb"
+check "the log says the directory is watched again" grep -q "watching directory $CD again" "$LOG"
+# ConfigMap layout: config.pb -> ..data/config.pb, ..data -> ..ts1.
+rm "$CD/config.pb"
+mkdir "$CD/..ts1" "$CD/..ts2"
+cp "$CFG_A" "$CD/..ts1/config.pb"
+cp "$CFG_B" "$CD/..ts2/config.pb"
+ln -s ..ts1 "$CD/..data"
+ln -s ..data/config.pb "$CD/config.pb"
+ln -s ..ts2 "$CD/..data_tmp"
+mv -T "$CD/..data_tmp" "$CD/..data"
+check "ConfigMap '..data' symlink swap: B applied" wait_for 10 cmp "$STATE/config.pb" "$CFG_B"
+# A file that is refused: status says the file differs from the config in force.
+head -c 300 /dev/urandom >"$T/garbage18"
+ln -s ..ts3 "$CD/..data_tmp"
+mkdir "$CD/..ts3"
+cp "$T/garbage18" "$CD/..ts3/config.pb"
+mv -T "$CD/..data_tmp" "$CD/..data"
+check "a refused file: status says it differs from the config in force" wait_for 10 sh -c \
+	"'$CTL' --socket '$SOCK' --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"config_file_state\"].startswith(\"differs from the config in force: not taken\"), d'"
+check "... and B stays in force" cmp "$STATE/config.pb" "$CFG_B"
+# A writer that closes between two chunks, the first a prefix that decodes.
+rm "$CD/config.pb"
+cp "$CFG_B" "$CD/config.pb"
+wait_for 10 field_is config_file_state "in force"
+n0=$(wc -l <"$LOG")
+# Cut A at a top-level field boundary (every field of EdgeDevConfig is
+# length-delimited), the longest proper prefix the agent takes.
+python3 - "$CFG_A" "$T/cut" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]; i += 1; v |= (c & 0x7f) << s; s += 7
+        if c < 0x80: return v, i
+bounds, i = [], 0
+while i < len(data):
+    _, i = varint(data, i); n, i = varint(data, i); i += n; bounds.append(i)
+for k, cut in enumerate(bounds[:-1]):
+    open(f"{sys.argv[2]}.{k:02d}", "wb").write(data[:cut])
+PY
+taken=
+for c in $(ls -r "$T"/cut.*); do
+	if "$AGENT" apply --dry-run --sysfs-root "$SYS" --state-dir "$T/probe18" --no-netlink \
+		--config "$c" >/dev/null 2>&1; then taken=$c; break; fi
+done
+check "a prefix of A is a config the agent takes ($taken)" test -n "$taken"
+cp "$taken" "$T/chunk1"
+tail -c +"$(($(stat -c %s "$taken") + 1))" "$CFG_A" >"$T/chunk2"
+check "... chunk1 + chunk2 is A" sh -c "cat '$T/chunk1' '$T/chunk2' | cmp - '$CFG_A'"
+cat "$T/chunk1" >"$CD/config.pb"
+sleep 0.1
+cat "$T/chunk2" >>"$CD/config.pb"
+check "the whole file applied" wait_for 10 cmp "$STATE/config.pb" "$CFG_A"
+sleep 1
+check "... and only the whole file: one apply from the watch" \
+	test "$(tail -n +"$((n0 + 1))" "$LOG" | grep -c -- '--config changed: applying')" = 1
+stop_agent
+
 done_tests
