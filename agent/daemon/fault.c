@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
+#include "sysfs.h"
+
 static const char *const points[] = {
 	"after-retire-domains", "after-release", "after-numvfs", "after-save-intent",
 	"after-configure",      "after-bind",    "before-save",  "after-save",
@@ -61,6 +64,50 @@ static int fail_errno(const char *name)
 	return 0;
 }
 
+/* SR_VF_IN_RESET=MS: for MS ms after the node is set up, every VF setting
+ * is answered "try again" (-EAGAIN), as i40e answers while a VF is still
+ * in reset: i40e_ndo_set_vf_mac and i40e_ndo_set_vf_port_vlan
+ * (drivers/net/ethernet/intel/i40e/i40e_virtchnl_pf.c) return -EAGAIN
+ * "VF %d still in reset. Try again." when i40e_check_vf_init_timeout finds
+ * the VF not yet initialized. igb never does; test/vm/scenarios/daemon.sh
+ * uses it to show the daemon's early retry (run.c later_retry) on a real
+ * kernel: the settings are written once the window is over. */
+static struct {
+	int (*set_vf)(void *ctx, int ifindex, uint32_t vf, const struct sr_vf_settings *s,
+		      int result[SR_ATTR__COUNT], struct sr_err *err);
+	uint64_t until_ms;
+} in_reset;
+
+static int set_vf_in_reset(void *ctx, int ifindex, uint32_t vf, const struct sr_vf_settings *s,
+			   int result[SR_ATTR__COUNT], struct sr_err *err)
+{
+	if (sr_sysfs_now_ms() >= in_reset.until_ms)
+		return in_reset.set_vf(ctx, ifindex, vf, s, result, err);
+	for (int a = 0; a < SR_ATTR__COUNT; a++)
+		result[a] = sr_vf_attr_is_set((enum sr_vf_attr)a, s) ? -EAGAIN : SR_ATTR_NOT_TRIED;
+	return 0;
+}
+
+static int in_reset_install(struct sr_node_ops *node, struct sr_err *err)
+{
+	const char *v = getenv("SR_VF_IN_RESET");
+	unsigned long ms;
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	ms = strtoul(v, &end, 10);
+	if (errno || *end || !ms || ms > 600000)
+		return sr_err_set(err, -EINVAL, "SR_VF_IN_RESET \"%s\": allowed 1..600000 (ms)", v);
+	if (!node->set_vf)
+		return 0; /* no netlink: no VF settings */
+	in_reset.set_vf = node->set_vf;
+	in_reset.until_ms = sr_sysfs_now_ms() + ms;
+	node->set_vf = set_vf_in_reset;
+	return 0;
+}
+
 static bool known_point(const char *p, size_t len)
 {
 	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
@@ -76,6 +123,8 @@ int agent_fault_install(struct sr_node_ops *node, struct sr_err *err)
 	size_t len;
 	char *end;
 
+	if (in_reset_install(node, err))
+		return -EINVAL;
 	if (!f || !*f)
 		return 0;
 	colon = strchr(f, ':');

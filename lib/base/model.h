@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -148,6 +149,17 @@ bool sr_vf_attr_matches(enum sr_vf_attr a, const struct sr_vf_settings *want,
 			const struct sr_vf_settings *have);
 /* True when want sets attribute a at all. */
 bool sr_vf_attr_is_set(enum sr_vf_attr a, const struct sr_vf_settings *want);
+/* An attribute's result that means "later", not "no": a VF that is still
+ * being made or is in reset. i40e answers -EAGAIN ("VF %d still in reset.
+ * Try again.", i40e_ndo_set_vf_mac, i40e_ndo_set_vf_port_vlan in
+ * drivers/net/ethernet/intel/i40e/i40e_virtchnl_pf.c), ice -EBUSY
+ * (ice_check_vf_ready_for_cfg in drivers/net/ethernet/intel/ice/
+ * ice_vf_lib.c). EOPNOTSUPP, EINVAL and the rest are the driver's final
+ * word. */
+static inline bool sr_attr_result_later(int result)
+{
+	return result == -EAGAIN || result == -EBUSY;
+}
 
 /* Do old and now stand for the same app adapter? Same app UUID, and the
  * same adapter name and occurrence; an old reservation saved without a

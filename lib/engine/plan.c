@@ -97,9 +97,10 @@ static unsigned attrs_to_write(const struct sr_reservation *r,
 	for (int a = 0; a < SR_ATTR__COUNT; a++) {
 		if (!sr_vf_attr_is_set(a, &r->desired))
 			continue;
-		/* Refused before with the same settings: do not hammer the driver.
-		 * (sr_reserve carries results over only when settings are equal.) */
-		if (!fresh && r->attr_result[a] < 0)
+		/* Refused before with the same settings: do not hammer the driver
+		 * (sr_reserve carries results over only when settings are equal).
+		 * "Later" (a VF in reset) is no refusal: asked again. */
+		if (!fresh && r->attr_result[a] < 0 && !sr_attr_result_later(r->attr_result[a]))
 			continue;
 		if (!fresh && have && sr_vf_attr_matches(a, &r->desired, have))
 			continue;

@@ -184,15 +184,9 @@ static struct sr_vf_settings masked(const struct sr_vf_settings *s, unsigned mas
 	return m;
 }
 
-/* "Later", not "no": a VF that is still being made or is in reset. i40e
- * answers -EAGAIN ("VF %d still in reset. Try again.", i40e_ndo_set_vf_mac,
- * i40e_ndo_set_vf_port_vlan in drivers/net/ethernet/intel/i40e/
- * i40e_virtchnl_pf.c), ice -EBUSY (ice_check_vf_ready_for_cfg in
- * drivers/net/ethernet/intel/ice/ice_vf_lib.c). EOPNOTSUPP, EINVAL and the
- * rest are the driver's final word. */
 static bool transient(int e)
 {
-	return e == -EAGAIN || e == -EBUSY;
+	return sr_attr_result_later(e);
 }
 
 /* One settings write of a VF, kept to be tried again while its driver

@@ -30,7 +30,8 @@ struct plan_case {
 	int kernel;               /* 0 unknown, 1 defaults, 2 = desired settings */
 	/* Reservations: "<app><pf><vf>[flags]" e.g. "A00b": app A, PF 0, VF 0.
 	 * Flags: b bound to the bind driver, o original saved, k mac+vlan
-	 * applied before, r mac refused before, 2 adapter position 2. */
+	 * applied before, r mac refused before, l mac and vlan answered "later"
+	 * (EAGAIN, EBUSY) before, 2 adapter position 2. */
 	const char *old;
 	const char *res;
 	bool configure;
@@ -74,6 +75,9 @@ static const struct plan_case cases[] = {
 	{ "refused before with the same settings: not asked again",
 	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bor", "A00bor", true, "vfio-pci",
 	  "map intent configure:0:vlan reread save", NULL , false },
+	{ "answered \"later\" before (a VF in reset, EAGAIN/EBUSY): asked again",
+	  { 4, 2 }, { 4, 2 }, 0, "vfio-pci", 1, "A00bol", "A00bol", true, "vfio-pci",
+	  "map intent configure:0:mac,vlan reread save", NULL, false },
 	{ "refused before but the VFs are recreated: asked again",
 	  { 4, 2 }, { 2, 2 }, 0, "", 1, "A00bor", "A00bor", true, "vfio-pci",
 	  "numvfs:0:2 map intent configure:0:mac,vlan bind:0 reread save", NULL , false },
@@ -156,6 +160,10 @@ static size_t parse_res(const char *spec, const char *bind, struct sr_reservatio
 			if (*f == 'r') {
 				r->attr_result[SR_ATTR_MAC] = -EOPNOTSUPP;
 				r->attr_result[SR_ATTR_VLAN] = 0;
+			}
+			if (*f == 'l') {
+				r->attr_result[SR_ATTR_MAC] = -EAGAIN;
+				r->attr_result[SR_ATTR_VLAN] = -EBUSY;
 			}
 			if (*f == '2')
 				r->adapter = 2;

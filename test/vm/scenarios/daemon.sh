@@ -97,5 +97,20 @@ st=$("$sr_ctl" --socket "$sock" status)
 sr_check_match "status: last reconcile applied" 'last reconcile +applied' "$st"
 kill "$apid"; wait "$apid"
 sr_check_eq "SIGTERM: exit 0" 0 "$?"
+
+# A driver that answers "try again" (i40e while a VF is in reset, modelled
+# by SR_VF_IN_RESET, agent/daemon/fault.c): VF 0 drifts while the agent is
+# stopped; it starts with every VF setting answered -EAGAIN for 4 s, gives
+# up after its own retries (SR_RETRY_LATER_MS) and, with a 3600 s interval,
+# reconciles once 5 s later (run.c later_retry), when the write succeeds.
+sr_check "drift while stopped: ip link set $pf vf 0 vlan 998" ip link set "$pf" vf 0 vlan 998
+SR_VF_IN_RESET=4000 start || true
+sr_check_match "in reset: vf 0 not written yet (vlan 998)" 'vlan 998' "$(vf 0)"
+sr_check_match "in reset: the agent will try again in 5 s" 'answered "later": reconcile again in 5 s' \
+	"$(cat "$log")"
+for _ in $(seq 300); do vf 0 | grep -q "vlan 101" && break; sleep 0.1; done
+sr_check_match "after the early retry: vf 0 back to vlan 101" 'link/ether 02:da:00:00:00:01 .*vlan 101' "$(vf 0)"
+kill "$apid"; wait "$apid"
+sr_check_eq "SIGTERM: exit 0" 0 "$?"
 grep -E 'warning|error|killed|pending' "$log" | head -20 | sed 's/^/#   log: /'
 sr_done
