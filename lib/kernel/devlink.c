@@ -157,8 +157,8 @@ static int family_id(int fd, char *buf, int64_t deadline, uint16_t *id)
 	return 0;
 }
 
-static int eswitch_get(int fd, char *buf, int64_t deadline, uint16_t family, const char *pci,
-		       uint16_t *mode)
+static int eswitch_get(int fd, char *buf, int64_t deadline, uint16_t family, const char *bus,
+		       const char *dev, uint16_t *mode)
 {
 	const struct nlmsghdr *n;
 	const struct nlattr *a;
@@ -167,8 +167,8 @@ static int eswitch_get(int fd, char *buf, int64_t deadline, uint16_t family, con
 
 	req_init(&r, family, DEVLINK_CMD_ESWITCH_GET, 2);
 	r.n.nlmsg_flags |= NLM_F_ACK;
-	put_attr(&r, DEVLINK_ATTR_BUS_NAME, "pci", 4);
-	put_attr(&r, DEVLINK_ATTR_DEV_NAME, pci, strlen(pci) + 1);
+	put_attr(&r, DEVLINK_ATTR_BUS_NAME, bus, strlen(bus) + 1);
+	put_attr(&r, DEVLINK_ATTR_DEV_NAME, dev, strlen(dev) + 1);
 	if ((rc = ask(fd, &r, buf, deadline, &n)))
 		return rc;
 	a = find_attr(n, DEVLINK_ATTR_ESWITCH_MODE);
@@ -178,16 +178,36 @@ static int eswitch_get(int fd, char *buf, int64_t deadline, uint16_t family, con
 	return 0;
 }
 
-int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
-				char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
+/* "BUS/DEV" as devlink names a device (pci/0000:03:00.0,
+ * netdevsim/netdevsim1): both parts 1..63 printable characters, no '/'. */
+static int split_handle(const char *handle, char bus[64], char dev[64], struct sr_err *err)
+{
+	const char *slash = strchr(handle, '/');
+	size_t nb = slash ? (size_t)(slash - handle) : 0, nd = slash ? strlen(slash + 1) : 0;
+
+	for (const char *p = handle; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			slash = NULL;
+	if (!slash || !nb || !nd || nb > 63 || nd > 63 || strchr(slash + 1, '/'))
+		return sr_err_set(err, -EINVAL,
+				  "devlink: handle \"%.80s\": allowed BUS/DEV (e.g. pci/0000:03:00.0), each 1..63 printable characters",
+				  handle);
+	memcpy(bus, handle, nb);
+	bus[nb] = '\0';
+	memcpy(dev, slash + 1, nd + 1);
+	return 0;
+}
+
+int sr_devlink_eswitch_mode_handle_on(int fd, const char *handle, unsigned timeout_ms,
+				      char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	char buf[MSG_MAX];
+	char buf[MSG_MAX], bus[64], dev[64];
 	uint16_t family, m;
 	int rc;
 
-	if (!sr_valid_pci(pci))
-		return sr_err_set(err, -EINVAL, "devlink: PCI address \"%s\" is not DDDD:BB:DD.F", pci);
+	if ((rc = split_handle(handle, bus, dev, err)))
+		return rc;
 	rc = family_id(fd, buf, deadline, &family);
 	/* ctrl_getfamily (net/netlink/genetlink.c) answers -ENOENT for a
 	 * family it does not know: that alone means no devlink. */
@@ -199,9 +219,10 @@ int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
 				  "devlink: looking up the generic netlink family \"%s\"%s: %s",
 				  DEVLINK_GENL_NAME, rc == -ETIMEDOUT ? " (no answer)" : "",
 				  strerror(-rc));
-	rc = eswitch_get(fd, buf, deadline, family, pci, &m);
+	rc = eswitch_get(fd, buf, deadline, family, bus, dev, &m);
 	if (rc)
-		return sr_err_set(err, rc, "devlink: eswitch mode of pci/%s: %s", pci, strerror(-rc));
+		return sr_err_set(err, rc, "devlink: eswitch mode of %s/%s: %s", bus, dev,
+				  strerror(-rc));
 	if (m == DEVLINK_ESWITCH_MODE_LEGACY)
 		snprintf(mode, SR_ESWITCH_MODE_LEN, "legacy");
 	else if (m == DEVLINK_ESWITCH_MODE_SWITCHDEV)
@@ -211,16 +232,36 @@ int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
 	return 0;
 }
 
-int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
+int sr_devlink_eswitch_mode_handle(const char *handle, char mode[SR_ESWITCH_MODE_LEN],
+				   struct sr_err *err)
 {
 	int fd, rc;
 
-	if (!sr_valid_pci(pci))
-		return sr_err_set(err, -EINVAL, "devlink: PCI address \"%s\" is not DDDD:BB:DD.F", pci);
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (fd < 0)
 		return sr_err_set(err, -errno, "devlink: generic netlink socket: %s", strerror(errno));
-	rc = sr_devlink_eswitch_mode_on(fd, pci, SR_DEVLINK_TIMEOUT_MS, mode, err);
+	rc = sr_devlink_eswitch_mode_handle_on(fd, handle, SR_DEVLINK_TIMEOUT_MS, mode, err);
 	close(fd);
 	return rc;
+}
+
+int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
+				char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
+{
+	char handle[4 + SR_PCI_LEN];
+
+	if (!sr_valid_pci(pci))
+		return sr_err_set(err, -EINVAL, "devlink: PCI address \"%s\" is not DDDD:BB:DD.F", pci);
+	snprintf(handle, sizeof(handle), "pci/%s", pci);
+	return sr_devlink_eswitch_mode_handle_on(fd, handle, timeout_ms, mode, err);
+}
+
+int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err)
+{
+	char handle[4 + SR_PCI_LEN];
+
+	if (!sr_valid_pci(pci))
+		return sr_err_set(err, -EINVAL, "devlink: PCI address \"%s\" is not DDDD:BB:DD.F", pci);
+	snprintf(handle, sizeof(handle), "pci/%s", pci);
+	return sr_devlink_eswitch_mode_handle(handle, mode, err);
 }

@@ -22,3 +22,9 @@ int sr_devlink_eswitch_mode(const char *pci, char mode[SR_ESWITCH_MODE_LEN], str
  * the kernel), timeout_ms for both requests. */
 int sr_devlink_eswitch_mode_on(int fd, const char *pci, unsigned timeout_ms,
 			       char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err);
+/* The same for any devlink handle "BUS/DEV" (netdevsim/netdevsim1: the
+ * netdevsim VM bed reads a real kernel's answer with it). */
+int sr_devlink_eswitch_mode_handle(const char *handle, char mode[SR_ESWITCH_MODE_LEN],
+				   struct sr_err *err);
+int sr_devlink_eswitch_mode_handle_on(int fd, const char *handle, unsigned timeout_ms,
+				      char mode[SR_ESWITCH_MODE_LEN], struct sr_err *err);

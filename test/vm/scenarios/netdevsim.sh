@@ -216,5 +216,28 @@ for n in "${sizes[@]}"; do
 	fi
 done
 
+# 6. devlink on the real kernel: netdevsim's eswitch mode (dev.c
+# nsim_devlink_eswitch_mode_get/_set) as lib/kernel/devlink.c reads it,
+# against iproute2's devlink, in both modes; a handle with no devlink
+# instance is -ENODEV, named. (The VFs are released above: switchdev is
+# entered with the VFs netdevsim has.)
+dl=$SR_BUILD_DIR/test/vm/devlink-mode
+dlh=netdevsim/netdevsim1
+dl_tool() { devlink dev eswitch show "$dlh" | sed -n 's/.* mode \([a-z]*\).*/\1/p'; }
+sr_check_eq "devlink: the library reads legacy, as devlink(8) does" "legacy $(dl_tool)" \
+	"$("$dl" "$dlh") legacy"
+if devlink dev eswitch set "$dlh" mode switchdev 2>"$w/dl.err"; then
+	sr_check_eq "devlink: after switchdev, the library reads switchdev, as devlink(8) does" \
+		"switchdev switchdev" "$("$dl" "$dlh") $(dl_tool)"
+	sr_check "devlink: back to legacy" devlink dev eswitch set "$dlh" mode legacy
+	sr_check_eq "devlink: the library reads legacy again" legacy "$("$dl" "$dlh")"
+else
+	sr_not_ok "devlink dev eswitch set $dlh mode switchdev" "$(cat "$w/dl.err")"
+fi
+out=$("$dl" netdevsim/netdevsim9 2>&1)
+sr_check_eq "devlink: no such instance: exit 1" 1 "$?"
+sr_check_match "devlink: no such instance: named, No such device" \
+	'eswitch mode of netdevsim/netdevsim9: No such device' "$out"
+
 kill "$nsim_fake_pid"
 sr_done
