@@ -59,12 +59,12 @@ struct outputs_arg {
 
 static int retire_domains(void *arg, const struct sr_reservation *old, size_t n_old,
 			  const struct sr_reservation *res, size_t n_res, bool dry_run,
-			  struct sr_err *err)
+			  bool *changed, struct sr_err *err)
 {
 	const struct agent_opts *o = ((struct outputs_arg *)arg)->o;
 
 	return domains_retire(o->domain_dir, o->state_dir, o->hv, old, n_old, res, n_res,
-			      dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, err);
+			      dry_run ? DOMAINS_DRY_RUN : DOMAINS_WRITE, changed, err);
 }
 
 static int write_domains(void *arg, const struct sr_state *st, bool dry_run, unsigned *warnings,

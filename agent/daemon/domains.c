@@ -456,7 +456,7 @@ static int retire_elsewhere(const char *dir, char **rest, struct names *listed,
 int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		   const struct sr_reservation *old, size_t n_old,
 		   const struct sr_reservation *res, size_t n_res, enum domains_mode mode,
-		   struct sr_err *err)
+		   bool *changed, struct sr_err *err)
 {
 	struct names listed = { 0 };
 	struct sr_set by_vf = { 0 };
@@ -490,8 +490,10 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 				continue;
 			}
 			if (unlink(path) && errno != ENOENT) {
-				r = sr_err_set(err, -errno, "%s: %s: nothing applied", path,
-					       strerror(errno));
+				/* After a removal the apply is no longer "nothing
+				 * applied": *changed says so (exec.h). */
+				r = sr_err_set(err, -errno, "%s: %s%s", path, strerror(errno),
+					       removed ? "" : ": nothing applied");
 				break;
 			}
 			log_info("removed domain config %s before the apply: app %s's VF %s VF %u changes hands",
@@ -511,6 +513,7 @@ int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv
 		r = manifest_write(state_dir, dir, &listed, rest, err);
 	}
 out:
+	*changed = removed && mode == DOMAINS_WRITE;
 	free(rest);
 	names_free(&listed);
 	sr_set_free(&by_vf);

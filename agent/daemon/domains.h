@@ -34,4 +34,4 @@ int domains_write(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 int domains_retire(const char *dir, const char *state_dir, enum sr_hypervisor hv,
 		   const struct sr_reservation *old, size_t n_old,
 		   const struct sr_reservation *res, size_t n_res, enum domains_mode mode,
-		   struct sr_err *err);
+		   bool *changed, struct sr_err *err);

@@ -316,7 +316,8 @@ int sr_apply_exec(struct sr_apply_ctx *ctx, struct sr_apply *ap, struct sr_state
 	ap->run.old_len = ap->old_len;
 	r = sr_exec(&ap->run, &ap->plan, err);
 	/* What a failure leaves: "rejected" only when nothing was touched
-	 * (a retirement of domain configs that failed changes no VF). */
+	 * (a retirement of domain configs that failed before removing a file
+	 * changed nothing). */
 	ctx->node_changed = ap->run.began_changes || ap->run.writes.sysfs_writes ||
 			    ap->run.writes.netlink_writes || ap->run.state_saved ||
 			    ap->run.outputs_begun;

@@ -883,9 +883,15 @@ static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err
 static int run_retire_domains(struct sr_run *run, const struct sr_action *a,
 			      struct sr_err *err)
 {
+	bool changed = false;
+	int r;
+
 	(void)a;
-	return run->outputs->retire(run->outputs->ctx, run->old->res, run->old->n_res, run->res,
-				    run->in.n_res, run->dry_run, err);
+	r = run->outputs->retire(run->outputs->ctx, run->old->res, run->old->n_res, run->res,
+				 run->in.n_res, run->dry_run, &changed, err);
+	if (changed && !run->dry_run)
+		run->outputs_begun = true;
+	return r;
 }
 
 static int run_write_domains(struct sr_run *run, const struct sr_action *a, struct sr_err *err)

@@ -33,10 +33,12 @@ struct sr_old_pf {
  * nothing. Each returns 0 or -errno with err set. */
 struct sr_outputs {
 	/* Remove the domain configs of apps whose VFs are not all kept
-	 * (same VF, same adapter) from old to res. */
+	 * (same VF, same adapter) from old to res. *changed: a file was
+	 * removed (also when it then fails: the failure is then "failed after
+	 * changing the node", never "rejected"). */
 	int (*retire)(void *ctx, const struct sr_reservation *old, size_t n_old,
 		      const struct sr_reservation *res, size_t n_res, bool dry_run,
-		      struct sr_err *err);
+		      bool *changed, struct sr_err *err);
 	/* Write the domain configs of st; *warnings counts apps given none. */
 	int (*write)(void *ctx, const struct sr_state *st, bool dry_run, unsigned *warnings,
 		     struct sr_err *err);

@@ -301,6 +301,13 @@ int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, stru
 		return sr_err_set(err, (vfs.f_flag & ST_RDONLY) ? -EROFS : -errno,
 				  "%s %s: not writable (%s): nothing applied",
 				  what, dir, (vfs.f_flag & ST_RDONLY) ? strerror(EROFS) : strerror(errno));
+	/* Every file written is a new inode first (temp + rename): a file
+	 * system out of inodes fails the writes as one out of blocks does.
+	 * f_files 0: no inode count (some file systems). */
+	if (vfs.f_files && vfs.f_favail < SR_MIN_FREE_INODES)
+		return sr_err_set(err, -ENOSPC,
+				  "%s %s: %llu inodes free, the apply needs %u: nothing applied",
+				  what, dir, (unsigned long long)vfs.f_favail, SR_MIN_FREE_INODES);
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	if (avail < need)
 		return sr_err_set(err, -ENOSPC,

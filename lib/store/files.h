@@ -33,8 +33,9 @@ int sr_clean_temp_files(const char *dir);
 
 /* dir (made 0700 when missing; sr_dir_own: no other user may change it)
  * takes writes: not on a read-only file system,
- * writable, and at least need bytes free. Checked before an apply's first
+ * writable, at least need bytes and SR_MIN_FREE_INODES inodes free. Checked before an apply's first
  * kernel write, so a full or read-only state dir changes nothing. */
+#define SR_MIN_FREE_INODES 8   /* temp files of an apply's atomic writes */
 int sr_check_dir_writable(const char *dir, uint64_t need, const char *what, struct sr_err *err);
 
 /* Atomically replace dir/name with buf (temp + fsync + rename + dir fsync),

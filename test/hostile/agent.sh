@@ -555,4 +555,46 @@ check "... and only the whole file: one apply from the watch" \
 	test "$(tail -n +"$((n0 + 1))" "$LOG" | grep -c -- '--config changed: applying')" = 1
 stop_agent
 
+# 19. "rejected" means nothing changed, also when retiring domain configs
+#     fails half way (the probe of this round): going from A to B removes
+#     two apps' configs before the first kernel write; the second removal
+#     fails (a file mounted over it: EBUSY). The first is gone, so the
+#     apply must say "failed after changing the node" (before: "rejected
+#     ...: nothing applied"). Then B applies.
+S10=$T/state10
+apply10() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S10" --no-netlink "$@"; }
+check "apply A into a tenth state dir" apply10 --config "$CFG_A"
+retired=$(cd "$S10/domains" && ls | grep -E '^(2222|5555)' | sort)
+check "A has the two configs B retires ($(echo $retired))" test "$(echo "$retired" | wc -l)" = 2
+last=$(echo "$retired" | tail -n1)
+: >"$T/blank10"
+mount --bind "$T/blank10" "$S10/domains/$last"
+apply10 --config "$CFG_B" 2>"$T/r10.log"; rc=$?
+umount "$S10/domains/$last"
+check "a retirement that fails after a removal: exit 1" test "$rc" = 1
+check "... says failed after changing the node, not rejected" \
+	sh -c "grep -q 'failed after changing the node: .*$last: Device or resource busy' '$T/r10.log' && ! grep -q 'rejected' '$T/r10.log'"
+check "then B applies" apply10 --config "$CFG_B"
+
+# 20. A state file system out of inodes is refused before the first kernel
+#     write, as one out of blocks is (the probe: the free-space check read
+#     only blocks; the apply failed half way on its temp file).
+S11=$T/state11
+mkdir -p "$S11"
+mount -t tmpfs -o size=4m,nr_inodes=64,mode=0700 tmpfs "$S11"
+apply11() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S11" --no-netlink --domain-dir "$T/dom11" "$@"; }
+check "apply A into a state dir on a small tmpfs" apply11 --config "$CFG_A"
+i=0
+while touch "$S11/fill.$i" 2>/dev/null; do i=$((i + 1)); done
+rm -f "$S11/fill.$((i - 1))" "$S11/fill.$((i - 2))" "$S11/fill.$((i - 3))"
+snap "$S11" >"$T/snap11.before"
+apply11 --config "$CFG_B" 2>"$T/r11.log"; rc=$?
+snap "$S11" >"$T/snap11.after"
+check "3 inodes free: exit 1" test "$rc" = 1
+check "... rejected, naming the inodes" grep -q 'rejected: .*inodes free, the apply needs 8: nothing applied' "$T/r11.log"
+check "... sysfs and state unchanged" cmp "$T/snap11.before" "$T/snap11.after"
+rm -f "$S11"/fill.*
+check "then B applies" apply11 --config "$CFG_B"
+umount "$S11"
+
 done_tests
