@@ -88,9 +88,22 @@ static void names_free(struct names *ns)
 }
 
 /* A file name the manifest may hold: no path, not "." or "..". */
+/* Only a name the agent writes (domain_file_name: <uuid>.kvm.cfg or
+ * <uuid>.xen.cfg): a manifest line is a file the agent may remove, and a
+ * corrupted or planted manifest must not name any other file of the dir
+ * (this round's probe removed "important.txt" through one). */
 static bool manifest_name_ok(const char *line)
 {
-	return line[0] && !strchr(line, '/') && strcmp(line, ".") && strcmp(line, "..");
+	char uuid[SR_UUID_LEN];
+	uint8_t bin[16];
+	size_t n = strlen(line);
+
+	if (n != SR_UUID_LEN - 1 + strlen(".kvm.cfg") ||
+	    (strcmp(line + SR_UUID_LEN - 1, ".kvm.cfg") && strcmp(line + SR_UUID_LEN - 1, ".xen.cfg")))
+		return false;
+	memcpy(uuid, line, SR_UUID_LEN - 1);
+	uuid[SR_UUID_LEN - 1] = '\0';
+	return sr_parse_uuid(uuid, bin) == 0;
 }
 
 /* The names the last runs wrote into dir into ns; when rest is not NULL,

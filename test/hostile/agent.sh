@@ -597,4 +597,16 @@ rm -f "$S11"/fill.*
 check "then B applies" apply11 --config "$CFG_B"
 umount "$S11"
 
+# 21. The manifest names only files the agent writes (the probe: a line
+#     "important.txt", in the current dir's section or under a planted
+#     "dir" line, made apply remove that file).
+mkdir -p "$T/victim21" && chmod 0700 "$T/victim21"
+echo keep >"$S10/domains/important.txt"
+echo keep >"$T/victim21/important.txt"
+printf 'important.txt\ndir %s\nimportant.txt\n' "$T/victim21" >>"$S10/domains.manifest"
+check "apply A with a planted manifest" apply10 --config "$CFG_A"
+check "... the domain dir's important.txt is still there" test -e "$S10/domains/important.txt"
+check "... the planted dir's important.txt is still there" test -e "$T/victim21/important.txt"
+check "... the manifest no longer names it" sh -c "! grep -q important.txt '$S10/domains.manifest'"
+
 done_tests
