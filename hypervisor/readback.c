@@ -82,15 +82,20 @@ static int kvm_line(const char *s, size_t len, size_t line, long *group, struct 
 		    struct sr_err *err)
 {
 	static const char host[] = "  host = \"";
-	char *end;
 
 	if (len && s[0] == '[') {
 		*group = -1;
-		if (len > 13 && !memcmp(s, "[device \"vf", 11) && s[11] >= '0' && s[11] <= '9' &&
-		    !memcmp(s + len - 2, "\"]", 2)) {
-			long i = strtol(s + 11, &end, 10);
+		/* The digits between "[device \"vf" and "\"]", read in place:
+		 * the line is not NUL-terminated (strtol would read past the
+		 * file's last byte: ASan, daemon_recover). */
+		if (len > 13 && !memcmp(s, "[device \"vf", 11) && !memcmp(s + len - 2, "\"]", 2) &&
+		    len - 13 <= 6) {
+			long i = 0;
+			size_t k;
 
-			if (end == s + len - 2)
+			for (k = 11; k < len - 2 && s[k] >= '0' && s[k] <= '9'; k++)
+				i = i * 10 + (s[k] - '0');
+			if (k == len - 2)
 				*group = i;
 		}
 		return 0;
