@@ -215,6 +215,16 @@ static const char *const type_names[SR_ACT__COUNT] = {
 	[SR_ACT_SAVE_CONFIG] = "saveconfig",
 };
 
+/* The plan's input for case c over its parsed world w. */
+static struct sr_plan_input input_of(const struct plan_case *c, const struct world *w)
+{
+	return (struct sr_plan_input){
+		.cfg = &w->cfg, .pfs = w->pfs, .old = w->old, .n_old = w->n_old, .res = w->res,
+		.n_res = w->n_res, .configure = c->configure, .bind_driver = c->bind,
+		.domains = c->outputs, .save_config = c->outputs,
+	};
+}
+
 static void render(const struct sr_plan *p, const struct world *w, char *buf, size_t cap)
 {
 	size_t off = 0;
@@ -251,11 +261,7 @@ START_TEST(test_plan_table)
 	size_t changes = 0;
 
 	build(c, &w);
-	struct sr_plan_input in = {
-		.cfg = &w.cfg, .pfs = w.pfs, .old = w.old, .n_old = w.n_old, .res = w.res,
-		.n_res = w.n_res, .configure = c->configure, .bind_driver = c->bind,
-		.domains = c->outputs, .save_config = c->outputs,
-	};
+	struct sr_plan_input in = input_of(c, &w);
 
 	ck_assert_msg(sr_plan_compute(&in, &plan, &err) == 0, "%s: %s", c->name, err.msg);
 	render(&plan, &w, got, sizeof(got));
@@ -283,11 +289,7 @@ START_TEST(test_plan_every_type)
 		struct world w;
 
 		build(&cases[k], &w);
-		struct sr_plan_input in = {
-			.cfg = &w.cfg, .pfs = w.pfs, .old = w.old, .n_old = w.n_old, .res = w.res,
-			.n_res = w.n_res, .configure = cases[k].configure, .bind_driver = cases[k].bind,
-			.domains = cases[k].outputs, .save_config = cases[k].outputs,
-		};
+		struct sr_plan_input in = input_of(&cases[k], &w);
 
 		ck_assert_int_eq(sr_plan_compute(&in, &plan, NULL), 0);
 		for (size_t i = 0; i < plan.n; i++)
@@ -308,11 +310,7 @@ START_TEST(test_plan_orderings)
 		struct world w;
 
 		build(&cases[k], &w);
-		struct sr_plan_input in = {
-			.cfg = &w.cfg, .pfs = w.pfs, .old = w.old, .n_old = w.n_old, .res = w.res,
-			.n_res = w.n_res, .configure = cases[k].configure, .bind_driver = cases[k].bind,
-			.domains = cases[k].outputs, .save_config = cases[k].outputs,
-		};
+		struct sr_plan_input in = input_of(&cases[k], &w);
 
 		ck_assert_int_eq(sr_plan_compute(&in, &plan, NULL), 0);
 		for (int t = 0; t < SR_ACT__COUNT; t++)
