@@ -40,6 +40,7 @@ struct recover_in {
 	struct sr_recover_claim *claims;
 	char (*paths)[PATH_MAX];      /* the claims' sources */
 	char (**vfs)[SR_PCI_LEN];     /* the claims' VF lists */
+	char (*refused)[SR_ERR_MAX];  /* why a claim's file was not used */
 	size_t n_claims;
 };
 
@@ -52,6 +53,7 @@ static void in_free(struct recover_in *in)
 		free(in->vfs[i]);
 	free(in->vfs);
 	free(in->paths);
+	free(in->refused);
 	free(in->claims);
 	if (in->have_cfg)
 		sr_config_free(&in->cfg);
@@ -116,39 +118,51 @@ static bool ours(const char *name, enum sr_hypervisor hv)
 	return !strcmp(name, want) && !sr_parse_uuid(uuid, u);
 }
 
+/* The domain config of --domain-dir named name: a claim, with the VFs it
+ * names, or (a symlink, not in the emitter's layout, for another app than
+ * its name says) with why it is not used, so its app's adapters say so. */
 static int add_claim(const struct agent_opts *o, struct recover_in *in, const char *name)
 {
-	struct sr_recover_claim *cl = &in->claims[in->n_claims];
+	size_t n = in->n_claims;
+	struct sr_recover_claim *cl = &in->claims[n];
 	struct sr_err e = { "" };
 	char uuid[SR_UUID_LEN];
 	uint8_t *buf;
 	size_t len;
 	int r;
 
-	snprintf(in->paths[in->n_claims], PATH_MAX, "%s/%s", o->domain_dir, name);
-	if ((r = sr_read_file(in->paths[in->n_claims], CLAIM_MAX_BYTES, &buf, &len, &e)))
-		goto skip;
-	r = sr_domain_read(o->hv, (const char *)buf, len, uuid, &in->vfs[in->n_claims], &cl->n_vf,
-			   &e);
-	free(buf);
-	if (r)
-		goto skip;
-	if (strncmp(name, uuid, SR_UUID_LEN - 1)) {
-		printf("note: %s is for app %s, not the one its name says: not used\n",
-		       in->paths[in->n_claims], uuid);
-		free(in->vfs[in->n_claims]);
-		return 0;
-	}
-	cl->source = in->paths[in->n_claims];
-	strcpy(cl->app_uuid, uuid);
-	cl->vf_pci = (const char (*)[SR_PCI_LEN])in->vfs[in->n_claims];
+	snprintf(in->paths[n], PATH_MAX, "%s/%s", o->domain_dir, name);
+	cl->source = in->paths[n];
+	snprintf(cl->app_uuid, sizeof(cl->app_uuid), "%.*s", SR_UUID_LEN - 1, name);
 	in->n_claims++;
+	/* Never followed out of the directory: a symlink is refused. */
+	if ((r = sr_read_own_file(in->paths[n], CLAIM_MAX_BYTES, &buf, &len, &e))) {
+		/* the message starts with the path, which cl->source says */
+		const char *m = !strncmp(e.msg, in->paths[n], strlen(in->paths[n])) ?
+					e.msg + strlen(in->paths[n]) + 2 : e.msg;
+
+		snprintf(in->refused[n], sizeof(in->refused[n]), "%s", m);
+		goto refused;
+	}
+	r = sr_domain_read(o->hv, (const char *)buf, len, uuid, &in->vfs[n], &cl->n_vf, &e);
+	free(buf);
+	if (r) {
+		snprintf(in->refused[n], sizeof(in->refused[n]), "%s", e.msg);
+		goto refused;
+	}
+	if (strcmp(cl->app_uuid, uuid)) {
+		snprintf(in->refused[n], sizeof(in->refused[n]),
+			 "its first line names app %s, not the one its name says", uuid);
+		free(in->vfs[n]);
+		in->vfs[n] = NULL;
+		cl->n_vf = 0;
+		goto refused;
+	}
+	cl->vf_pci = (const char (*)[SR_PCI_LEN])in->vfs[n];
 	return 0;
-skip:
-	if (r == -ENOMEM)
-		return r;
-	printf("note: %s: %s: not used\n", in->paths[in->n_claims], e.msg);
-	return 0;
+refused:
+	cl->refused = in->refused[n];
+	return r == -ENOMEM ? r : 0;
 }
 
 /* Every domain config of --domain-dir named as the agent names them, in
@@ -193,7 +207,8 @@ static int read_claims(const struct agent_opts *o, struct recover_in *in, struct
 		in->claims = calloc(n, sizeof(*in->claims));
 		in->paths = calloc(n, sizeof(*in->paths));
 		in->vfs = calloc(n, sizeof(*in->vfs));
-		if (!in->claims || !in->paths || !in->vfs)
+		in->refused = calloc(n, sizeof(*in->refused));
+		if (!in->claims || !in->paths || !in->vfs || !in->refused)
 			r = -ENOMEM;
 	}
 	for (size_t i = 0; i < n && !r; i++)
@@ -204,7 +219,8 @@ static int read_claims(const struct agent_opts *o, struct recover_in *in, struct
 	return r ? sr_err_set(err, r, "out of memory") : 0;
 }
 
-/* One line per app adapter: the VF it gets at the next apply, and why. */
+/* One line per app adapter: the VF it gets at the next apply, and why
+ * (res NULL: recovery refuses, an adapter whose VF is not known gets none). */
 static void print_proposal(const struct recover_in *in, const struct sr_recovery *rc,
 			   const struct sr_reservation *res, size_t *kept, size_t *free_vf)
 {
@@ -213,11 +229,28 @@ static void print_proposal(const struct recover_in *in, const struct sr_recovery
 	for (size_t i = 0; i < cfg->n_adapters; i++) {
 		const struct sr_adapter_cfg *a = &cfg->adapters[i];
 		const struct sr_recover_adapter *ad = &rc->adapters[i];
-		const struct sr_vf *vf = sr_pf_find_vf(&in->pfs[a->pf], res[i].vf_index);
+		const char *pf = sr_pf_cfg_label(&cfg->pfs[a->pf]);
 		char where[SR_LABEL_LEN + 64];
 
-		snprintf(where, sizeof(where), "PF %s VF %u (%s)", sr_pf_cfg_label(&cfg->pfs[a->pf]),
-			 res[i].vf_index, vf && vf->pci[0] ? vf->pci : "not made yet");
+		if (!res && ad->how == SR_RECOVER_UNKNOWN) {
+			(*free_vf)++;
+			printf("app %s adapter %s#%u: PF %s: no VF: its VF is not known: %s\n",
+			       cfg->apps[a->app].uuid_str, a->name, a->occurrence, pf, ad->why);
+			continue;
+		}
+		if (res) {
+			const struct sr_vf *vf = sr_pf_find_vf(&in->pfs[a->pf], res[i].vf_index);
+
+			snprintf(where, sizeof(where), "PF %s VF %u (%s)", pf, res[i].vf_index,
+				 vf && vf->pci[0] ? vf->pci : "not made yet");
+		} else if (ad->how == SR_RECOVER_HELD) {
+			const struct sr_vf *vf = sr_pf_find_vf(&in->pfs[a->pf], ad->vf_index);
+
+			snprintf(where, sizeof(where), "PF %s VF %u (%s)", pf, ad->vf_index,
+				 vf ? vf->pci : "");
+		} else {
+			snprintf(where, sizeof(where), "PF %s VF %lld", pf, (long long)a->vf_index);
+		}
 		printf("app %s adapter %s#%u: %s: ", cfg->apps[a->app].uuid_str, a->name,
 		       a->occurrence, where);
 		switch (ad->how) {
@@ -329,6 +362,35 @@ static int state_refused(const struct agent_opts *o, char *why, size_t cap, stru
 	return r;
 }
 
+/* The drivers a VF given to a guest is on, this hypervisor's first:
+ * vfio-pci (drivers/vfio/pci/vfio_pci.c) and Xen's pciback
+ * (drivers/xen/xen-pciback/pci_stub.c). */
+static const char *const kvm_guest[] = { "vfio-pci", SR_XEN_PCIBACK_DRIVER, NULL };
+static const char *const xen_guest[] = { SR_XEN_PCIBACK_DRIVER, "vfio-pci", NULL };
+
+/* VFs on a guest driver whose app is not known: given out, one could land
+ * in another app's domain config while a guest holds it. Nothing is
+ * written; the lines say which VFs, who names them, and what to do. */
+static int refuse_conflicts(const struct agent_opts *o, const struct recover_in *in,
+			    const struct sr_recovery *rc, size_t kept, size_t unknown,
+			    struct sr_err *err)
+{
+	for (size_t i = 0; i < rc->n_conflicts; i++) {
+		const struct sr_recover_conflict *k = &rc->conflicts[i];
+
+		printf("conflict: VF %s (PF %s VF %u) is on %s (a guest may hold it) and kept for no app: %s\n",
+		       k->vf_pci, sr_pf_cfg_label(&in->cfg.pfs[k->pf]), k->vf_index, k->driver,
+		       k->why);
+	}
+	printf("%zu adapter(s) keep the VF they hold, %zu have no VF: their VF is not known\n",
+	       kept, unknown);
+	printf("what to do: find the app whose guest holds each VF above (KVM: the QEMU process that has /dev/vfio/<the VF's iommu_group> open); make that app's domain config in %s name it, and no other app's; or stop the apps named and give the VF back to the host (echo <VF> > /sys/bus/pci/drivers/%s/unbind); then run recover again\n",
+	       o->domain_dir, rc->conflicts[0].driver);
+	return sr_err_set(err, -EBUSY,
+			  "refused: %zu VF(s) on a passthrough driver kept for no app (the conflict: lines): giving one out could put a VF a guest holds in another app's domain config; %s",
+			  rc->n_conflicts, o->dry_run ? "dry run: nothing written" : "nothing written");
+}
+
 static int recover(const struct agent_opts *o, struct sr_err *err)
 {
 	struct recover_in in = { 0 };
@@ -350,8 +412,9 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 	if ((r = read_config(o, &in, err)) || (r = read_node(o, &in, err)) ||
 	    (r = read_claims(o, &in, err)) ||
 	    (r = sr_recover(&in.cfg, in.pfs, in.claims, in.n_claims,
-			    o->hv == SR_HV_XEN ? SR_XEN_PCIBACK_DRIVER : "vfio-pci", &rc, err)) ||
-	    (r = sr_reserve(&in.cfg, in.pfs, rc.held, rc.n_held, &res, &n_res, err)))
+			    o->hv == SR_HV_XEN ? xen_guest : kvm_guest, &rc, err)) ||
+	    (!rc.n_conflicts &&
+	     (r = sr_reserve(&in.cfg, in.pfs, rc.held, rc.n_held, &res, &n_res, err))))
 		goto out;
 	print_proposal(&in, &rc, res, &kept, &free_vf);
 	if (!in.n_claims)
@@ -359,6 +422,10 @@ static int recover(const struct agent_opts *o, struct sr_err *err)
 		       sr_hypervisor_name(o->hv), o->domain_dir);
 	for (size_t i = 0; i < rc.n_notes; i++)
 		printf("note: %s\n", rc.notes[i]);
+	if (rc.n_conflicts) {
+		r = refuse_conflicts(o, &in, &rc, kept, free_vf, err);
+		goto out;
+	}
 	printf("%zu adapter(s) keep the VF they hold, %zu get a free VF after them\n", kept,
 	       free_vf);
 	/* The limit, said when it applies (docs/daemon.md, Recovery). */

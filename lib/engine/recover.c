@@ -21,7 +21,8 @@ struct recover {
 	const struct sr_pf *pfs;
 	const struct sr_recover_claim *claims;
 	size_t n_claims;
-	const char *bind_driver;
+	const char *const *guest_drivers;
+	const char *bind_driver;      /* guest_drivers[0] */
 	struct sr_set vf_by_pci;      /* -> p << 32 | position in pfs[p].vfs */
 	struct sr_set named;          /* VF key -> adapter naming it */
 	struct sr_set claimed;        /* VF PCI -> first claim naming it */
@@ -31,7 +32,7 @@ struct recover {
 	size_t *app_first;            /* app -> its first adapter (SIZE_MAX none) */
 	size_t *app_claim;            /* app -> its claim (SIZE_MAX none) */
 	struct sr_recovery *out;
-	size_t notes_cap;
+	size_t notes_cap, conflicts_cap;
 };
 
 static int note(struct recover *rv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -147,6 +148,11 @@ static int index_claims(struct recover *rv)
 		} else {
 			rv->app_claim[a] = c;
 		}
+		if (cl->refused) {
+			if (note(rv, "%s: not used: %s", cl->source, cl->refused))
+				return -ENOMEM;
+			continue;
+		}
 		for (size_t k = 0; k < cl->n_vf; k++) {
 			const char *pci = cl->vf_pci[k];
 
@@ -183,12 +189,12 @@ static void hold(struct recover *rv, size_t i, size_t p, const struct sr_vf *vf,
 	if (sr_config_vf_settings(cfg, a, vf->index, &r->desired, NULL))
 		sr_vf_settings_init(&r->desired);
 	/* Bound already: the apply that follows does not bind it again. */
-	if (rv->bind_driver && !strcmp(vf->driver, rv->bind_driver))
+	if (!strcmp(vf->driver, rv->bind_driver))
 		strcpy(r->bound_driver, vf->driver);
 	ad->how = SR_RECOVER_HELD;
 	ad->vf_index = vf->index;
 	ad->claim = claim;
-	if (rv->bind_driver && strcmp(vf->driver, rv->bind_driver))
+	if (strcmp(vf->driver, rv->bind_driver))
 		snprintf(ad->why, sizeof(ad->why), "VF %s is on %s, not %s: kept, bound again",
 			 vf->pci, vf->driver[0] ? vf->driver : "no driver", rv->bind_driver);
 	sr_set_add(&rv->held, key, sr_reservation_vf_key(key, r->pf_pci, r->vf_index),
@@ -267,6 +273,9 @@ static int recover_apps(struct recover *rv)
 					 (long long)a->vf_index);
 			} else if (c == SIZE_MAX) {
 				unknown(ad, "no domain config of app %s was found", cfg->apps[app].uuid_str);
+			} else if (rv->claims[c].refused) {
+				unknown(ad, "its domain config %s was not used: %s",
+					rv->claims[c].source, rv->claims[c].refused);
 			} else if (a->position >= rv->claims[c].n_vf) {
 				unknown(ad, "%s names %zu VF(s), none at position %u",
 					rv->claims[c].source, rv->claims[c].n_vf, a->position);
@@ -282,23 +291,143 @@ static int recover_apps(struct recover *rv)
 	return 0;
 }
 
-/* A VF on the passthrough driver that no kept reservation holds may be in a
- * guest the agent does not know of any more: say so, it may be given out. */
-static int note_unclaimed_bound(struct recover *rv)
+static bool guest_driver(const struct recover *rv, const char *driver)
+{
+	for (const char *const *d = rv->guest_drivers; *d; d++)
+		if (!strcmp(driver, *d))
+			return true;
+	return false;
+}
+
+static int conflict(struct recover *rv, size_t p, const struct sr_vf *vf, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int conflict(struct recover *rv, size_t p, const struct sr_vf *vf, const char *fmt, ...)
+{
+	struct sr_recovery *o = rv->out;
+	struct sr_recover_conflict *k;
+	va_list ap;
+
+	if (o->n_conflicts == rv->conflicts_cap) {
+		size_t cap = rv->conflicts_cap ? rv->conflicts_cap * 2 : 4;
+		struct sr_recover_conflict *v = realloc(o->conflicts, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		o->conflicts = v;
+		rv->conflicts_cap = cap;
+	}
+	k = &o->conflicts[o->n_conflicts++];
+	k->pf = p;
+	k->vf_index = vf->index;
+	snprintf(k->vf_pci, sizeof(k->vf_pci), "%s", vf->pci);
+	snprintf(k->driver, sizeof(k->driver), "%s", vf->driver);
+	va_start(ap, fmt);
+	vsnprintf(k->why, sizeof(k->why), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* The app of claim c, or SIZE_MAX when it is not in the config. */
+static size_t claim_app(const struct recover *rv, size_t c)
+{
+	const char *u = rv->claims[c].app_uuid;
+	size_t a;
+
+	return sr_set_find(&rv->apps, u, strnlen(u, SR_UUID_LEN - 1), &a) == 1 ? a : SIZE_MAX;
+}
+
+/* Why the one claim c that names VF pci did not keep it for its app. */
+static int single_claim(struct recover *rv, size_t p, const struct sr_vf *vf, size_t c)
+{
+	const struct sr_config *cfg = rv->cfg;
+	const struct sr_recover_claim *cl = &rv->claims[c];
+	size_t app = claim_app(rv, c), pos = 0;
+
+	if (app == SIZE_MAX)
+		return conflict(rv, p, vf, "named by %s, the domain config of app %s, which is not in the config",
+				cl->source, cl->app_uuid);
+	while (pos < cl->n_vf && strcmp(cl->vf_pci[pos], vf->pci))
+		pos++;
+	for (size_t i = rv->app_first[app]; i < cfg->n_adapters && cfg->adapters[i].app == app;
+	     i++) {
+		const struct sr_adapter_cfg *a = &cfg->adapters[i];
+		const struct sr_recover_adapter *ad = &rv->out->adapters[i];
+
+		if (a->position != pos)
+			continue;
+		if (ad->how == SR_RECOVER_NAMED)
+			return conflict(rv, p, vf, "named by %s for app %s adapter %s#%u, to which the config gives VF %lld",
+					cl->source, cl->app_uuid, a->name, a->occurrence,
+					(long long)a->vf_index);
+		return conflict(rv, p, vf, "named by %s for app %s adapter %s#%u, not kept for it: %s",
+				cl->source, cl->app_uuid, a->name, a->occurrence, ad->why);
+	}
+	return conflict(rv, p, vf, "named by %s at VF position %zu, beyond app %s's VF adapters",
+			cl->source, pos, cl->app_uuid);
+}
+
+/* VF v of PF p, on a guest driver and kept for no adapter: whose is it? */
+static int contested(struct recover *rv, size_t p, const struct sr_vf *vf)
+{
+	const char *pci = vf->pci;
+	size_t first, second;
+
+	if (sr_set_find(&rv->claimed, pci, pci_len(pci), &first) != 1)
+		return conflict(rv, p, vf, "named by no domain config");
+	if (sr_set_find(&rv->twice, pci, pci_len(pci), &second) != 1)
+		return single_claim(rv, p, vf, first);
+	if (first == second)
+		return conflict(rv, p, vf, "named twice by %s (app %s)", rv->claims[first].source,
+				rv->claims[first].app_uuid);
+	return conflict(rv, p, vf, "named by %s (app %s) and by %s (app %s)",
+			rv->claims[first].source, rv->claims[first].app_uuid,
+			rv->claims[second].source, rv->claims[second].app_uuid);
+}
+
+/* The VF the config names for adapter i: a conflict when a domain config
+ * of another app names it too (that app's guest may hold it). */
+static int named_disputed(struct recover *rv, size_t p, const struct sr_vf *vf, size_t i)
+{
+	const struct sr_config *cfg = rv->cfg;
+	const struct sr_adapter_cfg *a = &cfg->adapters[i];
+	const char *uuid = cfg->apps[a->app].uuid_str, *pci = vf->pci;
+	size_t c[2], n = 0;
+
+	if (sr_set_find(&rv->claimed, pci, pci_len(pci), &c[n]) == 1)
+		n++;
+	if (sr_set_find(&rv->twice, pci, pci_len(pci), &c[n]) == 1)
+		n++;
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(rv->claims[c[k]].app_uuid, uuid))
+			return conflict(rv, p, vf, "the config gives it to app %s adapter %s#%u, and %s (app %s) names it",
+					uuid, a->name, a->occurrence, rv->claims[c[k]].source,
+					rv->claims[c[k]].app_uuid);
+	return 0;
+}
+
+/* Every VF on a guest driver (vfio-pci, pciback: a guest may hold it) must
+ * be kept for the app whose domain config alone names it, or be the VF the
+ * config names for an app. Any other is a conflict: given out, it could
+ * land in another app's domain config while a guest holds it. */
+static int find_conflicts(struct recover *rv)
 {
 	uint8_t key[SR_SET_KEY_MAX];
+	size_t i;
+	int r;
 
-	for (size_t p = 0; rv->bind_driver && p < rv->cfg->n_pfs; p++)
+	for (size_t p = 0; p < rv->cfg->n_pfs; p++)
 		for (size_t v = 0; v < rv->pfs[p].n_vfs; v++) {
 			const struct sr_vf *vf = &rv->pfs[p].vfs[v];
+			size_t k = sr_reservation_vf_key(key, rv->pfs[p].pci, vf->index);
 
-			if (strcmp(vf->driver, rv->bind_driver) ||
-			    sr_set_find(&rv->held, key,
-					sr_reservation_vf_key(key, rv->pfs[p].pci, vf->index), NULL) == 1)
+			if (!guest_driver(rv, vf->driver) || sr_set_find(&rv->held, key, k, NULL) == 1)
 				continue;
-			if (note(rv, "VF %s (PF %s VF %u) is bound to %s and held by no app recovered: a guest may still use it, and it may be given out",
-				 vf->pci, sr_pf_cfg_label(&rv->cfg->pfs[p]), vf->index, rv->bind_driver))
-				return -ENOMEM;
+			if (sr_set_find(&rv->named, key, k, &i) == 1)
+				r = named_disputed(rv, p, vf, i);
+			else
+				r = contested(rv, p, vf);
+			if (r)
+				return r;
 		}
 	return 0;
 }
@@ -316,19 +445,20 @@ static void recover_free(struct recover *rv)
 }
 
 int sr_recover(const struct sr_config *cfg, const struct sr_pf *pfs,
-	       const struct sr_recover_claim *claims, size_t n_claims, const char *bind_driver,
-	       struct sr_recovery *out, struct sr_err *err)
+	       const struct sr_recover_claim *claims, size_t n_claims,
+	       const char *const *guest_drivers, struct sr_recovery *out, struct sr_err *err)
 {
 	struct sr_recovery rc = { 0 };
 	struct recover rv = { .cfg = cfg, .pfs = pfs, .claims = claims, .n_claims = n_claims,
-			      .bind_driver = bind_driver, .out = &rc };
+			      .guest_drivers = guest_drivers, .bind_driver = guest_drivers[0],
+			      .out = &rc };
 	size_t na = cfg->n_adapters ? cfg->n_adapters : 1;
 	int r = -ENOMEM;
 
 	rc.adapters = calloc(na, sizeof(*rc.adapters));
 	rc.held = calloc(na, sizeof(*rc.held));
 	if (!rc.adapters || !rc.held || index_node(&rv) || index_apps(&rv) || index_claims(&rv) ||
-	    recover_apps(&rv) || note_unclaimed_bound(&rv))
+	    recover_apps(&rv) || find_conflicts(&rv))
 		goto out;
 	*out = rc;
 	rc = (struct sr_recovery){ 0 };
@@ -344,5 +474,6 @@ void sr_recovery_free(struct sr_recovery *rc)
 	free(rc->adapters);
 	free(rc->held);
 	free(rc->notes);
+	free(rc->conflicts);
 	*rc = (struct sr_recovery){ 0 };
 }

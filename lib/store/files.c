@@ -34,7 +34,8 @@ int sr_write_all(int fd, const uint8_t *p, size_t len, const char *path, struct 
 	return 0;
 }
 
-int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err)
+static int read_file(const char *path, int flags, size_t max, uint8_t **buf, size_t *len,
+		     struct sr_err *err)
 {
 	uint8_t *b = NULL;
 	size_t n = 0, cap = 0, first = 4096;
@@ -44,7 +45,9 @@ int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
 	/* O_NONBLOCK: a FIFO with no writer must not block the open (the
 	 * daemon would hang at start with its socket bound and the lock
 	 * held); anything but a regular file is refused below. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
+	if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
+		return sr_err_set(err, -ELOOP, "%s: a symlink: refused (not followed)", path);
 	if (fd < 0)
 		return sr_err_set(err, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &sb)) {
@@ -102,6 +105,17 @@ out:
 	free(b);
 	close(fd);
 	return r;
+}
+
+int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err)
+{
+	return read_file(path, 0, max, buf, len, err);
+}
+
+int sr_read_own_file(const char *path, size_t max, uint8_t **buf, size_t *len,
+		     struct sr_err *err)
+{
+	return read_file(path, O_NOFOLLOW, max, buf, len, err);
 }
 
 int sr_write_atomic_fill(const char *dir, const char *name, sr_fill_fn fill, void *arg,

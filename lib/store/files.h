@@ -49,6 +49,11 @@ int sr_write_atomic_mode(const char *dir, const char *name, const void *buf, siz
  * else (a FIFO, a directory, a device) is refused with -EINVAL, without
  * blocking. */
 int sr_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct sr_err *err);
+/* The same for a file the agent wrote in a directory it owns (a domain
+ * config read back): a symlink there is refused (-ELOOP, "a symlink"), never
+ * followed out of the directory (O_NOFOLLOW, as the writes are). */
+int sr_read_own_file(const char *path, size_t max, uint8_t **buf, size_t *len,
+		     struct sr_err *err);
 
 /* fill writes a file's bytes to fd (path: the temp file, for messages). */
 typedef int (*sr_fill_fn)(void *arg, int fd, const char *path, struct sr_err *err);

@@ -13,8 +13,10 @@
 #      aside (same bytes) and writes a state that loads; applying recover_b again
 #      then writes nothing: the domain configs stay byte-identical, every app
 #      on its VF, no kernel write.
-#   4. An app with no domain config: recover says it gets a free VF after the
-#      others, and names the VF bound to vfio-pci that no app was given.
+#   4. An app with no domain config while the VF its guest held is still on
+#      vfio-pci: recover refuses (no app may get that VF), says which VF,
+#      that no file names it, and what to do, and writes nothing. Once the
+#      VF is given back to the host, the app gets a free VF after the others.
 #   5. A domain dir other users can write is not believed.
 #   6. A full state disk: recover fails, state.pb is still the refused file.
 # Usage: recover.sh BUILD_DIR
@@ -96,13 +98,26 @@ check "the domain configs are byte-identical" diff -r "$T/dom.before" "$DOM"
 # 4.
 mv "$DOM/dddddddd-dddd-4ddd-8ddd-dddddddddddd.kvm.cfg" "$T/dddd.cfg"
 corrupt "$STATE/state.pb"
-recover --dry-run >"$T/nodom.out" 2>&1; rc=$?
-check "no domain config for dddd: exit 0" test "$rc" = 0
+cp "$STATE/state.pb" "$T/corrupt4.pb"
+recover >"$T/nodom.out" 2>&1; rc=$?
+check "no domain config for dddd, its VF on vfio-pci: exit 1" test "$rc" = 1
+check "dddd: no VF, and why" \
+	grep -q "^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1: no VF: its VF is not known: no domain config of app dddd" "$T/nodom.out"
+check "the VF on vfio-pci no app was given is a conflict, named" \
+	grep -q "^conflict: VF 0000:03:10.0 (PF uplink1 VF 0) is on vfio-pci (a guest may hold it) and kept for no app: named by no domain config$" "$T/nodom.out"
+check "the count says so" grep -q "^4 adapter(s) keep the VF they hold, 1 have no VF: their VF is not known" "$T/nodom.out"
+check "says what to do" grep -q "^what to do: find the app whose guest holds each VF above" "$T/nodom.out"
+check "the refusal: nothing written" grep -q "recover: refused: 1 VF(s) on a passthrough driver kept for no app .*; nothing written$" "$T/nodom.out"
+check "state.pb is still the refused file, nothing set aside" \
+	sh -c "cmp '$STATE/state.pb' '$T/corrupt4.pb' && test \$(ls '$STATE' | grep -c refused) = 1"
+# The app stopped, its VF given back to the host: no guest holds it.
+echo 0000:03:10.0 >"$SYS/sys/bus/pci/drivers/vfio-pci/unbind"
+check "VF 0 given back (off vfio-pci)" wait_for 10 drv_not 0000:03:10.0 vfio-pci
+recover --dry-run >"$T/nodom2.out" 2>&1; rc=$?
+check "then: exit 0" sh -c "test $rc = 0 || { cat '$T/nodom2.out'; false; }"
 check "dddd: a free VF, after the others, and why" \
-	grep -q "^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1 VF 0 (0000:03:10.0): a free VF: its VF is not known: no domain config of app dddd" "$T/nodom.out"
-check "the count says so" grep -q "^4 adapter(s) keep the VF they hold, 1 get a free VF after them" "$T/nodom.out"
-check "the VF on vfio-pci no app was given is named" \
-	grep -q "^note: VF 0000:03:10.0 (PF uplink1 VF 0) is bound to vfio-pci and held by no app recovered" "$T/nodom.out"
+	grep -q "^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1 VF 0 (0000:03:10.0): a free VF: its VF is not known: no domain config of app dddd" "$T/nodom2.out"
+check "the count says so" grep -q "^4 adapter(s) keep the VF they hold, 1 get a free VF after them" "$T/nodom2.out"
 
 # 5. A domain dir another user can change says nothing about the apps.
 chmod 0777 "$DOM"

@@ -609,4 +609,65 @@ check "... the domain dir's important.txt is still there" test -e "$S10/domains/
 check "... the planted dir's important.txt is still there" test -e "$T/victim21/important.txt"
 check "... the manifest no longer names it" sh -c "! grep -q important.txt '$S10/domains.manifest'"
 
+# 22. sriov-agent recover never gives a VF a guest may hold to another app
+#     (issue 23, 6; the probe: with state.pb corrupt and app dddd's domain
+#     config edited to name cccc's VF, recover then apply swapped the two
+#     apps' VFs, with only note: lines). Any VF on vfio-pci that the domain
+#     configs do not say whose it is makes recover refuse and write nothing.
+#     A symlink in the domain dir is not followed; a refused file is named
+#     with its reason.
+fake_node "$SYS" 0 || nok "fake node for 22"
+S22=$T/state22 D22=$T/state22/domains
+DD=$D22/dddddddd-dddd-4ddd-8ddd-dddddddddddd.kvm.cfg
+apply22() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S22" --no-netlink "$@"; }
+recover22() { "$AGENT" recover --sysfs-root "$SYS" --state-dir "$S22" "$@"; }
+corrupt22() { printf '\377' | dd of="$S22/state.pb" bs=1 seek=20 conv=notrunc 2>/dev/null; }
+check "apply recover_a" apply22 --config "$FIX/recover_a.pb"
+check "apply recover_b: cccc on uplink1 VF 2, dddd on VF 0" apply22 --config "$FIX/recover_b.pb"
+check "... dddd's config names VF 0" grep -q 'host = "0000:03:10.0"' "$DD"
+cp -a "$D22" "$T/dom22.before"
+corrupt22
+cp "$S22/state.pb" "$T/corrupt22.pb"
+sed -i 's/0000:03:10\.0/0000:03:10.4/' "$DD"
+recover22 >"$T/r22.out" 2>&1; rc=$?
+check "dddd's config names cccc's VF: recover exits 1" test "$rc" = 1
+check "... the contested VF, both files and both apps named" grep -q \
+	"^conflict: VF 0000:03:10.4 (PF uplink1 VF 2) is on vfio-pci (a guest may hold it) and kept for no app: named by $D22/cccccccc-cccc-4ccc-8ccc-cccccccccccc.kvm.cfg (app cccccccc-cccc-4ccc-8ccc-cccccccccccc) and by $DD (app dddddddd-dddd-4ddd-8ddd-dddddddddddd)" \
+	"$T/r22.out"
+check "... dddd's own VF, named by no file, is a conflict too" \
+	grep -q "^conflict: VF 0000:03:10.0 (PF uplink1 VF 0) is on vfio-pci .*: named by no domain config$" "$T/r22.out"
+check "... cccc and dddd: no VF (never someone else's)" \
+	test "$(grep -c '^app \(cccc\|dddd\)[-a-z0-9]* adapter uplink1#0: PF uplink1: no VF: ' "$T/r22.out")" = 2
+check "... nothing written: state.pb is the refused file" cmp "$S22/state.pb" "$T/corrupt22.pb"
+apply22 --config "$FIX/recover_b.pb" 2>/dev/null
+check "... so apply still refuses (no swap): exit 1" test $? = 1
+check "... cccc's config still names VF 2" grep -q 'host = "0000:03:10.4"' "$D22/cccccccc-cccc-4ccc-8ccc-cccccccccccc.kvm.cfg"
+# The evidence repaired (dddd's config names the VF its guest holds):
+# recover keeps both, the apply writes nothing.
+cp "$T/dom22.before/$(basename "$DD")" "$DD"
+recover22 >"$T/r22b.out" 2>&1; rc=$?
+check "dddd's config repaired: recover exits 0" sh -c "test $rc = 0 || { cat '$T/r22b.out'; false; }"
+apply22 --config "$FIX/recover_b.pb" 2>"$T/a22.log"
+check "... the apply writes nothing" grep -q "0 sysfs and 0 netlink writes" "$T/a22.log"
+check "... the domain configs are byte-identical" diff -r "$T/dom22.before" "$D22"
+# A symlink named as dddd's config, to a file outside the domain dir that
+# names dddd's VF: not followed, and said.
+mv "$DD" "$T/outside.cfg"
+ln -s "$T/outside.cfg" "$DD"
+corrupt22
+recover22 --dry-run >"$T/r22c.out" 2>&1; rc=$?
+check "a symlink as dddd's config: not followed (exit 1, not kept)" \
+	sh -c "test $rc = 1 && ! grep -q '^app dddd.*: kept' '$T/r22c.out'"
+check "... dddd's line says the symlink was refused" grep -q \
+	"^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1: no VF: its VF is not known: its domain config $DD was not used: a symlink: refused (not followed)$" \
+	"$T/r22c.out"
+# A config with a second VF at position 0: named, with the reason.
+rm "$DD"
+{ cat "$T/outside.cfg"; printf '\n[device "vf0"]\n  driver = "vfio-pci"\n  host = "0000:03:10.6"\n'; } >"$DD"
+recover22 --dry-run >"$T/r22d.out" 2>&1
+check "a second VF at position 0: dddd's line says so, not 'no domain config found'" grep -q \
+	"^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1: no VF: its VF is not known: its domain config $DD was not used: line [0-9]*: a second VF at position 0$" \
+	"$T/r22d.out"
+check "... and no line says no domain config was found" sh -c "! grep -q 'no domain config of app dddd' '$T/r22d.out'"
+
 done_tests

@@ -68,6 +68,7 @@ static void claim_of(enum sr_hypervisor hv, size_t app)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
+	*cl = (struct sr_recover_claim){ 0 };   /* CK_FORK=no: nothing left from the last test */
 	ck_assert_ptr_nonnull(f);
 	ck_assert_msg(sr_emit_domain(hv, a, saved.res, saved.n_res, f, &err) == 0, "%s", err.msg);
 	fclose(f);
@@ -166,13 +167,73 @@ static uint32_t saved_vf(size_t i)
 	return 0;
 }
 
+/* The PCI address of the VF the saved state gave adapter i. */
+static const char *res_pci_of(size_t i)
+{
+	const struct sr_vf *vf = sr_pf_find_vf(&pfs[cfg.adapters[i].pf], saved_vf(i));
+
+	ck_assert_ptr_nonnull(vf);
+	return vf->pci;
+}
+
+static const char *const guest[] = { "vfio-pci", "pciback", NULL };
+
+static void recover_only(struct sr_recovery *rc)
+{
+	struct sr_err err = { "" };
+
+	ck_assert_msg(sr_recover(&cfg, pfs, claims, n_claims, guest, rc, &err) == 0, "%s", err.msg);
+}
+
+/* A recovery with no conflict, and the reservations the next apply makes. */
 static void recover_and_reserve(struct sr_recovery *rc, struct sr_reservation **res, size_t *n)
 {
 	struct sr_err err = { "" };
 
-	ck_assert_msg(sr_recover(&cfg, pfs, claims, n_claims, "vfio-pci", rc, &err) == 0, "%s",
-		      err.msg);
+	recover_only(rc);
+	ck_assert_msg(rc->n_conflicts == 0, "%zu conflict(s): %s", rc->n_conflicts,
+		      rc->n_conflicts ? rc->conflicts[0].why : "");
 	ck_assert_msg(sr_reserve(&cfg, pfs, rc->held, rc->n_held, res, n, &err) == 0, "%s", err.msg);
+}
+
+/* The claim of app (UUID prefix). */
+static struct sr_recover_claim *claim_for(const char *app)
+{
+	for (size_t k = 0; k < n_claims; k++)
+		if (!strncmp(claims[k].app_uuid, app, strlen(app)))
+			return &claims[k];
+	ck_abort_msg("no claim of %s", app);
+	return NULL;
+}
+
+/* The conflict on VF pci, or NULL. */
+static const struct sr_recover_conflict *conflict_on(const struct sr_recovery *rc,
+						      const char *pci)
+{
+	for (size_t i = 0; i < rc->n_conflicts; i++)
+		if (!strcmp(rc->conflicts[i].vf_pci, pci))
+			return &rc->conflicts[i];
+	return NULL;
+}
+
+static void assert_conflict(const struct sr_recovery *rc, const char *pci, const char *why)
+{
+	const struct sr_recover_conflict *k = conflict_on(rc, pci);
+
+	ck_assert_msg(k, "no conflict on %s (%zu conflict(s))", pci, rc->n_conflicts);
+	ck_assert_msg(strstr(k->why, why), "%s: %s", pci, k->why);
+	ck_assert_str_eq(k->driver, "vfio-pci");
+}
+
+/* The node's VF pci (of any PF). */
+static struct sr_vf *node_vf(const char *pci)
+{
+	for (size_t p = 0; p < cfg.n_pfs; p++)
+		for (size_t v = 0; v < pfs[p].n_vfs; v++)
+			if (!strcmp(pfs[p].vfs[v].pci, pci))
+				return &pfs[p].vfs[v];
+	ck_abort_msg("no VF %s", pci);
+	return NULL;
 }
 
 /* Every app keeps its VF: the point of recovery. A plain apply without
@@ -205,41 +266,97 @@ START_TEST(test_from_domain_configs)
 }
 END_TEST
 
-/* cccc's config names bbbb's uplink1 VF too: kept for neither; both get a
- * free VF after the others (dddd stays on VF 0), and each says why. */
+/* cccc's config names bbbb's uplink1 VF too: kept for neither, and both
+ * VFs (bbbb's, and cccc's own that no config names now) are on vfio-pci:
+ * a guest may hold each, and recovery cannot say whose. Conflicts: given
+ * out in config order, bbbb would get VF 1 and cccc VF 2 by luck only. */
 START_TEST(test_vf_claimed_twice)
 {
 	size_t b = adapter_of("bbbb", "0000:03:00.0"), c = adapter_of("cccc", "0000:03:00.0");
 	size_t d = adapter_of("dddd", "0000:03:00.0"), b2 = adapter_of("bbbb", "0000:04:00.0");
 	struct sr_recovery rc;
-	struct sr_reservation *res;
-	size_t n;
 
-	for (size_t k = 0; k < n_claims; k++)
-		if (!strncmp(claims[k].app_uuid, "cccc", 4))
-			strcpy(claim_vfs[k][0], "0000:03:10.2");
-	recover_and_reserve(&rc, &res, &n);
+	strcpy(claim_vfs[claim_for("cccc") - claims][0], "0000:03:10.2");
+	recover_only(&rc);
 	ck_assert_int_eq(rc.adapters[b].how, SR_RECOVER_UNKNOWN);
 	ck_assert_int_eq(rc.adapters[c].how, SR_RECOVER_UNKNOWN);
 	ck_assert_msg(strstr(rc.adapters[c].why, "VF 0000:03:10.2 is named by two domain configs (bbbbbbbb.kvm.cfg and cccccccc.kvm.cfg)"),
 		      "%s", rc.adapters[c].why);
 	ck_assert_int_eq(rc.adapters[b2].how, SR_RECOVER_HELD);
 	ck_assert_int_eq(rc.adapters[d].how, SR_RECOVER_HELD);
-	ck_assert_uint_eq(res[d].vf_index, 0);
-	ck_assert_uint_eq(res[b].vf_index, 1);  /* the lowest free: config order */
-	ck_assert_uint_eq(res[c].vf_index, 2);
-	/* VF 1 and 2 are on vfio-pci, no one recovered holds them: said. */
-	ck_assert_uint_eq(rc.n_notes, 2);
-	ck_assert_msg(strstr(rc.notes[0], "VF 0000:03:10.2 (PF uplink1 VF 1) is bound to vfio-pci and held by no app recovered"),
-		      "%s", rc.notes[0]);
+	ck_assert_uint_eq(rc.n_conflicts, 2);
+	assert_conflict(&rc, "0000:03:10.2",
+			"named by bbbbbbbb.kvm.cfg (app bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb) and by cccccccc.kvm.cfg (app cccccccc-cccc-4ccc-8ccc-cccccccccccc)");
+	assert_conflict(&rc, "0000:03:10.4", "named by no domain config");
+	ck_assert_uint_eq(rc.n_notes, 0);
+	sr_recovery_free(&rc);
+}
+END_TEST
+
+/* The hostile probe (issue 23, 6): dddd's domain config edited to name
+ * cccc's VF. Given out in config order, cccc would get VF 0 (dddd's guest
+ * holds it) and dddd VF 2 (cccc's guest holds it): a swap. Both VFs are
+ * conflicts, naming both files and both apps. */
+START_TEST(test_swap_refused)
+{
+	size_t c = adapter_of("cccc", "0000:03:00.0"), d = adapter_of("dddd", "0000:03:00.0");
+	struct sr_recovery rc;
+	struct sr_reservation *res;
+	struct sr_err err = { "" };
+	size_t n;
+
+	ck_assert_uint_eq(saved_vf(c), 2);
+	ck_assert_uint_eq(saved_vf(d), 0);
+	strcpy(claim_vfs[claim_for("dddd") - claims][0], "0000:03:10.4");
+	recover_only(&rc);
+	ck_assert_int_eq(rc.adapters[c].how, SR_RECOVER_UNKNOWN);
+	ck_assert_int_eq(rc.adapters[d].how, SR_RECOVER_UNKNOWN);
+	ck_assert_uint_eq(rc.n_conflicts, 2);
+	assert_conflict(&rc, "0000:03:10.4",
+			"named by cccccccc.kvm.cfg (app cccccccc-cccc-4ccc-8ccc-cccccccccccc) and by dddddddd.kvm.cfg (app dddddddd-dddd-4ddd-8ddd-dddddddddddd)");
+	assert_conflict(&rc, "0000:03:10.0", "named by no domain config");
+	/* What a recovery that went on would do: the swap. */
+	ck_assert_int_eq(sr_reserve(&cfg, pfs, rc.held, rc.n_held, &res, &n, &err), 0);
+	ck_assert_uint_eq(res[c].vf_index, 0);
+	ck_assert_uint_eq(res[d].vf_index, 2);
 	free(res);
 	sr_recovery_free(&rc);
 }
 END_TEST
 
+/* The same two VFs given back to the host (igbvf; a third on no driver):
+ * no guest holds them, they are free, and recovery goes on. A VF on Xen's
+ * pciback is a guest's as much as one on vfio-pci, whatever the
+ * hypervisor. */
+START_TEST(test_contested_not_bound)
+{
+	size_t c = adapter_of("cccc", "0000:03:00.0"), d = adapter_of("dddd", "0000:03:00.0");
+	struct sr_recovery rc;
+	struct sr_reservation *res;
+	size_t n;
+
+	strcpy(claim_vfs[claim_for("dddd") - claims][0], "0000:03:10.4");
+	strcpy(node_vf("0000:03:10.4")->driver, "igbvf");
+	strcpy(node_vf("0000:03:10.0")->driver, "");
+	recover_and_reserve(&rc, &res, &n);
+	ck_assert_int_eq(rc.adapters[c].how, SR_RECOVER_UNKNOWN);
+	ck_assert_int_eq(rc.adapters[d].how, SR_RECOVER_UNKNOWN);
+	free(res);
+	sr_recovery_free(&rc);
+	strcpy(node_vf("0000:03:10.0")->driver, "pciback");
+	recover_only(&rc);
+	ck_assert_uint_eq(rc.n_conflicts, 1);
+	ck_assert_str_eq(rc.conflicts[0].vf_pci, "0000:03:10.0");
+	ck_assert_str_eq(rc.conflicts[0].driver, "pciback");
+	sr_recovery_free(&rc);
+}
+END_TEST
+
 /* dddd's config names a VF the node no longer has (the VF count went
- * down, or the address is of another device): dddd gets a free VF after
- * the others, never a VF another app holds. */
+ * down, or the address is of another device): dddd's VF is not known, and
+ * the VF its guest holds (VF 0, on vfio-pci) is a conflict, never given
+ * out. Given back to the host, it is free: dddd gets a free VF after the
+ * others, never a VF another app holds. */
 START_TEST(test_vf_gone)
 {
 	size_t d = adapter_of("dddd", "0000:03:00.0");
@@ -247,13 +364,16 @@ START_TEST(test_vf_gone)
 	struct sr_reservation *res;
 	size_t n;
 
-	for (size_t k = 0; k < n_claims; k++)
-		if (!strncmp(claims[k].app_uuid, "dddd", 4))
-			strcpy(claim_vfs[k][0], "0000:03:17.6");
-	recover_and_reserve(&rc, &res, &n);
+	strcpy(claim_vfs[claim_for("dddd") - claims][0], "0000:03:17.6");
+	recover_only(&rc);
 	ck_assert_int_eq(rc.adapters[d].how, SR_RECOVER_UNKNOWN);
 	ck_assert_msg(strstr(rc.adapters[d].why, "VF 0000:03:17.6 named by dddddddd.kvm.cfg is not a VF of the config's PFs on this node"),
 		      "%s", rc.adapters[d].why);
+	ck_assert_uint_eq(rc.n_conflicts, 1);
+	assert_conflict(&rc, "0000:03:10.0", "named by no domain config");
+	sr_recovery_free(&rc);
+	strcpy(node_vf("0000:03:10.0")->driver, "igbvf");
+	recover_and_reserve(&rc, &res, &n);
 	ck_assert_uint_eq(rc.n_held, cfg.n_adapters - 1);
 	for (size_t i = 0; i < cfg.n_adapters; i++)
 		if (i != d)
@@ -265,24 +385,19 @@ START_TEST(test_vf_gone)
 END_TEST
 
 /* A VF of the other PF, a VF the config names for another adapter, a
- * config with fewer VFs than the app's adapters, an app not in the config. */
+ * config with fewer VFs than the app's adapters, an app not in the config:
+ * each adapter says why, and each VF their guests hold is a conflict that
+ * says who names it. */
 START_TEST(test_refused_claims)
 {
 	size_t b = adapter_of("bbbb", "0000:03:00.0"), b2 = adapter_of("bbbb", "0000:04:00.0");
 	size_t e = adapter_of("eeee", "0000:04:00.0");
 	struct sr_recovery rc;
-	struct sr_reservation *res;
-	size_t n;
 
-	for (size_t k = 0; k < n_claims; k++) {
-		if (!strncmp(claims[k].app_uuid, "bbbb", 4))
-			claims[k].n_vf = 1;                       /* uplink2's VF not named */
-		if (!strncmp(claims[k].app_uuid, "eeee", 4))
-			strcpy(claim_vfs[k][0], "0000:03:10.6");  /* a VF of uplink1 */
-		if (!strncmp(claims[k].app_uuid, "cccc", 4))
-			memcpy(claims[k].app_uuid, "ffffffff", 8); /* not in the config */
-	}
-	recover_and_reserve(&rc, &res, &n);
+	claim_for("bbbb")->n_vf = 1;                                   /* uplink2's VF not named */
+	strcpy(claim_vfs[claim_for("eeee") - claims][0], "0000:03:10.6"); /* a VF of uplink1 */
+	memcpy(claim_for("cccc")->app_uuid, "ffffffff", 8);            /* not in the config */
+	recover_only(&rc);
 	ck_assert_int_eq(rc.adapters[b].how, SR_RECOVER_HELD);
 	ck_assert_int_eq(rc.adapters[b2].how, SR_RECOVER_UNKNOWN);
 	ck_assert_msg(strstr(rc.adapters[b2].why, "names 1 VF(s), none at position 1"), "%s",
@@ -292,7 +407,30 @@ START_TEST(test_refused_claims)
 		      "%s", rc.adapters[e].why);
 	ck_assert_msg(strstr(rc.notes[0], "app ffffffff-cccc-4ccc-8ccc-cccccccccccc is not in the config"),
 		      "%s", rc.notes[0]);
-	free(res);
+	assert_conflict(&rc, "0000:03:10.4",
+			"named by cccccccc.kvm.cfg, the domain config of app ffffffff-cccc-4ccc-8ccc-cccccccccccc, which is not in the config");
+	assert_conflict(&rc, res_pci_of(b2), "named by no domain config");
+	assert_conflict(&rc, res_pci_of(e), "named by no domain config");
+	sr_recovery_free(&rc);
+}
+END_TEST
+
+/* A file recover could not use (here: a second VF at position 0) is a
+ * claim with the reason: its app's adapters say what was refused and why,
+ * not "no domain config was found". */
+START_TEST(test_refused_file)
+{
+	size_t d = adapter_of("dddd", "0000:03:00.0");
+	struct sr_recover_claim *cl = claim_for("dddd");
+	struct sr_recovery rc;
+
+	cl->refused = "line 5: a second VF at position 0";
+	recover_only(&rc);
+	ck_assert_int_eq(rc.adapters[d].how, SR_RECOVER_UNKNOWN);
+	ck_assert_str_eq(rc.adapters[d].why,
+			 "its domain config dddddddd.kvm.cfg was not used: line 5: a second VF at position 0");
+	ck_assert_str_eq(rc.notes[0], "dddddddd.kvm.cfg: not used: line 5: a second VF at position 0");
+	assert_conflict(&rc, "0000:03:10.0", "named by no domain config");
 	sr_recovery_free(&rc);
 }
 END_TEST
@@ -342,6 +480,9 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_from_domain_configs);
 	tcase_add_test(tc, test_vf_claimed_twice);
+	tcase_add_test(tc, test_swap_refused);
+	tcase_add_test(tc, test_contested_not_bound);
+	tcase_add_test(tc, test_refused_file);
 	tcase_add_test(tc, test_vf_gone);
 	tcase_add_test(tc, test_refused_claims);
 	tcase_add_test(tc, test_read_back);
