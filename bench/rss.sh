@@ -18,6 +18,7 @@ pfs=${SR_RSS_PFS:-64} vfs=${SR_RSS_VFS:-64}
 first=$1
 fake=$first/test/fake-sysfs
 measure=$first/bench/measure
+[ -x "$measure" ] || { mkdir -p "$first/bench" && cc -O2 -Wall -Wextra -o "$measure" "$src/bench/measure.c"; }
 work=$(mktemp -d)
 root=$(mktemp -d /dev/shm/sr-rss.XXXXXX)
 trap 'kill $(cat "$root/sys/.fake-driver.pid" 2>/dev/null) 2>/dev/null; rm -rf "$work" "$root"' EXIT

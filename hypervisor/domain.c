@@ -156,11 +156,10 @@ int sr_domain_eligible(enum sr_hypervisor hv, const struct sr_app *app,
 			continue;
 		held++;
 		/* The apply recorded why this VF cannot be passed through. */
-		if (strnlen(r->error, sizeof(r->error)) > 0)
+		if (r->error)
 			return sr_err_set(err, -EINVAL,
-					  "VF %u of PF %s (adapter %u) for app %s: %.*s: no domain config",
-					  r->vf_index, r->pf_pci, r->adapter, app->uuid_str,
-					  (int)sizeof(r->error), r->error);
+					  "VF %u of PF %s (adapter %u) for app %s: %s: no domain config",
+					  r->vf_index, r->pf_pci, r->adapter, app->uuid_str, r->error);
 		if (!n_pfs)
 			continue;
 		if (!(vf = table_vf(pfs, n_pfs, r)))

@@ -20,6 +20,7 @@ struct ctl {
 	const char *format;     /* info --format */
 	bool from_agent;        /* info --from-agent */
 	struct sr_state st;
+	const struct sr_app **apps_by_uuid; /* st's apps, sorted */
 	bool live;              /* kernel view refreshed through netlink */
 };
 
@@ -37,11 +38,12 @@ int ctl_load_state(struct ctl *c);
 void ctl_refresh_kernel(struct ctl *c);
 
 /* Print one VF (with its reservation, if any) as a JSON object / table row. */
-void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
+void ctl_print_vf(const struct ctl *c, const struct sr_pf *pf, const struct sr_vf *vf,
 		  const struct sr_reservation *res, const struct sr_vf_settings *kernel);
 void ctl_print_vf_header(void);
 
-const struct sr_app *ctl_find_app(const struct sr_state *st, const char *uuid);
+/* The loaded state's app with that UUID, or NULL. */
+const struct sr_app *ctl_find_app(const struct ctl *c, const char *uuid);
 
 /* Load the state and find the app: CTL_OK, or prints why and returns
  * CTL_NOT_FOUND / 1. */

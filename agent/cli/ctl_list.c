@@ -24,7 +24,7 @@ int ctl_list(struct ctl *c, int argc, char **argv)
 		for (size_t j = 0; j < pf->n_vfs; j++) {
 			const struct sr_vf *vf = &pf->vfs[j];
 
-			ctl_print_vf(pf, vf, sr_reservation_find(c->st.res, c->st.n_res, pf->pci, vf->index),
+			ctl_print_vf(c, pf, vf, sr_reservation_find(c->st.res, c->st.n_res, pf->pci, vf->index),
 				     &vf->kernel);
 		}
 		/* Reservations whose VF vanished (driver reload, hot-unplug) are
@@ -34,7 +34,7 @@ int ctl_list(struct ctl *c, int argc, char **argv)
 			struct sr_vf missing = { .index = r->vf_index, .iommu_group = SR_UNSET };
 
 			if (!strcmp(r->pf_pci, pf->pci) && !sr_pf_find_vf(pf, r->vf_index))
-				ctl_print_vf(pf, &missing, r, NULL);
+				ctl_print_vf(c, pf, &missing, r, NULL);
 		}
 	}
 	pr_arr_close();

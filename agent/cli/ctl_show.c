@@ -40,7 +40,7 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 				continue;
 			vf = sr_pf_find_vf(pf, r->vf_index);
 			held++;
-			ctl_print_vf(pf, vf ? vf : &missing, r, vf ? &vf->kernel : NULL);
+			ctl_print_vf(c, pf, vf ? vf : &missing, r, vf ? &vf->kernel : NULL);
 		}
 	}
 	pr_arr_close();

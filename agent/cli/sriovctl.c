@@ -77,6 +77,28 @@ int ctl_check_uuid(const char *cmd, const char *uuid)
 	return CTL_USAGE;
 }
 
+static int by_uuid(const void *x, const void *y)
+{
+	const struct sr_app *a = *(const struct sr_app *const *)x;
+	const struct sr_app *b = *(const struct sr_app *const *)y;
+
+	return strcasecmp(a->uuid_str, b->uuid_str);
+}
+
+/* The state's apps sorted by UUID, for ctl_find_app (list: one look-up
+ * per VF, 4096 of each). */
+static int index_apps(struct ctl *c)
+{
+	free(c->apps_by_uuid);
+	c->apps_by_uuid = calloc(c->st.n_apps ? c->st.n_apps : 1, sizeof(*c->apps_by_uuid));
+	if (!c->apps_by_uuid)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->st.n_apps; i++)
+		c->apps_by_uuid[i] = &c->st.apps[i];
+	qsort(c->apps_by_uuid, c->st.n_apps, sizeof(*c->apps_by_uuid), by_uuid);
+	return 0;
+}
+
 int ctl_load_state(struct ctl *c)
 {
 	struct sr_err err = { "" };
@@ -95,6 +117,10 @@ int ctl_load_state(struct ctl *c)
 				err.msg, c->state_dir);
 		else
 			ctl_err("%s\n", err.msg);
+		return 1;
+	}
+	if (index_apps(c)) {
+		ctl_err("out of memory\n");
 		return 1;
 	}
 	return 0;
@@ -133,19 +159,23 @@ void ctl_refresh_kernel(struct ctl *c)
 	sr_nl_close(&nl);
 }
 
-const struct sr_app *ctl_find_app(const struct sr_state *st, const char *uuid)
+const struct sr_app *ctl_find_app(const struct ctl *c, const char *uuid)
 {
-	for (size_t i = 0; i < st->n_apps; i++)
-		if (!strcasecmp(st->apps[i].uuid_str, uuid))
-			return &st->apps[i];
-	return NULL;
+	struct sr_app key;
+	const struct sr_app *k = &key, *const *at;
+
+	if (!uuid[0] || strlen(uuid) >= sizeof(key.uuid_str) || !c->apps_by_uuid)
+		return NULL;
+	strcpy(key.uuid_str, uuid);
+	at = bsearch(&k, c->apps_by_uuid, c->st.n_apps, sizeof(*c->apps_by_uuid), by_uuid);
+	return at ? *at : NULL;
 }
 
 int ctl_load_app(struct ctl *c, const char *uuid, const struct sr_app **app)
 {
 	if (ctl_load_state(c))
 		return 1;
-	*app = ctl_find_app(&c->st, uuid);
+	*app = ctl_find_app(c, uuid);
 	if (!*app) {
 		ctl_err("app %s: not in the applied config\n", uuid);
 		return CTL_NOT_FOUND;
@@ -219,9 +249,10 @@ void ctl_print_vf_header(void)
 		"VLAN", "QOS", "PROTO", "SPOOF", "TRUST", "STATE", "RATE", "REFUSED");
 }
 
-void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
+void ctl_print_vf(const struct ctl *c, const struct sr_pf *pf, const struct sr_vf *vf,
 		  const struct sr_reservation *res, const struct sr_vf_settings *kernel)
 {
+	const struct sr_app *app = res ? ctl_find_app(c, res->app_uuid) : NULL;
 	char mac[18];
 	bool refused = false;
 
@@ -237,7 +268,7 @@ void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
 	else
 		pr_null(PR_ANY, "iommu_group", "%-5s ");
 	pr_str(PR_ANY, "app", "%-36s ", res && res->app_uuid[0] ? res->app_uuid : NULL);
-	pr_str(PR_JSON, "app_name", NULL, res && res->app_name[0] ? res->app_name : NULL);
+	pr_str(PR_JSON, "app_name", NULL, app && app->name[0] ? app->name : NULL);
 	/* the app adapter's identity (null: a VF config, or a state saved
 	 * before adapters had names) */
 	pr_str(PR_JSON, "adapter", NULL, res && res->adapter_name[0] ? res->adapter_name : NULL);
@@ -279,8 +310,8 @@ void ctl_print_vf(const struct sr_pf *pf, const struct sr_vf *vf,
 	pr_obj_close();
 	if (!refused)
 		pr_text("-");
-	pr_str(PR_JSON, "error", NULL, res && res->error[0] ? res->error : NULL);
-	if (res && res->error[0])
+	pr_str(PR_JSON, "error", NULL, res ? res->error : NULL);
+	if (res && res->error)
 		pr_text("  ERROR: %s", res->error);
 	pr_str(PR_JSON, "bound_driver", NULL, res && res->bound_driver[0] ? res->bound_driver : NULL);
 	pr_text("\n");
@@ -400,6 +431,7 @@ int main(int argc, char **argv)
 		pr_init(stdout, c.json);
 		r = commands[i].fn(&c, argc - optind - 1, argv + optind + 1);
 		sr_state_free(&c.st);
+		free(c.apps_by_uuid);
 		if (r && c.json && !pr_started()) {
 			/* --json: every outcome is one JSON document on stdout. */
 			pr_obj_open(NULL);

@@ -338,19 +338,16 @@ static int save_state(const struct agent_opts *o, struct recover_in *in,
 static int state_refused(const struct agent_opts *o, char *why, size_t cap, struct sr_err *err)
 {
 	struct sr_state st = { 0 };
-	uint8_t *bytes = NULL;
-	size_t n = 0;
-	int r = sr_state_load_bytes(o->state_dir, &st, &bytes, &n, err);
+	bool found;
+	int r = sr_state_load_found(o->state_dir, &st, &found, err);
 
-	if (!r && bytes) {
+	if (!r && found) {
 		printf("%s/%s is accepted (%zu reservation(s)): nothing to recover\n", o->state_dir,
 		       SR_STATE_FILE, st.n_res);
 		sr_state_free(&st);
-		free(bytes);
 		return 0;
 	}
 	sr_state_free(&st);
-	free(bytes);
 	if (!r) {
 		snprintf(why, cap, "%s/%s: no such file", o->state_dir, SR_STATE_FILE);
 		return 1;

@@ -114,7 +114,7 @@ static void count_reservations(struct daemon *d, char *note, size_t cap)
 	d->n_res = st->n_res;
 	d->n_res_err = 0;
 	for (size_t i = 0; i < st->n_res; i++) {
-		if (!st->res[i].error[0])
+		if (!st->res[i].error)
 			continue;
 		if (!d->n_res_err++)
 			snprintf(note, cap, "; PF %s VF %u app %s: %s", st->res[i].pf_pci,
@@ -154,9 +154,9 @@ static void mark_missing_pfs(struct daemon *d)
 					  : NULL;
 
 		sr_pf_clear(&pf);
-		if (!why || res->error[0])
+		if (!why || res->error)
 			continue;
-		snprintf(res->error, sizeof(res->error), "PF %s %s", res->pf_pci, why);
+		sr_reservation_set_error(res, "PF %s %s", res->pf_pci, why);
 		log_warn("PF %s VF %u app %s: PF %s", res->pf_pci, res->vf_index, res->app_uuid,
 			 why);
 		changed = true;

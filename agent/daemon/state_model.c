@@ -7,9 +7,6 @@
 void state_model_invalidate(struct state_model *m)
 {
 	sr_state_free(&m->st);
-	free(m->bytes);
-	m->bytes = NULL;
-	m->len = 0;
 	m->valid = false;
 }
 
@@ -26,50 +23,24 @@ int state_model_get(struct state_model *m, const char *state_dir, struct sr_err 
 		return 0;
 	state_model_invalidate(m);
 	m->loads++;
-	if ((r = sr_state_load_bytes(state_dir, &m->st, &m->bytes, &m->len, err)))
+	if ((r = sr_state_load(state_dir, &m->st, err)))
 		return r;
 	m->valid = true;
 	return 0;
 }
 
-/* bytes := the encoding of st, as sr_state_save wrote it. */
-static int encode_bytes(struct state_model *m, struct sr_err *err)
+void state_model_set(struct state_model *m, struct sr_state *st)
 {
-	uint8_t *buf;
-	size_t len;
-	int r;
-
-	if ((r = sr_state_encode(&m->st, &buf, &len, err)))
-		return r;
-	free(m->bytes);
-	m->bytes = buf;
-	m->len = len;
-	return 0;
-}
-
-int state_model_set(struct state_model *m, struct sr_state *st, bool saved, struct sr_err *err)
-{
-	int r;
-
 	sr_state_free(&m->st);
 	m->st = *st;
 	*st = (struct sr_state){ 0 };
-	if (!saved && m->valid)
-		return 0;
-	if ((r = encode_bytes(m, err))) {
-		state_model_invalidate(m);
-		return r;
-	}
 	m->valid = true;
-	return 0;
 }
 
 int state_model_save(struct state_model *m, const char *state_dir, struct sr_err *err)
 {
 	int r = sr_state_save(state_dir, &m->st, err);
 
-	if (!r)
-		r = encode_bytes(m, err);
 	if (r)
 		state_model_invalidate(m);
 	return r;

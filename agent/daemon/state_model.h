@@ -16,19 +16,16 @@
 
 struct state_model {
 	struct sr_state st;
-	uint8_t *bytes;          /* the file's bytes (NULL: no file) */
-	size_t len;
-	bool valid;              /* st and bytes are the file's content */
+	bool valid;              /* st is the file's content */
 	unsigned long loads;     /* times the file was read */
 };
 
 /* The state in force; reads the file only when the model is not valid. */
 int state_model_get(struct state_model *m, const char *state_dir, struct sr_err *err);
-/* An apply's result becomes the model (st is taken). saved: the apply
- * wrote the file, so its bytes are st's encoding; else they are as they
- * were (sr_apply_ctx.state_saved). */
-int state_model_set(struct state_model *m, struct sr_state *st, bool saved, struct sr_err *err);
-/* Save the model's st (changed in place by the caller) and keep its bytes. */
+/* An apply's result becomes the model (st is taken): the apply saved it,
+ * or it encodes as the state in force (sr_apply_ctx.state_saved). */
+void state_model_set(struct state_model *m, struct sr_state *st);
+/* Save the model's st (changed in place by the caller). */
 int state_model_save(struct state_model *m, const char *state_dir, struct sr_err *err);
 /* The file may differ from the model (a failed apply): read it next time. */
 void state_model_invalidate(struct state_model *m);

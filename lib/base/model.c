@@ -7,6 +7,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +82,37 @@ const struct sr_vf_settings *sr_pf_vf_kernel(const struct sr_pf *pf, uint32_t in
 	const struct sr_vf *vf = sr_pf_find_vf(pf, index);
 
 	return vf && vf->has_kernel ? &vf->kernel : NULL;
+}
+
+/* Not freed: what an error becomes when its text cannot be allocated. */
+static char no_memory[] = "out of memory";
+
+void sr_reservation_clear_error(struct sr_reservation *r)
+{
+	if (r->error != no_memory)
+		free(r->error);
+	r->error = NULL;
+}
+
+void sr_reservation_set_error(struct sr_reservation *r, const char *fmt, ...)
+{
+	char buf[SR_RES_ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sr_reservation_clear_error(r);
+	r->error = strdup(buf);
+	if (!r->error)
+		r->error = no_memory;
+}
+
+void sr_reservations_free(struct sr_reservation *res, size_t n)
+{
+	for (size_t i = 0; res && i < n; i++)
+		sr_reservation_clear_error(&res[i]);
+	free(res);
 }
 
 void sr_reservation_init(struct sr_reservation *r)

@@ -178,7 +178,6 @@ static void hold(struct recover *rv, size_t i, size_t p, const struct sr_vf *vf,
 
 	sr_reservation_init(r);
 	strcpy(r->app_uuid, app->uuid_str);
-	strcpy(r->app_name, app->name);
 	strcpy(r->pf_pci, rv->pfs[p].pci);
 	strcpy(r->pf_ifname, rv->pfs[p].ifname);
 	r->vf_index = vf->index;

@@ -143,7 +143,6 @@ static int fill(struct sr_reservation *r, const struct sr_config *cfg,
 
 	sr_reservation_init(r);
 	strcpy(r->app_uuid, app->uuid_str);
-	strcpy(r->app_name, app->name);
 	strcpy(r->pf_pci, pf->pci);
 	strcpy(r->pf_ifname, pf->ifname);
 	r->vf_index = vf;

@@ -115,7 +115,7 @@ static void bundle_error(struct bundle *b, const struct sr_state *st,
 	if (!r)
 		return;
 	org__lfedge__eve__info__error_info__init(&b->err);
-	if (r->error[0]) {
+	if (r->error) {
 		snprintf(b->err_desc, sizeof(b->err_desc), "%s", r->error);
 		b->err.severity = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_ERROR;
 	} else {

@@ -26,9 +26,7 @@ struct sr_apply {
 	const uint8_t *buf;            /* the config's bytes (the caller's) */
 	size_t len;
 	struct sr_state old;
-	uint8_t *old_bytes;            /* the state file as loaded */
-	size_t old_len;
-	bool old_borrowed;             /* old and old_bytes are the caller's */
+	bool old_borrowed;             /* old is the caller's */
 	struct sr_reservation *res;
 	size_t n_res;
 	struct sr_plan plan;
@@ -186,11 +184,8 @@ static void log_plan(const struct sr_apply_ctx *ctx, const struct sr_apply *ap)
 static int load_old(struct sr_apply *ap, const struct sr_apply_ctx *ctx, struct sr_err *err)
 {
 	if (!ctx->old)
-		return sr_state_load_bytes(ctx->state_dir, &ap->old, &ap->old_bytes, &ap->old_len,
-					   err);
+		return sr_state_load(ctx->state_dir, &ap->old, err);
 	ap->old = *ctx->old;
-	ap->old_bytes = (uint8_t *)ctx->old_bytes;
-	ap->old_len = ctx->old_len;
 	ap->old_borrowed = true;
 	return 0;
 }
@@ -242,11 +237,9 @@ void sr_apply_free(struct sr_apply *ap)
 		sr_pf_clear(&ap->run.pfs[i]);
 	free(ap->run.pfs);
 	free(ap->run.ifindex);
-	free(ap->res);
-	if (!ap->old_borrowed) {
+	sr_reservations_free(ap->res, ap->n_res);
+	if (!ap->old_borrowed)
 		sr_state_free(&ap->old);
-		free(ap->old_bytes);
-	}
 	sr_config_free(&ap->cfg);
 	free(ap);
 }
@@ -312,8 +305,6 @@ int sr_apply_exec(struct sr_apply_ctx *ctx, struct sr_apply *ap, struct sr_state
 		return r;
 	}
 	ctx->executed = true;
-	ap->run.old_bytes = ap->old_bytes;
-	ap->run.old_len = ap->old_len;
 	r = sr_exec(&ap->run, &ap->plan, err);
 	/* What a failure leaves: "rejected" only when nothing was touched
 	 * (a retirement of domain configs that failed before removing a file

@@ -43,19 +43,17 @@ struct sr_apply_ctx {
 	 * (exec.h). */
 	const struct sr_outputs *outputs;
 	/* May be NULL: the state in force, from the caller's memory (the
-	 * daemon's model), with its file's bytes (old_bytes NULL: no file);
-	 * then state_dir is not read. The apply changes it (a release records
+	 * daemon's model, as its file was loaded or saved); then state_dir
+	 * is not read. The apply changes it (a release records
 	 * its outcome there): afterwards the caller replaces it with st_out,
 	 * or, after a failure, reads the file again (an apply that failed may
 	 * have saved its intent). NULL: loaded from state_dir. */
 	struct sr_state *old;
-	const uint8_t *old_bytes;
-	size_t old_len;
 	/* out: */
 	bool executed;               /* the plan began to run (old may have
 				      * changed, the node too) */
 	bool state_saved;            /* the state file was written; when not,
-				      * st_out encodes to its bytes as they were */
+				      * st_out encodes as the state in force */
 	size_t sysfs_writes;         /* kernel writes performed */
 	size_t netlink_writes;
 	size_t n_actions;            /* actions that change the node */

@@ -577,8 +577,8 @@ static int run_set_numvfs(struct sr_run *run, const struct sr_action *a, struct 
 /* r's PF is busy: r waits, with no VF address (no domain config). */
 static void busy_res(struct sr_reservation *r)
 {
-	snprintf(r->error, sizeof(r->error), "PF %s busy: VF %u waits for its driver", r->pf_pci,
-		 r->vf_index);
+	sr_reservation_set_error(r, "PF %s busy: VF %u waits for its driver", r->pf_pci,
+				 r->vf_index);
 	r->vf_pci[0] = '\0';
 }
 
@@ -599,14 +599,14 @@ static int run_map_vfs(struct sr_run *run, const struct sr_action *a, struct sr_
 			continue;
 		}
 		if (!vf) {
-			snprintf(r->error, sizeof(r->error), "VF %u of PF %s is missing", r->vf_index,
-				 r->pf_pci);
+			sr_reservation_set_error(r, "VF %u of PF %s is missing", r->vf_index,
+						 r->pf_pci);
 			r->vf_pci[0] = '\0';
 			WARN(run, "PF %s VF %u app %s: VF is missing", r->pf_pci, r->vf_index,
 			     r->app_uuid);
 			continue;
 		}
-		r->error[0] = '\0';
+		sr_reservation_clear_error(r);
 		strcpy(r->vf_pci, vf->pci);
 	}
 	return 0;
@@ -719,7 +719,7 @@ static void bind_failed(struct sr_run *run, size_t pf, struct sr_reservation *r,
 {
 	struct exec_pf *f = &run->own->pf[pf];
 
-	snprintf(r->error, sizeof(r->error), "bind to %s failed", run->in.bind_driver);
+	sr_reservation_set_error(r, "bind to %s failed", run->in.bind_driver);
 	LOG(run, LOG_DEBUG, "PF %s VF %u app %s: not bound: %s", r->pf_pci, r->vf_index,
 	    r->app_uuid, why);
 	run->n_warnings++;
@@ -755,8 +755,8 @@ static int run_bind(struct sr_run *run, const struct sr_action *a, struct sr_err
 	 * not isolated); probing it would fail after the unbind from the host
 	 * driver, and only show as a bind timeout. */
 	if (!strcmp(driver, "vfio-pci") && (!vf || vf->iommu_group == SR_UNSET)) {
-		snprintf(r->error, sizeof(r->error), "VF %s has no IOMMU group: vfio-pci refused",
-			 r->vf_pci);
+		sr_reservation_set_error(r, "VF %s has no IOMMU group: vfio-pci refused",
+					 r->vf_pci);
 		WARN(run, "PF %s VF %u app %s: VF %s has no IOMMU group (no iommu_group link): not bound to vfio-pci, no domain config",
 		     r->pf_pci, r->vf_index, r->app_uuid, r->vf_pci);
 		return 0;
@@ -845,18 +845,17 @@ static int run_reread(struct sr_run *run, const struct sr_action *a, struct sr_e
 	return 0;
 }
 
-/* a (with the old state's applied_at) encodes to the state file's bytes as
- * loaded, compared as it is encoded. No file: changed (a run's state always
- * has a last_result, the empty state loaded without a file has none, so
- * they never encode alike). */
+/* a (with the old state's applied_at) encodes as the state in force does,
+ * so the file would be written with the bytes it has. The state in force
+ * changed in place only by a release, whose reservation a lacks. No file:
+ * changed (a run's state always has a last_result, the empty state loaded
+ * without a file has none, so they never encode alike). */
 static bool state_unchanged(const struct sr_state *a, const struct sr_run *run)
 {
 	struct sr_state x = *a;
 
-	if (!run->old_bytes)
-		return false;
 	x.applied_at = run->old->applied_at;
-	return sr_state_encodes_to(&x, run->old_bytes, run->old_len);
+	return sr_state_same(&x, run->old);
 }
 
 static int run_save(struct sr_run *run, const struct sr_action *a, struct sr_err *err)

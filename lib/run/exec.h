@@ -59,8 +59,6 @@ struct sr_run {
 	int *ifindex;                   /* parallel to pfs; 0: no netdev */
 	struct sr_reservation *res;
 	struct sr_state *old;           /* the saved state (releases update it) */
-	const uint8_t *old_bytes;       /* its file's bytes (NULL: no file) */
-	size_t old_len;
 	struct sr_old_pf *old_pfs;      /* sr_exec's own, freed when it returns */
 	size_t n_old_pfs, cap_old_pfs;
 	struct sr_set old_pf_index;     /* PCI address -> old_pfs index */

@@ -64,7 +64,7 @@ void sr_state_free(struct sr_state *st)
 	for (size_t i = 0; i < st->n_pfs; i++)
 		sr_pf_clear(&st->pfs[i]);
 	free(st->pfs);
-	free(st->res);
+	sr_reservations_free(st->res, st->n_res);
 	free(st->apps);
 	memset(st, 0, sizeof(*st));
 }
@@ -217,7 +217,6 @@ static const ProtobufCMessage *enc_res(struct enc *e, const struct sr_reservatio
 
 	sriov_agent__state__reservation__init(p);
 	p->app_uuid = (char *)rs->app_uuid;
-	p->app_name = nz(rs->app_name);
 	p->pf_pci = (char *)rs->pf_pci;
 	p->pf_ifname = nz(rs->pf_ifname);
 	p->vf_index = rs->vf_index;
@@ -241,7 +240,7 @@ static const ProtobufCMessage *enc_res(struct enc *e, const struct sr_reservatio
 		e->attrp[k] = &e->attrs[k];
 	}
 	p->n_attrs = SR_ATTR__COUNT;
-	p->error = nz(rs->error);
+	p->error = rs->error && rs->error[0] ? rs->error : NULL;
 	p->bound_driver = nz(rs->bound_driver);
 	p->original_driver = nz(rs->original_driver);
 	return &p->base;
@@ -262,17 +261,14 @@ static const ProtobufCMessage *enc_app(struct enc *e, const struct sr_app *ap)
 	return &p->base;
 }
 
-/* Where packed elements go: counted, written to out, or compared with cmp
- * (packed in tmp first). */
+/* Where packed elements go: counted, written to out, or through tmp and
+ * buf to a file. */
 struct sink {
-	enum { SINK_COUNT, SINK_WRITE, SINK_COMPARE, SINK_FD } mode;
+	enum { SINK_COUNT, SINK_WRITE, SINK_FD } mode;
 	uint8_t *out;
-	const uint8_t *cmp;
-	size_t cmp_len;
 	uint8_t *tmp;
 	size_t tmp_cap;
 	size_t off;
-	bool differs;
 	int err;                       /* -errno, with a message in e */
 	/* SINK_FD: through buf (SINK_FD_BUF bytes) to fd, crc kept */
 	int fd;
@@ -344,7 +340,7 @@ static void emit(struct sink *k, uint8_t tag, const ProtobufCMessage *m)
 	size_t size = protobuf_c_message_get_packed_size(m), h = 0;
 	uint8_t head[11];
 
-	if (k->differs || k->err)
+	if (k->err)
 		return;
 	if (tag) {
 		head[h++] = tag;
@@ -356,12 +352,6 @@ static void emit(struct sink *k, uint8_t tag, const ProtobufCMessage *m)
 	case SINK_WRITE:
 		memcpy(k->out + k->off, head, h);
 		protobuf_c_message_pack(m, k->out + k->off + h);
-		break;
-	case SINK_COMPARE:
-		if (k->off + h + size > k->cmp_len || memcmp(k->cmp + k->off, head, h))
-			k->differs = true;
-		else if (pack_tmp(k, m, size))
-			k->differs = memcmp(k->cmp + k->off + h, k->tmp, size) != 0;
 		break;
 	case SINK_FD:
 		if (!pack_tmp(k, m, size))
@@ -428,22 +418,37 @@ out:
 	return r;
 }
 
-bool sr_state_encodes_to(const struct sr_state *st, const uint8_t *bytes, size_t len)
+/* m and n pack to the same bytes (tmp[0] and tmp[1] grown to fit). */
+static bool pack_same(struct sink k[2], const ProtobufCMessage *m, const ProtobufCMessage *n)
+{
+	size_t size = protobuf_c_message_get_packed_size(m);
+
+	if (size != protobuf_c_message_get_packed_size(n))
+		return false;
+	return !size || (pack_tmp(&k[0], m, size) && pack_tmp(&k[1], n, size) &&
+			 !memcmp(k[0].tmp, k[1].tmp, size));
+}
+
+bool sr_state_same(const struct sr_state *a, const struct sr_state *b)
 {
 	struct sr_err ignored = { "" };
-	struct sink k = { .mode = SINK_COMPARE, .cmp = bytes, .cmp_len = len, .e = &ignored };
-	struct enc e = { 0 };
-	bool same = false;
+	struct sink k[2] = { { .e = &ignored }, { .e = &ignored } };
+	struct enc ea = { 0 }, eb = { 0 };
+	bool same = a->n_pfs == b->n_pfs && a->n_res == b->n_res && a->n_apps == b->n_apps &&
+		    a->applied_at == b->applied_at && !strcmp(a->last_result, b->last_result);
 
-	/* Equal content before the checksum: equal checksum. */
-	if (len >= CHECKSUM_LEN && !enc_alloc(&e, st)) {
-		k.cmp_len = len - CHECKSUM_LEN;
-		enc_walk(&e, st, &k);
-		same = !k.err && !k.differs && k.off == k.cmp_len &&
-		       bytes[k.cmp_len] == CHECKSUM_TAG;
-	}
-	free(k.tmp);
-	enc_free(&e);
+	if (same && (enc_alloc(&ea, a) || enc_alloc(&eb, b)))
+		same = false;
+	for (size_t i = 0; same && i < a->n_pfs; i++)
+		same = pack_same(k, enc_pf(&ea, &a->pfs[i]), enc_pf(&eb, &b->pfs[i]));
+	for (size_t i = 0; same && i < a->n_res; i++)
+		same = pack_same(k, enc_res(&ea, &a->res[i]), enc_res(&eb, &b->res[i]));
+	for (size_t i = 0; same && i < a->n_apps; i++)
+		same = pack_same(k, enc_app(&ea, &a->apps[i]), enc_app(&eb, &b->apps[i]));
+	free(k[0].tmp);
+	free(k[1].tmp);
+	enc_free(&ea);
+	enc_free(&eb);
 	return same;
 }
 
@@ -498,6 +503,20 @@ static int dec_pf(const PbPf *p, struct sr_pf *pf, struct sr_err *err)
 	return 0;
 }
 
+static int dec_error(struct sr_reservation *rs, const char *error, struct sr_err *err)
+{
+	size_t n = error ? strlen(error) : 0;
+
+	if (!n)
+		return 0;
+	if (n >= SR_RES_ERROR_MAX)
+		return sr_err_set(err, -EINVAL, "state: error is %zu bytes, at most %d allowed", n,
+				  SR_RES_ERROR_MAX - 1);
+	if (!(rs->error = strdup(error)))
+		return sr_err_set(err, -ENOMEM, "state: out of memory");
+	return 0;
+}
+
 static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err)
 {
 	uuid_t u;
@@ -505,17 +524,16 @@ static int dec_res(const PbRes *p, struct sr_reservation *rs, struct sr_err *err
 
 	sr_reservation_init(rs);
 	if ((r = copy_str(rs->app_uuid, sizeof(rs->app_uuid), p->app_uuid, "app uuid", err)) ||
-	    (r = copy_str(rs->app_name, sizeof(rs->app_name), p->app_name, "app name", err)) ||
 	    (r = copy_str(rs->pf_pci, sizeof(rs->pf_pci), p->pf_pci, "pf pci", err)) ||
 	    (r = copy_str(rs->pf_ifname, sizeof(rs->pf_ifname), p->pf_ifname, "pf ifname", err)) ||
 	    (r = copy_str(rs->vf_pci, sizeof(rs->vf_pci), p->vf_pci, "vf pci", err)) ||
-	    (r = copy_str(rs->error, sizeof(rs->error), p->error, "error", err)) ||
 	    (r = copy_str(rs->bound_driver, sizeof(rs->bound_driver), p->bound_driver,
 			  "bound driver", err)) ||
 	    (r = copy_str(rs->original_driver, sizeof(rs->original_driver), p->original_driver,
 			  "original driver", err)) ||
 	    (r = copy_str(rs->adapter_name, sizeof(rs->adapter_name), p->adapter_name,
-			  "adapter name", err)))
+			  "adapter name", err)) ||
+	    (r = dec_error(rs, p->error, err)))
 		return r;
 	/* "" is a VF's own settings (vflist.data) on a VF no app holds */
 	if (rs->app_uuid[0] && sr_parse_uuid(rs->app_uuid, u))
@@ -784,7 +802,7 @@ int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct
 
 /* ---- load and save ---- */
 
-int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
+int sr_state_load_found(const char *dir, struct sr_state *out, bool *found,
 			struct sr_err *err)
 {
 	char path[PATH_MAX];
@@ -792,10 +810,8 @@ int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, 
 	size_t len;
 	int r;
 
-	if (bytes) {
-		*bytes = NULL;
-		*n = 0;
-	}
+	if (found)
+		*found = false;
 	snprintf(path, sizeof(path), "%s/%s", dir, SR_STATE_FILE);
 	r = sr_read_file(path, STATE_MAX_BYTES, &buf, &len, err);
 	if (r == -ENOENT) {
@@ -804,21 +820,18 @@ int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, 
 	}
 	if (r)
 		return r;
+	if (found)
+		*found = true;
 	r = sr_state_decode(buf, len, out, err);
 	if (r)
 		sr_err_prefix(err, r, "%s", path);
-	if (!r && bytes) {
-		*bytes = buf;
-		*n = len;
-		return 0;
-	}
 	free(buf);
 	return r;
 }
 
 int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err)
 {
-	return sr_state_load_bytes(dir, out, NULL, NULL, err);
+	return sr_state_load_found(dir, out, NULL, err);
 }
 
 /* The state encoded straight into the file through a 64 KiB buffer, the

@@ -36,17 +36,16 @@ void sr_state_free(struct sr_state *st);
 /* Parse state bytes; -EINVAL with a message on corrupt or inconsistent data. */
 int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct sr_err *err);
 int sr_state_encode(const struct sr_state *st, uint8_t **buf, size_t *len, struct sr_err *err);
-/* True when st encodes to exactly bytes (a state file's, checksum
- * included), compared element by element with no buffer for the whole
- * encoding; false also when out of memory. */
-bool sr_state_encodes_to(const struct sr_state *st, const uint8_t *bytes, size_t len);
+/* True when a and b encode to the same bytes (a saved as b's file was),
+ * compared element by element with no buffer for the whole encoding; false
+ * also when out of memory. */
+bool sr_state_same(const struct sr_state *a, const struct sr_state *b);
 
 /* Load dir/state.pb; a missing file is an empty state (returns 0). */
-/* The same, also handing back the file's bytes (*bytes malloc'd; NULL and
- * 0 when there is no file), so "did the state change" needs no re-encode. */
-int sr_state_load_bytes(const char *dir, struct sr_state *out, uint8_t **bytes, size_t *n,
-			struct sr_err *err);
 int sr_state_load(const char *dir, struct sr_state *out, struct sr_err *err);
+/* The same, saying whether there was a file (*found, may be NULL). */
+int sr_state_load_found(const char *dir, struct sr_state *out, bool *found,
+			struct sr_err *err);
 /* r, from a load, says the file itself was refused (corrupt, truncated, not
  * this agent's, not a regular file, too large), not that it could not be
  * read (-EIO, -EACCES, -ENOMEM): the case `sriov-agent recover` is for. */

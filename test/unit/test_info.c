@@ -147,7 +147,7 @@ START_TEST(test_errors)
 	Org__Lfedge__Eve__Info__ErrorInfo *e;
 
 	fixture_init(&f);
-	strcpy(f.res[0].error, "VF 1 of PF 0000:03:00.0 is missing");
+	f.res[0].error = (char *)"VF 1 of PF 0000:03:00.0 is missing";
 	f.res[1].attr_result[SR_ATTR_MAC] = 0;
 	f.res[1].attr_result[SR_ATTR_TRUST] = -EOPNOTSUPP;
 	m = build(&f.st, NULL, 1);
@@ -188,7 +188,7 @@ START_TEST(test_app)
 	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 
 	f.st.n_pfs = 0;
-	strcpy(f.res[1].error, "PF 0000:03:00.0 is missing");
+	f.res[1].error = (char *)"PF 0000:03:00.0 is missing";
 	m = build(&f.st, APP_A, 5);
 	ck_assert_uint_eq(m->ainfo->n_assignedadapters, 2);
 	ck_assert_str_eq(m->ainfo->assignedadapters[1]->name, "eth1vf0");

@@ -62,7 +62,6 @@ static void sample_init(struct sample *s)
 
 		sr_reservation_init(r);
 		strcpy(r->app_uuid, "11111111-1111-4111-8111-111111111111");
-		strcpy(r->app_name, "router");
 		strcpy(r->pf_pci, "0000:03:00.0");
 		strcpy(r->pf_ifname, "eth1");
 		r->vf_index = (uint32_t)i;
@@ -77,7 +76,7 @@ static void sample_init(struct sample *s)
 		strcpy(r->bound_driver, "vfio-pci");
 		strcpy(r->original_driver, i ? "igbvf" : "");
 	}
-	strcpy(s->res[1].error, "bind to vfio-pci failed");
+	s->res[1].error = (char *)"bind to vfio-pci failed";
 	/* res[0] has an adapter identity; res[1] is as a state file written
 	 * before adapters had names saved it (position only) */
 	strcpy(s->res[0].adapter_name, "uplink1");
@@ -169,6 +168,42 @@ START_TEST(test_encode_stable)
 	memset(&d, 0, sizeof(d));
 	free(a);
 	free(b);
+}
+END_TEST
+
+/* sr_state_same: a state and its decoded encoding are the same; one
+ * changed field anywhere (a VF's kernel view, a reservation's result or
+ * error, an app, the top-level fields) makes them differ. */
+static void ch_vf_kernel(struct sample *s) { s->vfs[2].kernel.max_tx_rate = 200; }
+static void ch_vf_unknown(struct sample *s) { s->vfs[0].has_kernel = false; }
+static void ch_res_result(struct sample *s) { s->res[1].attr_result[SR_ATTR_VLAN] = -EAGAIN; }
+static void ch_res_error(struct sample *s) { s->res[0].error = (char *)"x"; }
+static void ch_res_count(struct sample *s) { s->st.n_res = 1; }
+static void ch_app(struct sample *s) { s->app.vcpus = 4; }
+static void ch_applied_at(struct sample *s) { s->st.applied_at++; }
+static void ch_result(struct sample *s) { strcpy(s->st.last_result, "applied"); }
+
+static void (*const changes[])(struct sample *s) = {
+	ch_vf_kernel, ch_vf_unknown, ch_res_result, ch_res_error,
+	ch_res_count, ch_app, ch_applied_at, ch_result,
+};
+
+START_TEST(test_same)
+{
+	struct sample s, t;
+	struct sr_state d, empty = { 0 };
+
+	sample_init(&s);
+	roundtrip(&s.st, &d);
+	ck_assert(sr_state_same(&s.st, &d));
+	ck_assert(sr_state_same(&d, &s.st));
+	ck_assert(!sr_state_same(&s.st, &empty));
+	ck_assert(sr_state_same(&empty, &empty));
+	sample_init(&t);
+	changes[_i](&t);
+	ck_assert_msg(!sr_state_same(&t.st, &d), "change %d not seen", _i);
+	ck_assert(!sr_state_same(&d, &t.st));
+	sr_state_free(&d);
 }
 END_TEST
 
@@ -296,6 +331,7 @@ int main(void)
 
 	tcase_add_test(tc, test_roundtrip_fields);
 	tcase_add_test(tc, test_encode_stable);
+	tcase_add_loop_test(tc, test_same, 0, sizeof(changes) / sizeof(changes[0]));
 	tcase_add_loop_test(tc, test_decode_refuses, 0, N(spoilt));
 	tcase_add_test(tc, test_decode_garbage);
 	tcase_add_test(tc, test_decode_precedence);
