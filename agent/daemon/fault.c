@@ -40,16 +40,17 @@ static const struct {
 /* Counted over the process, not per apply: the daemon's startup reconcile
  * passes the points every apply passes (the domain configs' retirement and
  * writing), so the first pass of a pushed config's apply is the second. */
-static int fault_step(void *ctx, const char *point, size_t nth)
+static int fault_step(void *ctx, const char *point, size_t nth, struct sr_err *why)
 {
 	struct fault *f = ctx;
 
 	(void)nth;
 	if (strcmp(point, f->point) || ++f->seen < f->nth)
 		return 0;
-	/* A failing disk stays failing: every pass from the Nth on. */
+	/* A failing disk stays failing: every pass from the Nth on. The
+	 * message names the pass SR_FAULT counts, not the apply's own. */
 	if (f->fail)
-		return f->fail;
+		return sr_err_set(why, f->fail, "%s, pass %lu of this process", point, f->seen);
 	if (f->seen == f->nth)
 		raise(SIGKILL);
 	return 0;

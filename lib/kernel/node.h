@@ -94,8 +94,10 @@ struct sr_node_ops {
 	/* Test hook, may be NULL: called as the apply passes point for the
 	 * nth time in that run (points: docs/daemon.md). 0 goes on; -errno
 	 * fails the run there, as if the step's operation had failed (at
-	 * "before-save": the state save). */
-	int (*step)(void *step_ctx, const char *point, size_t nth);
+	 * "before-save": the state save). A failing hook may say where it
+	 * failed in why (its own count of passes, say); the run's message
+	 * then names that instead of "point:nth". */
+	int (*step)(void *step_ctx, const char *point, size_t nth, struct sr_err *why);
 	void *step_ctx;
 };
 

@@ -60,10 +60,14 @@ struct silent_pf {
 /* The test hook at point: 0, or the failure it injects (with a message). */
 static int step(const struct sr_run *run, const char *point, size_t nth, struct sr_err *err)
 {
-	int r = run->node->step ? run->node->step(run->node->step_ctx, point, nth) : 0;
+	struct sr_err why = { "" };
+	int r = run->node->step ? run->node->step(run->node->step_ctx, point, nth, &why) : 0;
 
-	return r ? sr_err_set(err, r, "%s (fault injected at %s:%zu)", strerror(-r), point, nth)
-		 : 0;
+	if (!r)
+		return 0;
+	if (!why.msg[0])
+		snprintf(why.msg, sizeof(why.msg), "%s:%zu", point, nth);
+	return sr_err_set(err, r, "%s (fault injected at %s)", strerror(-r), why.msg);
 }
 
 static const struct sr_vf *res_vf(const struct sr_run *run, const struct sr_reservation *r)

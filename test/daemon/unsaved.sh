@@ -36,11 +36,28 @@ mark=$(wc -l <"$LOG")
 kill -HUP "$agent_pid"
 check "the reconcile failed after changing the node: the state is not saved" \
 	wait_for 10 log_since "$mark" "the state is not saved: all $n reservation(s) counted in error until it is"
-check "the log names the failed save" log_since "$mark" "state.pb: not saved: Input/output error (fault injected at before-save:1)"
+check "the log names the failed save" log_since "$mark" "state.pb: not saved: Input/output error (fault injected at before-save, pass 1 of this process)"
 check "status: all $n reservations in error, not 1, not 0" field_is reservations_in_error "$n"
 status_says() { ctl status --json | grep -qF -- "$1"; }
 check "status reconcile_result says so" status_says "counted in error until it is"
 check "state.pb as it was (never written)" cmp "$STATE/state.pb" "$T/state.before"
+stop_agent
+check "daemon stops: exit 0" test "$agent_rc" = 0
+
+# SR_FAULT's N counts the process's passes, and so does its message (issue
+# 23, probe 3): the push of B passes before-save for the first time, the
+# push of A for the second, while each is its apply's first pass.
+fake_node "$SYS" 0 || nok "fake node"
+rm -rf "$STATE"
+check "a new node, A applied (no fault)" apply --config "$CFG_A"
+SR_FAULT=before-save:2:EIO check_start "daemon with the second state save failing" \
+	--config "$CFG_A" --interval 3600
+check "push B: saved (pass 1)" ctl push "$CFG_B"
+mark=$(wc -l <"$LOG")
+ctl push "$CFG_A" >"$T/push2.out" 2>&1
+check "push A: the message names the process's pass 2, not the apply's 1" \
+	grep -qF "fault injected at before-save, pass 2 of this process" "$T/push2.out"
+check "the log says the same" log_since "$mark" "fault injected at before-save, pass 2 of this process"
 stop_agent
 check "daemon stops: exit 0" test "$agent_rc" = 0
 

@@ -228,12 +228,13 @@ END_TEST
  * intent save fails after the node changed, and the apply says so
  * (node_changed: the agent reports "failed after changing the node", never
  * "rejected"; issue 23, finding 3). */
-static int break_state_dir(void *ctx, const char *point, size_t nth)
+static int break_state_dir(void *ctx, const char *point, size_t nth, struct sr_err *why)
 {
 	char moved[700];
 	FILE *f;
 
 	(void)ctx;
+	(void)why;
 	if (strcmp(point, "after-numvfs") || nth != 1)
 		return 0;
 	snprintf(moved, sizeof(moved), "%s.away", state_dir);
@@ -263,12 +264,13 @@ END_TEST
 /* The state handed over is the state saved: its applied_at is the one in
  * the file, also when the clock ticks between the save and the hand-over
  * (the daemon's model takes st_out's encoding as the file's bytes). */
-static int next_second_after_save(void *ctx, const char *point, size_t nth)
+static int next_second_after_save(void *ctx, const char *point, size_t nth, struct sr_err *why)
 {
 	time_t t0 = time(NULL);
 
 	(void)ctx;
 	(void)nth;
+	(void)why;
 	if (strcmp(point, "after-save"))
 		return 0;
 	while (time(NULL) == t0)
