@@ -191,73 +191,191 @@ int sr_write_atomic_mode(const char *dir, const char *name, const void *buf, siz
 
 /* ---- one agent per state dir ---- */
 
-/* dir/lock opened for the lock: a regular file owned by euid, mode 0600.
- * One another user could ever have opened (an older agent made it 0644,
- * or it is not ours) is replaced by a new inode first: a read lock taken
- * through such a descriptor would lock the agent out (issue 23, 1). dir is
- * trusted (sr_dir_own): no one else can put a name in it. *replaced: the
- * old file's mode, or -1. */
-static int lock_open(const char *dir, const char *path, int *mode_replaced, struct sr_err *err)
+void (*sr_state_lock_step)(const char *point);
+
+static void lock_step(const char *point)
+{
+	if (sr_state_lock_step)
+		sr_state_lock_step(point);
+}
+
+/* fd is still the file at path (not unlinked, not replaced): the check
+ * after taking a lock on a name others may replace. */
+static bool still_at(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+	       a.st_nlink > 0;
+}
+
+/* A write lock on fd: 0, or -EWOULDBLOCK with *holder (the pid of a
+ * conflicting lock and its type, from F_GETLK), or another -errno. */
+static int try_lock(int fd, pid_t *holder, short *type)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int e;
+
+	if (!fcntl(fd, F_SETLK, &fl))
+		return 0;
+	e = errno;
+	if (e != EAGAIN && e != EACCES && e != EBADF)
+		return -e;
+	/* EBADF: fd is read-only (another's file): ask who holds it. */
+	if (fcntl(fd, F_GETLK, &who))
+		return -errno;
+	*holder = who.l_type == F_UNLCK ? 0 : who.l_pid;
+	*type = who.l_type;
+	return who.l_type == F_UNLCK && e == EBADF ? -EBADF : -EWOULDBLOCK;
+}
+
+static int in_use(const char *dir, pid_t pid, struct sr_err *err)
+{
+	return sr_err_set(err, -EWOULDBLOCK,
+			  "state dir %s is in use by another sriov-agent (pid %ld): one agent (apply or run) per state dir at a time",
+			  dir, (long)pid);
+}
+
+/* dir/SR_LOCK_FILE.new, made 0600, locked, and still at its name: the
+ * right to replace the lock file (one agent at a time holds it). fd, 0
+ * to try again (it was renamed away meanwhile), or -errno. */
+static int stage_lock(const char *dir, const char *stage, struct sr_err *err)
 {
 	struct stat sb;
-	int fd;
+	pid_t pid = 0;
+	short type;
+	int fd, r;
 
-	*mode_replaced = -1;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	fd = open(stage, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return sr_err_set(err, -errno, "state dir %s: cannot open %s to lock it: %s", dir,
-				  SR_LOCK_FILE, strerror(errno));
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		return sr_err_set(err, -errno, "%s: cannot make it: %s", stage, strerror(errno));
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
 		close(fd);
-		return sr_err_set(err, -EPERM, "%s: not a regular file: remove it", path);
+		return sr_err_set(err, -EPERM, "%s: not a 0600 file of uid %u: remove it", stage,
+				  (unsigned)geteuid());
 	}
-	if (sb.st_uid == geteuid() && !(sb.st_mode & 077))
-		return fd;
-	close(fd);
-	*mode_replaced = (int)(sb.st_mode & 07777);
-	if (unlink(path) && errno != ENOENT)
-		return sr_err_set(err, -errno, "%s: cannot replace it: %s", path, strerror(errno));
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sr_err_set(err, -errno, "%s: cannot make it: %s", path, strerror(errno));
+	if ((r = try_lock(fd, &pid, &type))) {
+		close(fd);
+		return r == -EWOULDBLOCK ? in_use(dir, pid, err)
+					 : sr_err_set(err, r, "%s: lock: %s", stage, strerror(-r));
+	}
+	if (!still_at(fd, stage)) {
+		close(fd);
+		return 0;
+	}
 	return fd;
 }
 
+/* The file at path (old_fd: one another user could have opened, made
+ * 0644 by an older agent or not ours) replaced by a new 0600 file,
+ * locked before it takes the name: renamed from dir/lock.new while this
+ * process holds lock.new's lock, and the old file's when it can be had
+ * (a read lock another user holds through the old file cannot stop it;
+ * an agent's write lock does). The fd of the new file, 0 to start over
+ * (another agent replaced it first), or -errno. */
+static int lock_replace(const char *dir, const char *path, int old_fd, struct sr_err *err)
+{
+	char stage[PATH_MAX];
+	pid_t pid = 0;
+	short type = F_UNLCK;
+	int fd, r;
+
+	r = try_lock(old_fd, &pid, &type);
+	if (r == -EWOULDBLOCK && type == F_WRLCK)
+		return in_use(dir, pid, err);
+	if (r && r != -EWOULDBLOCK && r != -EBADF)
+		return sr_err_set(err, r, "%s: lock: %s", path, strerror(-r));
+	if (snprintf(stage, sizeof(stage), "%s.new", path) >= (int)sizeof(stage))
+		return sr_err_set(err, -ENAMETOOLONG, "state dir %s: path too long", dir);
+	if ((fd = stage_lock(dir, stage, err)) <= 0)
+		return fd;
+	lock_step("staged");
+	/* Only a holder of lock.new renames it: path is what we saw. */
+	if (!still_at(old_fd, path)) {
+		unlink(stage);
+		close(fd);
+		return 0;
+	}
+	if (rename(stage, path)) {
+		r = -errno;
+		unlink(stage);
+		close(fd);
+		return sr_err_set(err, r, "%s: cannot replace it: %s", path, strerror(-r));
+	}
+	return fd;
+}
+
+/* dir/lock opened: O_RDWR, or O_RDONLY for a file of another owner this
+ * process may only read (it is replaced). */
+static int lock_open(const char *dir, const char *path, struct stat *sb, struct sr_err *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+
+	if (fd < 0 && errno == EACCES)
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return sr_err_set(err, -errno, "state dir %s: cannot open %s to lock it: %s", dir,
+				  SR_LOCK_FILE, strerror(errno));
+	if (fstat(fd, sb) || !S_ISREG(sb->st_mode)) {
+		close(fd);
+		return sr_err_set(err, -EPERM, "%s: not a regular file: remove it", path);
+	}
+	return fd;
+}
+
+/* The classic pattern for a lock file that may be replaced: open, lock,
+ * then check the name still leads to the locked file (else start over).
+ * A lock file another user could ever have opened (mode above 0600, or
+ * not ours) is replaced first (lock_replace): a read lock taken through
+ * it would lock the agent out (issue 23, 1); the replacement is made
+ * under a lock, so two agents starting at once never hold locks on two
+ * different files (issue 23, probe 2). dir is trusted (sr_dir_own): no
+ * one else can put a name in it. */
 int sr_state_lock(const char *dir, int *fd_out, struct sr_err *err)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[PATH_MAX];
-	int fd, r, old_mode;
+	int old_mode = -1, r;
 
 	if ((r = sr_dir_own(dir, "state dir", err)))
 		return r;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, SR_LOCK_FILE) >= (int)sizeof(path))
 		return sr_err_set(err, -ENAMETOOLONG, "state dir %s: path too long", dir);
-	if ((fd = lock_open(dir, path, &old_mode, err)) < 0)
-		return fd;
-	/* A POSIX record lock: the kernel tells a loser the holder's pid
-	 * (F_GETLK), so the file itself is never written. */
-	if (fcntl(fd, F_SETLK, &fl)) {
-		int e = errno;
-		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	for (int tries = 0; tries < 16; tries++) {
+		struct stat sb;
+		pid_t pid = 0;
+		short type;
+		int fd;
 
-		if (e != EAGAIN && e != EACCES) {
+		if ((fd = lock_open(dir, path, &sb, err)) < 0)
+			return fd;
+		lock_step("opened");
+		if (sb.st_uid != geteuid() || (sb.st_mode & 0777) != 0600) {
+			r = lock_replace(dir, path, fd, err);
 			close(fd);
-			return sr_err_set(err, -e, "%s: lock: %s", path, strerror(e));
+			if (r < 0)
+				return r;
+			if (!r)
+				continue;
+			old_mode = (int)(sb.st_mode & 07777);
+			fd = r;
+		} else if ((r = try_lock(fd, &pid, &type))) {
+			close(fd);
+			return r == -EWOULDBLOCK ? in_use(dir, pid, err)
+						 : sr_err_set(err, r, "%s: lock: %s", path, strerror(-r));
 		}
-		if (fcntl(fd, F_GETLK, &who) || who.l_type == F_UNLCK)
-			who.l_pid = 0;
-		close(fd);
-		return sr_err_set(err, -EWOULDBLOCK,
-				  "state dir %s is in use by another sriov-agent (pid %ld): one agent (apply or run) per state dir at a time",
-				  dir, (long)who.l_pid);
+		if (!still_at(fd, path)) {
+			close(fd);
+			continue;
+		}
+		*fd_out = fd;
+		if (old_mode >= 0)
+			return sr_err_set(err, 1,
+					  "%s had mode %04o (or another owner): replaced by a new file of mode 0600, so that no other user holds it open",
+					  path, (unsigned)old_mode);
+		return 0;
 	}
-	*fd_out = fd;
-	if (old_mode >= 0)
-		return sr_err_set(err, 1,
-				  "%s had mode %04o (or another owner): replaced by a new file of mode 0600, so that no other user holds it open",
-				  path, (unsigned)old_mode);
-	return 0;
+	return sr_err_set(err, -EAGAIN, "%s: replaced again and again while locking it", path);
 }
 
 void sr_state_unlock(int fd)

@@ -16,14 +16,20 @@
 /* One agent per state dir: an exclusive POSIX lock on dir/lock (made,
  * with dir, when missing; the file stays empty, mode 0600). dir must be
  * one no other user can change (sr_dir_own: made 0700 when missing). A
- * lock file another user could have opened (mode above 0600, another
- * owner) is replaced by a new one first. 0 and *fd (keep it open while
- * working; sr_state_unlock() or exit releases it); 1 and *fd with a note
- * in err (the file was replaced); -EWOULDBLOCK with a message naming the
- * holder's pid; -EPERM when dir is not the agent's alone. Readers (sriovctl) take no
- * lock: every file is replaced atomically. */
+ * lock file another user could have opened (mode other than 0600, another
+ * owner) is replaced by a new one first, under a lock (dir/lock.new's, and
+ * the old file's when no other user's read lock stops it), so that two
+ * agents starting at once never lock two different files. 0 and *fd (keep
+ * it open while working; sr_state_unlock() or exit releases it); 1 and *fd
+ * with a note in err (the file was replaced); -EWOULDBLOCK with a message
+ * naming the holder's pid; -EPERM when dir is not the agent's alone.
+ * Readers (sriovctl) take no lock: every file is replaced atomically. */
 #define SR_LOCK_FILE "lock"
 int sr_state_lock(const char *dir, int *fd, struct sr_err *err);
+/* Test hook, NULL outside tests: called at the lock's steps ("opened":
+ * dir/lock is open, nothing locked; "staged": lock.new is held, the old
+ * file not yet replaced), so a test can run two lockers in a set order. */
+extern void (*sr_state_lock_step)(const char *point);
 void sr_state_unlock(int fd);
 
 /* Remove temp files an atomic write left behind when the process died

@@ -247,8 +247,9 @@ check "7777's config names 0000:03:10.2" grep -q '0000:03:10.2' "$S4/domains/777
 # 12. Other local users (issue 23: 1, 11). The lock and every file the
 #     agent writes are 0600 in a dir of its own; a lock file another user
 #     could open (an older agent made it 0644) is replaced, so a read lock
-#     taken through it locks nobody out; directories another user controls
-#     are refused before anything changes.
+#     taken through it locks nobody out, but not under an agent that holds
+#     it; directories another user controls are refused before anything
+#     changes.
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 S5=$T/state5
 apply5() { "$AGENT" apply --sysfs-root "$SYS" --state-dir "$S5" --no-netlink "$@"; }
@@ -275,6 +276,24 @@ check "apply says the lock file was replaced" grep -q "lock had mode 0644 .*repl
 check "the new lock file is 0600" test "$(stat -c %a "$S5/lock")" = 600
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 check "uid 65534 cannot open the new lock file" sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$S5/lock' 2>/dev/null"
+check "no lock.new left after the replacement" test ! -e "$S5/lock.new"
+# An older agent still running holds a write lock on its 0644 file: the
+# file is not replaced under it (issue 23, probe 2: the replacement is made
+# under a lock; two agents starting at once are test_files' cases).
+chmod 644 "$S5/lock"
+/usr/bin/python3 -c '
+import fcntl, os, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print(os.getpid(), flush=True)
+time.sleep(60)' "$S5/lock" >"$T/older.locked" 2>"$T/older.err" &
+older=$!
+wait_for 10 test -s "$T/older.locked"
+apply5 --config "$CFG_B" 2>"$T/lock5b.log"; rc=$?
+check "apply while an older agent holds its 0644 lock: exit 1 (rc $rc)" test "$rc" = 1
+check "... names the older agent's pid" grep -q "in use by another sriov-agent (pid $(cat "$T/older.locked"))" "$T/lock5b.log"
+check "... its lock file is not replaced" test "$(stat -c %a "$S5/lock")" = 644
+kill "$older" 2>/dev/null; wait "$older" 2>/dev/null
 # Directories another user controls: refused, nothing changed.
 snap "$S5" >"$T/snap5.before"
 mkdir -p "$T/userdir/domains"; chown -R 65534:65534 "$T/userdir"
