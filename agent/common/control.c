@@ -294,6 +294,24 @@ static int make_addr(const char *path, struct sockaddr_un *sa, struct sr_err *er
 	return 0;
 }
 
+/* The listener on a client's socket is the agent only if it runs as root
+ * or as this client: in a directory other users may write, a user's own
+ * listener could take a push (a config, which names every app) and answer
+ * "applied" (issue 23, probe 1). Checked before the first byte is sent. */
+static int peer_trusted(int fd, const char *path, struct sr_err *err)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl))
+		return sr_err_set(err, -errno, "%s: SO_PEERCRED: %s", path, strerror(errno));
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return 0;
+	return sr_err_set(err, -EPERM,
+			  "%s: the process listening there (pid %ld) runs as uid %u, not as root or as you (uid %u): not sriov-agent; nothing sent",
+			  path, (long)cred.pid, (unsigned)cred.uid, (unsigned)geteuid());
+}
+
 int control_connect(const char *path, struct sr_err *err)
 {
 	struct sockaddr_un sa;
@@ -310,6 +328,10 @@ int control_connect(const char *path, struct sr_err *err)
 		return sr_err_set(err, r, "%s: %s%s", path, strerror(-r),
 				  r == -ENOENT || r == -ECONNREFUSED ? " (is sriov-agent running?)"
 				  : r == -EACCES ? " (the agent accepts root only)" : "");
+	}
+	if ((r = peer_trusted(fd, path, err))) {
+		close(fd);
+		return r;
 	}
 	return fd;
 }

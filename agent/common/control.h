@@ -109,7 +109,10 @@ const char *control_kv_lookup(const char *text, const char *key, char *buf, size
  * is replaced; a live one is -EADDRINUSE. Returns the fd or -errno. */
 int control_listen(const char *path, struct sr_err *err);
 
-/* Connected client socket, or -errno with a message. */
+/* Connected client socket, or -errno with a message. The listener must
+ * run as root or as this process's euid (SO_PEERCRED), else -EPERM with
+ * a message naming path and the listener's uid and pid: no byte is sent
+ * to another user's process. */
 int control_connect(const char *path, struct sr_err *err);
 
 /* Client: connect, send one request, read the reply. *text is malloc'd

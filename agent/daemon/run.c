@@ -40,6 +40,7 @@
 #include "events.h"
 #include "busy.h"
 #include "files.h"
+#include "fsafe.h"
 #include "log.h"
 #include "notify.h"
 #include "state.h"
@@ -866,21 +867,36 @@ static int check_info_file(const struct agent_opts *o)
 }
 
 /* The socket's directory (/run/sriov-agent): systemd makes it from
- * RuntimeDirectory=; elsewhere (EVE, a shell) the agent does. */
-static int make_parent_dir(const char *path)
+ * RuntimeDirectory=; elsewhere (EVE, a shell) the agent does. It must be
+ * the agent's own (sr_dir_trusted, the rule of the state and domain dirs):
+ * in a directory another user may write, that user could bind the name
+ * first (a listener of theirs stops the agent's start: "another agent is
+ * listening") and take sriovctl's pushes (issue 23, probe 1). */
+static int socket_dir_own(const char *path)
 {
+	struct sr_err err = { "" };
 	char dir[PATH_MAX];
 	char *slash;
+	int r;
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		log_err("--socket %s: path too long", path);
+		return -ENAMETOOLONG;
+	}
 	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
 	if (mkdir(dir, 0755) && errno != EEXIST) {
-		int r = -errno;
-
-		log_err("socket directory %s: %s", dir, strerror(-r));
+		r = -errno;
+		log_err("socket dir %s: %s", dir, strerror(-r));
+		return r;
+	}
+	if ((r = sr_dir_trusted(dir, "socket dir", &err))) {
+		log_err("%s", err.msg);
 		return r;
 	}
 	return 0;
@@ -901,7 +917,7 @@ static int setup(struct daemon *d, sigset_t *mask)
 		return -EWOULDBLOCK;
 	if (d->o->info_file && (r = check_info_file(d->o)))
 		return r;
-	if ((r = make_parent_dir(d->o->socket)))
+	if ((r = socket_dir_own(d->o->socket)))
 		return r;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(mask);

@@ -688,5 +688,72 @@ check "a second VF at position 0: dddd's line says so, not 'no domain config fou
 	"^app dddddddd-dddd-4ddd-8ddd-dddddddddddd adapter uplink1#0: PF uplink1: no VF: its VF is not known: its domain config $DD was not used: line [0-9]*: a second VF at position 0$" \
 	"$T/r22d.out"
 check "... and no line says no domain config was found" sh -c "! grep -q 'no domain config of app dddd' '$T/r22d.out'"
+# 23. A --socket in a directory other users may write (issue 23, probe 1):
+#     a user's listener there made `run` exit ("another agent is
+#     listening") and took root's push, answering a fake "applied". The
+#     agent refuses such a socket dir (sr_dir_trusted, as for the state
+#     dir); sriovctl talks only to a listener running as root or as itself
+#     (SO_PEERCRED), before it sends anything.
+PUB=$T/pub23
+mkdir -p "$PUB" && chmod 1777 "$PUB"
+nobody /usr/bin/python3 -c '
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(4)
+print(os.getpid(), flush=True)
+got = open(sys.argv[2], "a")
+while True:
+    c, _ = s.accept()
+    c.settimeout(2)
+    n = 0
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+    except OSError:
+        pass
+    got.write("%d\n" % n); got.flush()
+    reply = b"outcome=applied\nexit=0\nerrno=0\nresult=applied: fake\n"
+    try:
+        c.sendall(struct.pack(">I", len(reply) + 1) + b"O" + reply)
+    except OSError:
+        pass
+    c.close()' "$PUB/agent.sock" "$PUB/got" >"$T/pub23.up" 2>"$T/pub23.err" &
+fake23=$!
+wait_for 10 test -s "$T/pub23.up"
+check "uid 65534 listens on $PUB/agent.sock" test -S "$PUB/agent.sock"
+lpid=$(cat "$T/pub23.up")
+"$AGENT" run --socket "$PUB/agent.sock" --sysfs-root "$SYS" --state-dir "$T/state23" --no-netlink \
+	</dev/null >/dev/null 2>"$T/run23.log" &
+run23=$!
+for _ in $(seq 100); do kill -0 "$run23" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$run23" 2>/dev/null; then kill -9 "$run23"; nok "run with a socket in a 1777 dir: still running"; fi
+wait "$run23"; rc=$?
+check "run with a socket in a 1777 dir: exit 1 (rc $rc)" test "$rc" = 1
+check "... refuses the socket dir, naming path, owner and mode" \
+	grep -q "socket dir $PUB: $PUB (owner uid 0, mode 1777): writable by other users" "$T/run23.log"
+check "... the user's socket is still theirs" test "$(stat -c %u "$PUB/agent.sock")" = 65534
+"$CTL" --socket "$PUB/agent.sock" push "$CFG_A" >"$T/push23.out" 2>&1; rc=$?
+check "sriovctl push to the user's listener: exit 1 (rc $rc)" test "$rc" = 1
+check "... names the socket, the listener's uid and pid" \
+	grep -q "$PUB/agent.sock: the process listening there (pid $lpid) runs as uid 65534" "$T/push23.out"
+check "... prints no fake \"applied\"" sh -c "! grep -q 'applied: fake' '$T/push23.out'"
+"$CTL" --socket "$PUB/agent.sock" status >"$T/status23.out" 2>&1; rc=$?
+check "sriovctl status to it: exit 1, refused the same way" \
+	sh -c "test $rc = 1 && grep -q 'runs as uid 65534' '$T/status23.out'"
+check "... the listener received no byte" sh -c "test \"\$(sort -u '$PUB/got')\" = 0"
+kill "$fake23" 2>/dev/null; wait "$fake23" 2>/dev/null
+mkdir -p "$T/user23" && chown 65534:65534 "$T/user23" && chmod 755 "$T/user23"
+"$AGENT" run --socket "$T/user23/agent.sock" --sysfs-root "$SYS" --state-dir "$T/state23" \
+	--no-netlink </dev/null >/dev/null 2>"$T/run23b.log" &
+run23=$!
+for _ in $(seq 100); do kill -0 "$run23" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$run23" 2>/dev/null; then kill -9 "$run23"; nok "run with a socket in a user's dir: still running"; fi
+wait "$run23"; rc=$?
+check "run with a socket in a dir uid 65534 owns: exit 1, says so (rc $rc)" \
+	grep -q "socket dir $T/user23: $T/user23 (owner uid 65534, mode 0755): owned by another user" "$T/run23b.log"
+check "... made no socket there" test ! -e "$T/user23/agent.sock"
 
 done_tests
