@@ -28,6 +28,8 @@ struct sr_sysfs {
 	unsigned wait_poll_ms;        /* default 20 */
 	unsigned numvfs_timeout_ms;   /* for VFs to appear/disappear after a
 				       * sriov_numvfs write; 0: wait_timeout_ms */
+	unsigned numvfs_again_ms;     /* sriov_numvfs answered -EAGAIN: tried
+				       * again this long; 0: SR_NUMVFS_AGAIN_MS */
 };
 
 void sr_sysfs_init(struct sr_sysfs *s, const char *root);

@@ -119,7 +119,7 @@ int sr_sysfs_wait_vfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t n,
 }
 
 /* sriov_numvfs, tried again while the driver answers -EAGAIN, for up to
- * SR_NUMVFS_AGAIN_MS: i40e_pci_sriov_configure (drivers/net/ethernet/intel/
+ * s->numvfs_again_ms (SR_NUMVFS_AGAIN_MS): i40e_pci_sriov_configure (drivers/net/ethernet/intel/
  * i40e/i40e_virtchnl_pf.c) answers it, "Unable to configure VFs, other
  * operation is pending.", while a VF setting or another VF operation holds
  * __I40E_VIRTCHNL_OP_PENDING (a VF MAC set waits up to 300 ms in it). */
@@ -127,16 +127,16 @@ static int write_again(const struct sr_sysfs *s, const char *who, const char *pa
 		       const char *value, struct sr_err *err)
 {
 	uint64_t start = sr_sysfs_now_ms(), waited;
+	uint64_t budget = s->numvfs_again_ms ? s->numvfs_again_ms : SR_NUMVFS_AGAIN_MS;
 	unsigned pause = 10;
 	int rc;
 
 	for (;;) {
 		rc = sysfs_write_attr(s, who, path, value, err);
 		waited = sr_sysfs_now_ms() - start;
-		if (rc != -EAGAIN || waited >= SR_NUMVFS_AGAIN_MS)
+		if (rc != -EAGAIN || waited >= budget)
 			break;
-		sleep_ms(pause < SR_NUMVFS_AGAIN_MS - waited ? pause
-							 : (unsigned)(SR_NUMVFS_AGAIN_MS - waited));
+		sleep_ms(pause < budget - waited ? pause : (unsigned)(budget - waited));
 		pause *= 2;
 	}
 	if (rc == -EAGAIN)

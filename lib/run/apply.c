@@ -197,7 +197,8 @@ static int prepare(struct sr_apply *ap, struct sr_apply_ctx *ctx, size_t len, st
 
 	ap->run = (struct sr_run){ .node = ctx->node, .state_dir = ctx->state_dir,
 				   .log = ctx->log, .log_ctx = ctx->log_ctx,
-				   .log_debug = ctx->log_debug, .old = &ap->old, .outputs = o };
+				   .log_debug = ctx->log_debug, .old = &ap->old, .outputs = o,
+				   .retry_later_ms = ctx->retry_later_ms };
 	if ((r = load_old(ap, ctx, err)) ||
 	    (r = sr_config_check_release(&ap->cfg, len, ap->old.n_res, err)) ||
 	    (r = read_node(ap, ctx, err)) || (r = check_passthrough(ctx, err)))

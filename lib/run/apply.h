@@ -37,6 +37,7 @@ struct sr_apply_ctx {
 	void *log_ctx;
 	bool log_debug;              /* log takes LOG_DEBUG: sr_exec formats
 				      * its "exec: <action>" lines only then */
+	unsigned retry_later_ms;     /* 0: SR_RETRY_LATER_MS (exec.h) */
 	/* May be NULL: no domain configs, no config saved. Its retire and
 	 * write (both or neither) and save_config, each may be NULL, become
 	 * the plan's RETIRE_DOMAINS, WRITE_DOMAINS and SAVE_CONFIG actions

@@ -346,7 +346,8 @@ static void pause_ms(unsigned ms)
 
 /* Every VF whose driver answered "later", tried again together after a
  * pause of 10 ms, doubling, until all took their settings or
- * SR_RETRY_LATER_MS have passed since the first pause: a VF in reset makes
+ * run->retry_later_ms (SR_RETRY_LATER_MS) have passed since the first
+ * pause: a VF in reset makes
  * the others wait at most that, once per apply, not once per VF. What is
  * still "later" then is refused with the driver's errno, as a permanent
  * answer is, and counted in run->n_later (the daemon tries it again soon). */
@@ -354,12 +355,12 @@ static void retry_later(struct sr_run *run)
 {
 	struct sr_exec_own *own = run->own;
 	uint64_t start = sr_sysfs_now_ms(), waited = 0;
+	uint64_t budget = run->retry_later_ms ? run->retry_later_ms : SR_RETRY_LATER_MS;
 	unsigned pause = 10;
 	size_t left = own->n_later;
 
-	while (left && waited < SR_RETRY_LATER_MS) {
-		pause_ms((unsigned)(pause < SR_RETRY_LATER_MS - waited ? pause
-								       : SR_RETRY_LATER_MS - waited));
+	while (left && waited < budget) {
+		pause_ms((unsigned)(pause < budget - waited ? pause : budget - waited));
 		pause *= 2;
 		left = 0;
 		for (size_t i = 0; i < own->n_later; i++) {

@@ -67,10 +67,11 @@ struct sr_run {
 	const uint8_t *cfg_bytes;       /* the config, for SAVE_CONFIG */
 	size_t cfg_len;
 	bool dry_run;                   /* sr_exec_dry: only the outputs, saying what they would do */
+	unsigned retry_later_ms;        /* 0: SR_RETRY_LATER_MS */
 	/* out: */
 	size_t n_warnings;              /* attributes refused, VFs missing, ... */
 	size_t n_later;                 /* VFs whose driver still answered "later"
-					 * (EAGAIN, EBUSY) after SR_RETRY_LATER_MS */
+					 * (EAGAIN, EBUSY) after retry_later_ms */
 	size_t n_busy;                  /* PFs left with a kernel write outstanding */
 	struct sr_node_counts writes;   /* kernel writes of this run */
 	size_t n_changes;               /* sr_exec's: the plan's node changes */

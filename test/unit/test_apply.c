@@ -88,7 +88,9 @@ static int apply_on(const struct sr_node_ops *n, const char *name, struct sr_app
 
 	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
 	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
-	*ctx = (struct sr_apply_ctx){ .node = n, .state_dir = state_dir };
+	/* A driver that stays "later" is given 300 ms, not the 1 s of a real
+	 * apply: the fakes answer "later" a number of times, not for a time. */
+	*ctx = (struct sr_apply_ctx){ .node = n, .state_dir = state_dir, .retry_later_ms = 300 };
 	r = sr_apply(ctx, buf, len, NULL, err);
 	free(buf);
 	return r;
@@ -1011,7 +1013,7 @@ START_TEST(test_configure_ice_reset)
 END_TEST
 
 /* A driver's answer for good is not asked again in the apply; one that
- * stays "later" past SR_RETRY_LATER_MS is refused with its errno, as
+ * stays "later" past retry_later_ms is refused with its errno, as
  * before, and counted in n_later (the daemon's cue to try soon). */
 static const struct {
 	int refuse;

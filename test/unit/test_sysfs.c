@@ -67,6 +67,9 @@ static void setup(void)
 	sr_sysfs_init(&S, root);
 	S.wait_timeout_ms = 3000;
 	S.wait_poll_ms = 2;
+	/* The emulator says "pending" a number of times, not for a time:
+	 * 400 ms of retries, not a real apply's 2 s. */
+	S.numvfs_again_ms = 400;
 	use_driver(0);
 }
 
@@ -278,7 +281,7 @@ START_TEST(test_set_numvfs_timeout)
 	struct sr_err err = {""};
 
 	sr_fake_driver_free(drv);
-	use_driver(400);
+	use_driver(150);
 	S.wait_timeout_ms = 60;
 	ck_assert_int_eq(sr_sysfs_set_numvfs(&S, PF_A, 4, &err), -ETIMEDOUT);
 	ck_assert_msg_has(err, "PF 0000:03:00.0: 4 VFs asked, 0 appeared after 60 ms");
