@@ -292,7 +292,10 @@ void events_after_apply(struct agent_events *ev, const struct sr_debounce *saved
 		drain(ev, (enum sr_mon_source)src, &echoes, &overrun, &first);
 	ev->received += echoes;
 	ev->overruns += overrun;
-	switch (sr_mon_after_apply(writes, echoes, overrun, a->was_verify)) {
+	switch (sr_mon_after_apply(&(struct sr_mon_apply_seen){ .kernel_writes = writes,
+								 .echoes = echoes,
+								 .overrun = overrun,
+								 .was_verify = a->was_verify })) {
 	case SR_MON_QUIET:
 		break;
 	case SR_MON_ECHO:

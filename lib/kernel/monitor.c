@@ -338,17 +338,16 @@ void sr_debounce_clear(struct sr_debounce *d)
 	d->pending = false;
 }
 
-enum sr_mon_verdict sr_mon_after_apply(size_t kernel_writes, size_t echoes, bool overrun,
-				       bool was_verify)
+enum sr_mon_verdict sr_mon_after_apply(const struct sr_mon_apply_seen *seen)
 {
-	if (!echoes && !overrun)
+	if (!seen->echoes && !seen->overrun)
 		return SR_MON_QUIET;
 	/* A writeless apply has no echoes: the events are someone else's. */
-	if (!kernel_writes)
+	if (!seen->kernel_writes)
 		return SR_MON_REPAIR;
 	/* A verifying reconcile that wrote found a real change; its own echoes
 	 * do not ask for a second one (no chain of verifications). */
-	return was_verify ? SR_MON_ECHO : SR_MON_VERIFY;
+	return seen->was_verify ? SR_MON_ECHO : SR_MON_VERIFY;
 }
 
 void sr_mon_close(struct sr_mon *m)

@@ -125,8 +125,14 @@ enum sr_mon_verdict {
 			 * own: a repair */
 };
 
-enum sr_mon_verdict sr_mon_after_apply(size_t kernel_writes, size_t echoes, bool overrun,
-				       bool was_verify);
+struct sr_mon_apply_seen {
+	size_t kernel_writes;      /* the apply's */
+	size_t echoes;             /* events about managed devices meanwhile */
+	bool overrun;              /* the socket overran: some were lost */
+	bool was_verify;           /* the apply was a verifying reconcile */
+};
+
+enum sr_mon_verdict sr_mon_after_apply(const struct sr_mon_apply_seen *seen);
 
 /* The sockets. Either fd is -1 when not open. */
 enum sr_mon_source { SR_MON_LINK, SR_MON_UEVENT };

@@ -357,9 +357,14 @@ static const struct {
 
 START_TEST(test_after_apply)
 {
-	ck_assert_msg(sr_mon_after_apply(verdicts[_i].writes, verdicts[_i].echoes,
-					 verdicts[_i].overrun, verdicts[_i].verify) == verdicts[_i].v,
-		      "%s", verdicts[_i].what);
+	struct sr_mon_apply_seen seen = {
+		.kernel_writes = verdicts[_i].writes,
+		.echoes = verdicts[_i].echoes,
+		.overrun = verdicts[_i].overrun,
+		.was_verify = verdicts[_i].verify,
+	};
+
+	ck_assert_msg(sr_mon_after_apply(&seen) == verdicts[_i].v, "%s", verdicts[_i].what);
 }
 END_TEST
 
@@ -368,20 +373,24 @@ END_TEST
  * apply after the first writes nothing unless drift is still there. */
 START_TEST(test_no_storm)
 {
-	enum sr_mon_verdict v = sr_mon_after_apply(1, 1, false, false); /* the repair */
+	const struct sr_mon_apply_seen repair = { .kernel_writes = 1, .echoes = 1 };
+	enum sr_mon_verdict v = sr_mon_after_apply(&repair);
 	int applies = 1;
 
 	while (v == SR_MON_VERIFY || v == SR_MON_REPAIR) {
 		/* The verifying reconcile: the node matches, no write, no echo. */
-		v = sr_mon_after_apply(0, 0, false, v == SR_MON_VERIFY);
+		v = sr_mon_after_apply(&(struct sr_mon_apply_seen){ .was_verify = v == SR_MON_VERIFY });
 		ck_assert_int_lt(++applies, 10);
 	}
 	ck_assert_int_eq(applies, 2);
 	/* Even a node that "drifts" at every apply (a write that never sticks)
 	 * stops after the verification. */
-	v = sr_mon_after_apply(1, 1, false, false);
+	v = sr_mon_after_apply(&repair);
 	ck_assert_int_eq(v, SR_MON_VERIFY);
-	ck_assert_int_eq(sr_mon_after_apply(1, 1, false, true), SR_MON_ECHO);
+	ck_assert_int_eq(sr_mon_after_apply(&(struct sr_mon_apply_seen){ .kernel_writes = 1,
+									 .echoes = 1,
+									 .was_verify = true }),
+			 SR_MON_ECHO);
 }
 END_TEST
 
