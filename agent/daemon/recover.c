@@ -381,7 +381,9 @@ static int refuse_conflicts(const struct agent_opts *o, const struct recover_in 
 	}
 	printf("%zu adapter(s) keep the VF they hold, %zu have no VF: their VF is not known\n",
 	       kept, unknown);
-	printf("what to do: find the app whose guest holds each VF above (KVM: the QEMU process that has /dev/vfio/<the VF's iommu_group> open); make that app's domain config in %s name it, and no other app's; or stop the apps named and give the VF back to the host (echo <VF> > /sys/bus/pci/drivers/%s/unbind); then run recover again\n",
+	printf("what to do: find the app whose guest holds each VF above (%s); make that app's domain config in %s name it, and no other app's; or stop the apps named and give the VF back to the host (echo <VF> > /sys/bus/pci/drivers/%s/unbind); then run recover again\n",
+	       o->hv == SR_HV_XEN ? "Xen: xl pci-list DOMAIN"
+				  : "KVM: the QEMU process that has /dev/vfio/<the VF's iommu_group> open",
 	       o->domain_dir, rc->conflicts[0].driver);
 	return sr_err_set(err, -EBUSY,
 			  "refused: %zu VF(s) on a passthrough driver kept for no app (the conflict: lines): giving one out could put a VF a guest holds in another app's domain config; %s",

@@ -415,6 +415,36 @@ START_TEST(test_refused_claims)
 }
 END_TEST
 
+/* The config names VF 0 for cccc (<pf>vf0) while dddd's domain config,
+ * which the node agrees with, names it: dddd's guest may hold it, so it is
+ * a conflict that names both apps (the config would hand it to cccc).
+ * Undisputed, a VF the config names is no conflict. */
+START_TEST(test_named_disputed)
+{
+	size_t c = adapter_of("cccc", "0000:03:00.0"), d = adapter_of("dddd", "0000:03:00.0");
+	struct sr_recovery rc;
+
+	cfg.adapters[c].vf_index = 0;
+	recover_only(&rc);
+	ck_assert_int_eq(rc.adapters[c].how, SR_RECOVER_NAMED);
+	ck_assert_int_eq(rc.adapters[d].how, SR_RECOVER_UNKNOWN);
+	assert_conflict(&rc, "0000:03:10.0",
+			"the config gives it to app cccccccc-cccc-4ccc-8ccc-cccccccccccc adapter uplink1#0, and dddddddd.kvm.cfg (app dddddddd-dddd-4ddd-8ddd-dddddddddddd) names it");
+	/* cccc's own VF 2, named by cccc's file for an adapter that the
+	 * config gives VF 0: a conflict too, and says so. */
+	assert_conflict(&rc, "0000:03:10.4",
+			"named by cccccccc.kvm.cfg for app cccccccc-cccc-4ccc-8ccc-cccccccccccc adapter uplink1#0, to which the config gives VF 0");
+	ck_assert_uint_eq(rc.n_conflicts, 2);
+	sr_recovery_free(&rc);
+	/* dddd's file gone: VF 0 is the config's for cccc, undisputed. */
+	claim_for("dddd")->refused = "gone";
+	strcpy(node_vf("0000:03:10.4")->driver, "igbvf");
+	recover_only(&rc);
+	ck_assert_msg(rc.n_conflicts == 0, "%s", rc.n_conflicts ? rc.conflicts[0].why : "");
+	sr_recovery_free(&rc);
+}
+END_TEST
+
 /* A file recover could not use (here: a second VF at position 0) is a
  * claim with the reason: its app's adapters say what was refused and why,
  * not "no domain config was found". */
@@ -483,6 +513,7 @@ int main(void)
 	tcase_add_test(tc, test_swap_refused);
 	tcase_add_test(tc, test_contested_not_bound);
 	tcase_add_test(tc, test_refused_file);
+	tcase_add_test(tc, test_named_disputed);
 	tcase_add_test(tc, test_vf_gone);
 	tcase_add_test(tc, test_refused_claims);
 	tcase_add_test(tc, test_read_back);
