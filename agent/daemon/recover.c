@@ -458,8 +458,8 @@ int agent_recover(const struct agent_opts *o)
 	int lock = -1, status = 1;
 
 	if (!o->passthrough) {
-		log_err("recover reads the domain configs the agent wrote: with --hypervisor none there are none, so no VF can be told apart (stop the apps, remove %s/%s and apply again)",
-			o->state_dir, SR_STATE_FILE);
+		log_err("recover reads the domain configs the agent wrote: with --hypervisor none there are none, so no VF can be told apart (stop the apps, remove %s/%s and %s, and apply again)",
+			o->state_dir, SR_STATE_FILE, SR_CONFIG_FILE);
 		return 1;
 	}
 	if (!o->dry_run && agent_lock_state(o, &lock))

@@ -802,6 +802,19 @@ int sr_state_decode(const uint8_t *buf, size_t len, struct sr_state *out, struct
 
 /* ---- load and save ---- */
 
+/* No state.pb, but the config in force is there: an apply saves it after
+ * state.pb, so state.pb was deleted (by hand, the obvious recovery) or
+ * lost, not never written. An empty state would give the running apps'
+ * VFs out in config order (issue 23, 6): refused, as a corrupt one is. */
+static bool state_lost(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SR_CONFIG_FILE);
+	return lstat(path, &sb) == 0;
+}
+
 int sr_state_load_found(const char *dir, struct sr_state *out, bool *found,
 			struct sr_err *err)
 {
@@ -814,6 +827,10 @@ int sr_state_load_found(const char *dir, struct sr_state *out, bool *found,
 		*found = false;
 	snprintf(path, sizeof(path), "%s/%s", dir, SR_STATE_FILE);
 	r = sr_read_file(path, STATE_MAX_BYTES, &buf, &len, err);
+	if (r == -ENOENT && state_lost(dir))
+		return sr_err_set(err, -EINVAL,
+				  "%s: missing, while %s/%s (saved after it by every apply) is there: the state was lost, and with it which VF each running app holds",
+				  path, dir, SR_CONFIG_FILE);
 	if (r == -ENOENT) {
 		memset(out, 0, sizeof(*out));
 		return 0;

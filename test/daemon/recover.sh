@@ -41,10 +41,10 @@ check "bbbb, cccc kept VFs 1, 2 of uplink1, dddd took VF 0 ($before)" test "$bef
 	"bbbb=0000:03:00.0/1 bbbb=0000:04:00.0/0 cccc=0000:03:00.0/2 dddd=0000:03:00.0/0 eeee=0000:04:00.0/1"
 cp -a "$DOM" "$T/dom.before"
 cp -a "$STATE" "$T/naive"
-rm "$T/naive/state.pb"
+rm "$T/naive/state.pb" "$T/naive/config.pb"
 "$AGENT" apply --sysfs-root "$SYS" --state-dir "$T/naive" --no-netlink --config "$CFG_RB" --dry-run \
 	2>"$T/naive.log"
-check "control: without state.pb an apply would rewrite bbbb's, cccc's and dddd's domain configs" \
+check "control: with no state at all an apply would rewrite bbbb's, cccc's and dddd's domain configs" \
 	test "$(grep -c 'plan: would write domain config .*/\(bbbb\|cccc\|dddd\)[-a-z0-9]*\.kvm\.cfg' "$T/naive.log")" = 3
 
 # 2.
@@ -94,6 +94,24 @@ check "apply recover_b again: exit 0" test "$rc" = 0
 check "apply recover_b again: no kernel write" grep -q "0 sysfs and 0 netlink writes" "$T/reapply.log"
 check "every app kept its VF ($(mapping))" test "$(mapping)" = "$before"
 check "the domain configs are byte-identical" diff -r "$T/dom.before" "$DOM"
+
+# 3b. state.pb deleted by hand (the obvious recovery, issue 23, 6), the
+#     config in force still there: the state was lost, not never made.
+#     Apply refuses as for a corrupt file; recover rebuilds it.
+rm "$STATE/state.pb"
+apply --config "$CFG_RB" 2>"$T/lost.log"; rc=$?
+check "state.pb deleted, config.pb there: apply exit 1" test "$rc" = 1
+check "... says the state was lost" \
+	grep -qF "$STATE/state.pb: missing, while $STATE/config.pb (saved after it by every apply) is there: the state was lost" "$T/lost.log"
+check "... names the recovery command" grep -qF "sriov-agent recover --state-dir $STATE --dry-run" "$T/lost.log"
+check "... nothing written: still no state.pb" test ! -e "$STATE/state.pb"
+recover >"$T/lost.out" 2>&1; rc=$?
+check "recover the lost state: exit 0" sh -c "test $rc = 0 || { cat '$T/lost.out'; false; }"
+check "... says why" grep -q "^refused: $STATE/state.pb: missing, while" "$T/lost.out"
+check "... every app on its VF ($(mapping))" test "$(mapping)" = "$before"
+apply --config "$CFG_RB" 2>"$T/lost2.log"
+check "... the apply then writes nothing" grep -q "0 sysfs and 0 netlink writes" "$T/lost2.log"
+check "... the domain configs are byte-identical" diff -r "$T/dom.before" "$DOM"
 
 # 4.
 mv "$DOM/dddddddd-dddd-4ddd-8ddd-dddddddddddd.kvm.cfg" "$T/dddd.cfg"

@@ -633,8 +633,8 @@ check "... the manifest no longer names it" sh -c "! grep -q important.txt '$S10
 #     config edited to name cccc's VF, recover then apply swapped the two
 #     apps' VFs, with only note: lines). Any VF on vfio-pci that the domain
 #     configs do not say whose it is makes recover refuse and write nothing.
-#     A symlink in the domain dir is not followed; a refused file is named
-#     with its reason.
+#     Deleting state.pb instead is refused. A symlink in the domain dir is
+#     not followed; a refused file is named with its reason.
 fake_node "$SYS" 0 || nok "fake node for 22"
 S22=$T/state22 D22=$T/state22/domains
 DD=$D22/dddddddd-dddd-4ddd-8ddd-dddddddddddd.kvm.cfg
@@ -661,6 +661,15 @@ check "... nothing written: state.pb is the refused file" cmp "$S22/state.pb" "$
 apply22 --config "$FIX/recover_b.pb" 2>/dev/null
 check "... so apply still refuses (no swap): exit 1" test $? = 1
 check "... cccc's config still names VF 2" grep -q 'host = "0000:03:10.4"' "$D22/cccccccc-cccc-4ccc-8ccc-cccccccccccc.kvm.cfg"
+# The obvious way out, state.pb deleted and the config applied again,
+# would give the VFs out in config order: refused too.
+mv "$S22/state.pb" "$T/state22.pb"
+apply22 --config "$FIX/recover_b.pb" 2>"$T/a22lost.log"; rc=$?
+check "state.pb deleted: apply refuses (exit 1), the state was lost" \
+	sh -c "test $rc = 1 && grep -q 'state.pb: missing, while .*config.pb .*: the state was lost' '$T/a22lost.log'"
+check "... no state written, cccc's config still names VF 2" sh -c \
+	"test ! -e '$S22/state.pb' && grep -q 'host = \"0000:03:10.4\"' '$D22/cccccccc-cccc-4ccc-8ccc-cccccccccccc.kvm.cfg'"
+mv "$T/state22.pb" "$S22/state.pb"
 # The evidence repaired (dddd's config names the VF its guest holds):
 # recover keeps both, the apply writes nothing.
 cp "$T/dom22.before/$(basename "$DD")" "$DD"

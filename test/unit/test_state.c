@@ -322,6 +322,35 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* No state.pb while config.pb is there (an apply saves it after
+ * state.pb): the state was lost, refused as a corrupt one is, never loaded
+ * as "no VF held". With neither file: a fresh node, an empty state. */
+START_TEST(test_lost_state)
+{
+	char dir[] = "/tmp/sr-state-XXXXXX", path[64];
+	struct sr_state d = { 0 };
+	struct sr_err err = { "" };
+	FILE *f;
+	int r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, SR_CONFIG_FILE);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	r = sr_state_load(dir, &d, &err);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert(sr_state_is_refused(r));
+	ck_assert_msg(strstr(err.msg, "state.pb: missing, while ") &&
+			      strstr(err.msg, "config.pb (saved after it by every apply) is there: the state was lost"),
+		      "%s", err.msg);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(sr_state_load(dir, &d, &err), 0);
+	ck_assert_uint_eq(d.n_pfs + d.n_res + d.n_apps, 0);
+	sr_state_free(&d);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 #define N(x) ((int)(sizeof(x) / sizeof((x)[0])))
 
 int main(void)
@@ -336,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, test_decode_garbage);
 	tcase_add_test(tc, test_decode_precedence);
 	tcase_add_test(tc, test_save_load);
+	tcase_add_test(tc, test_lost_state);
 	suite_add_tcase(s, tc);
 	return sr_check_run(s);
 }
