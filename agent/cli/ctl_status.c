@@ -53,6 +53,8 @@ static const struct {
 	{ "repair_done_us", K_INT, "last repair at (us)" },
 	{ "busy_pfs", K_INT, "busy PFs" },
 	{ "busy", K_STR, "busy" },
+	{ "down_pfs", K_INT, "PFs down" },
+	{ "down", K_STR, "down" },
 };
 
 static void print_field(const char *text, size_t i)

@@ -43,6 +43,7 @@
 #include "fsafe.h"
 #include "log.h"
 #include "notify.h"
+#include "pfdown.h"
 #include "state.h"
 
 #define PENDING_FILE AGENT_PENDING_FILE
@@ -85,6 +86,7 @@ struct daemon {
 	/* --info-file: content of the last message written (no timestamp) */
 	uint8_t *info_last;
 	size_t info_last_len;
+	struct pf_down_set down;       /* managed PFs down now (pfdown.h) */
 };
 
 static int64_t now_s(void)
@@ -131,6 +133,17 @@ static void rewatch(struct daemon *d)
 	if (state_model_get(&d->model, d->o->state_dir, &e))
 		return;
 	events_rewatch(&d->ev, &d->model.st);
+}
+
+/* Which managed PFs are down, after every apply (pfdown.h): told once
+ * per change, shown by status. */
+static void check_pf_links(struct daemon *d)
+{
+	struct sr_err e = { "" };
+
+	if (state_model_get(&d->model, d->o->state_dir, &e))
+		return;
+	pf_down_update(&d->down, &d->env.sysfs, &d->model.st, d->o->interval);
 }
 
 /* A PF that vanished (hot-unplug) or lost its driver makes sr_apply fail before
@@ -218,6 +231,7 @@ static int apply_judged(struct daemon *d, const uint8_t *buf, size_t len, enum a
 	d->env.in_force_len = d->cfg_len;
 	r = agent_apply_bytes(d->o, &d->env, buf, len, flags, err);
 	*writes = node_writes(d) - before;
+	check_pf_links(d);
 	/* The echoes name the VFs this apply made: watch them first. */
 	if (events_on(&d->ev))
 		rewatch(d);
@@ -673,6 +687,12 @@ static void status_text(struct daemon *d, char **out, size_t *len)
 		fprintf(f, "busy_pfs=%zu\n", busy_describe(&d->env, busy, sizeof(busy)));
 		control_kv_write(f, "busy", busy);
 	}
+	{
+		char down[1024];
+
+		fprintf(f, "down_pfs=%zu\n", pf_down_describe(&d->down, down, sizeof(down)));
+		control_kv_write(f, "down", down);
+	}
 	fclose(f);
 }
 
@@ -1083,6 +1103,7 @@ out:
 	if (d.sfd >= 0)
 		close(d.sfd);
 	cfg_watch_close(&d.cw);
+	pf_down_free(&d.down);
 	if (d.tfd >= 0)
 		close(d.tfd);
 	events_close(&d.ev);

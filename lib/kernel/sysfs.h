@@ -58,6 +58,11 @@ int sr_sysfs_find_pf(const struct sr_sysfs *s, const char *ifname, const char *p
 
 int sr_sysfs_read_totalvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t *out);
 int sr_sysfs_read_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t *out);
+/* A netdev's flags (/sys/class/net/IF/flags: dev->flags, IFF_UP among
+ * them; net/core/net-sysfs.c, the "flags" attribute). 0, -EINVAL for a
+ * bad ifname, -EIO when the file holds no number, or -errno (-ENOENT: no
+ * such netdev). */
+int sr_sysfs_read_netdev_flags(const struct sr_sysfs *s, const char *ifname, uint32_t *out);
 
 /* How long a sriov_numvfs write answered -EAGAIN (another VF operation
  * pending in the driver) is tried again. */

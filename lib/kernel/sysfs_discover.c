@@ -155,6 +155,17 @@ int sr_sysfs_read_numvfs(const struct sr_sysfs *s, const char *pf_pci, uint32_t 
 	return read_pf_count(s, pf_pci, "sriov_numvfs", out);
 }
 
+int sr_sysfs_read_netdev_flags(const struct sr_sysfs *s, const char *ifname, uint32_t *out)
+{
+	char path[PATH_MAX];
+
+	if (!sr_valid_ifname(ifname))
+		return -EINVAL;
+	if (sysfs_path(s, path, "class/net/%s/flags", ifname))
+		return -ENAMETOOLONG;
+	return sysfs_read_u32(path, 16, out);
+}
+
 /* ---- VFs ------------------------------------------------------------- */
 
 static int cmp_u32(const void *a, const void *b)

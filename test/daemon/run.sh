@@ -269,4 +269,39 @@ check "... the ticks after it reconcile once each, no retry of the file" sh -c \
 check "... A still in force" map_is "$MAP_A"
 stop_agent TERM
 
+# 14. A managed PF that is down: the kernel sends no notification for a VF
+# setting changed through it (netdev_state_change needs IFF_UP), so such a
+# change waits for the timer (docs/daemon.md, Events). The daemon says so
+# once when the PF goes down and once when it is up again (not at every
+# reconcile), and status names the PFs down (issue 23, probe 4). The fake
+# tree's class/net/IF/flags stands for dev->flags.
+kill "$drv_pid" 2>/dev/null; wait "$drv_pid" 2>/dev/null; drv_pid=
+SYS=$T/sys-down STATE=$T/state-down
+fake_node "$SYS"
+echo 0x1003 >"$SYS/sys/class/net/eth1/flags"
+echo 0x1003 >"$SYS/sys/class/net/eth2/flags"
+check_start "agent for the PF link states" --interval 3600
+check "push A" ctl push "$CFG_A"
+check "status: no PF down" field_is down_pfs 0
+applies_after() { test "$(status_field applies)" -gt "$1"; }
+hup_reconcile() { local a; a=$(status_field applies); kill -HUP "$agent_pid"; wait_for 10 applies_after "$a"; }
+n14=$(wc -l <"$LOG")
+echo 0x1002 >"$SYS/sys/class/net/eth1/flags"
+check "eth1 down, SIGHUP: a reconcile" hup_reconcile
+check "... the log says eth1 is down and what it means" log_since "$n14" \
+	"PF eth1 (0000:03:00.0) is down: the kernel notifies no VF setting change made through it while it is down; such a change is found by the reconcile every 3600s"
+check "status: down_pfs 1" field_is down_pfs 1
+check "status: down names it" field_is down "eth1 (0000:03:00.0)"
+status_shows() { ctl status | grep -q -- "$1"; }
+check "sriovctl status (text) shows it" status_shows '^down  *eth1 (0000:03:00.0)$'
+check "a second reconcile, still down" hup_reconcile
+check "... said once, not at every reconcile" \
+	test "$(tail -n +"$((n14 + 1))" "$LOG" | grep -c 'PF eth1 (0000:03:00.0) is down')" = 1
+echo 0x1003 >"$SYS/sys/class/net/eth1/flags"
+check "eth1 up again, SIGHUP: a reconcile" hup_reconcile
+check "... the log says it is up again" log_since "$n14" "PF eth1 (0000:03:00.0) is up again"
+check "status: down_pfs 0" field_is down_pfs 0
+check "eth2 never named" sh -c "! tail -n +$((n14 + 1)) '$LOG' | grep -q 'PF eth2 .* is \(down\|up again\)'"
+stop_agent TERM
+
 done_tests

@@ -170,6 +170,43 @@ START_TEST(test_read_counts)
 }
 END_TEST
 
+/* A netdev's flags: dev->flags in hex as net-sysfs shows it ("%#x"). */
+static const struct {
+	const char *ifname, *content;
+	int rc;
+	uint32_t flags;
+} flags_cases[] = {
+	{"eth1", "0x1003\n", 0, 0x1003},  /* up */
+	{"eth1", "0x1002\n", 0, 0x1002},  /* down */
+	{"eth1", NULL, -ENOENT, 0},        /* no flags file */
+	{"eth9", NULL, -ENOENT, 0},        /* no such netdev */
+	{"eth1", "up\n", -EIO, 0},        /* not a number */
+	{"../x", NULL, -EINVAL, 0},
+	{"", NULL, -EINVAL, 0},
+};
+
+START_TEST(test_read_netdev_flags)
+{
+	char path[PATH_MAX];
+	uint32_t v = 12345;
+	int rc;
+
+	if (flags_cases[_i].content) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/sys/class/net/%s/flags", root,
+			 flags_cases[_i].ifname);
+		f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(flags_cases[_i].content, f);
+		fclose(f);
+	}
+	rc = sr_sysfs_read_netdev_flags(&S, flags_cases[_i].ifname, &v);
+	ck_assert_msg(rc == flags_cases[_i].rc, "case %d: rc %d", _i, rc);
+	ck_assert_uint_eq(v, rc == 0 ? flags_cases[_i].flags : 12345);
+}
+END_TEST
+
 /* ---- set_numvfs ------------------------------------------------------- */
 
 /* Records every value written to sriov_numvfs, then lets the emulator act. */
@@ -736,6 +773,7 @@ static Suite *sysfs_suite(void)
 	tcase_add_loop_test(tc, test_find_pf, 0, N(find_cases));
 	tcase_add_test(tc, test_find_pf_fields);
 	tcase_add_loop_test(tc, test_read_counts, 0, N(count_cases));
+	tcase_add_loop_test(tc, test_read_netdev_flags, 0, N(flags_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("numvfs");
