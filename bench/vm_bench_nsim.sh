@@ -92,21 +92,7 @@ fail() { failed=$((failed + 1)); sr_note "$*"; }
 sock=$work/agent.sock
 dlog=$work/daemon.log
 stat_of() { "$sr_ctl" --socket "$sock" --json status | jq -r ".$1"; }
-settle() { # until event_reconciles stays the same for 1.5 s (60 s at most)
-	local n last=-1 same=0 end=$((SECONDS + 60))
-	while [ $SECONDS -lt $end ]; do
-		n=$(stat_of event_reconciles)
-		if [ "$n" = "$last" ]; then
-			same=$((same + 1))
-			[ $same -ge 3 ] && return 0
-		else
-			same=0
-		fi
-		last=$n
-		sleep 0.5
-	done
-	return 1
-}
+settle() { sr_settle "$sock" 60; }
 daemon_start() { # N
 	local end=$((SECONDS + 600))
 	sr_daemon dpid "$sock" --state-dir "$state" --sysfs-root "$nsim_tree" --kernel-events \

@@ -204,6 +204,25 @@ sr_qtree_dev() {
 }
 
 # sr_jq FILTER JSON: jq -r FILTER on JSON; "jq-error" when it is not JSON.
+# sr_settle SOCKET SECONDS: until the daemon's event_reconciles stays the
+# same for 1.5 s (three looks 0.5 s apart), at most SECONDS; 1 if it never
+# does.
+sr_settle() {
+	local n last=-1 same=0 end=$((SECONDS + $2))
+	while [ $SECONDS -lt "$end" ]; do
+		n=$("$sr_ctl" --socket "$1" --json status | jq -r .event_reconciles)
+		if [ "$n" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && return 0
+		else
+			same=0
+		fi
+		last=$n
+		sleep 0.5
+	done
+	return 1
+}
+
 sr_jq() {
 	if ! command -v jq >/dev/null; then
 		echo "(jq is not installed: apt-get install jq)"

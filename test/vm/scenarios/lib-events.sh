@@ -86,19 +86,7 @@ ev_stat() {
 }
 
 ev_settle() {
-	local n last=-1 same=0
-	for _ in $(seq 100); do
-		n=$(ev_stat event_reconciles)
-		if [ "$n" = "$last" ]; then
-			same=$((same + 1))
-			[ $same -ge 3 ] && return 0
-		else
-			same=0
-		fi
-		last=$n
-		sleep 0.5
-	done
-	return 1
+	sr_settle "$ev_sock" 50
 }
 
 # ev_wait_repairs N: until status shows at least N repairs (10 s at most).

@@ -107,22 +107,7 @@ list_lines() {
 sock=$w/agent.sock
 dlog=$w/daemon.log
 stat_of() { "$sr_ctl" --socket "$sock" --json status | jq -r ".$1"; }
-# settle: until event_reconciles stays the same for 1.5 s (50 s at most)
-settle() {
-	local n last=-1 same=0 end=$((SECONDS + 50))
-	while [ $SECONDS -lt $end ]; do
-		n=$(stat_of event_reconciles)
-		if [ "$n" = "$last" ]; then
-			same=$((same + 1))
-			[ $same -ge 3 ] && return 0
-		else
-			same=0
-		fi
-		last=$n
-		sleep 0.5
-	done
-	return 1
-}
+settle() { sr_settle "$sock" 50; }
 daemon_start() {
 	nsim_encode "$1" "daemon$1"
 	python3 "$gen" expect "$1" >"$w/expect$1"
