@@ -95,6 +95,29 @@ for _ in $(seq 50); do [ "$(grep -c 'applied: [1-9][0-9]* action' "$log")" -gt "
 sr_check "the agent logged the repair" test "$(grep -c 'applied: [1-9][0-9]* action' "$log")" -gt "$repairs_before"
 st=$("$sr_ctl" --socket "$sock" status)
 sr_check_match "status: last reconcile applied" 'last reconcile +applied' "$st"
+
+# The PF taken down: the kernel notifies no VF setting change made through
+# it then (netdev_state_change needs IFF_UP); the daemon says so once, from
+# the reconcile the IFF_UP change itself starts, and status names the PF
+# (agent/daemon/pfdown.c). Brought up again: "up again", and the drift made
+# meanwhile is repaired by the reconcile that change starts.
+n_down=$(wc -l <"$log")
+sr_check "ip link set $pf down" ip link set "$pf" down
+for _ in $(seq 100); do tail -n +"$((n_down + 1))" "$log" | grep -q "PF $pf ($pfaddr) is down" && break; sleep 0.1; done
+sr_check_match "the daemon says the PF is down and what it means" \
+	"PF $pf \\($pfaddr\\) is down: the kernel notifies no VF setting change made through it" \
+	"$(tail -n +"$((n_down + 1))" "$log")"
+sr_check_match "status: down names it" "^down +$pf \\($pfaddr\\)\$" \
+	"$("$sr_ctl" --socket "$sock" status)"
+sr_check "drift while the PF is down: ip link set $pf vf 0 vlan 997" ip link set "$pf" vf 0 vlan 997
+sr_check "ip link set $pf up" ip link set "$pf" up
+for _ in $(seq 100); do tail -n +"$((n_down + 1))" "$log" | grep -q "PF $pf ($pfaddr) is up again" && break; sleep 0.1; done
+sr_check_match "the daemon says the PF is up again" "PF $pf \\($pfaddr\\) is up again" \
+	"$(tail -n +"$((n_down + 1))" "$log")"
+for _ in $(seq 100); do vf 0 | grep -q 'vlan 101' && break; sleep 0.1; done
+sr_check_match "the drift made while it was down is repaired" 'link/ether 02:da:00:00:00:01 .*vlan 101' "$(vf 0)"
+sr_check_eq "said once each" "1 1" \
+	"$(tail -n +"$((n_down + 1))" "$log" | grep -c "PF $pf ($pfaddr) is down") $(tail -n +"$((n_down + 1))" "$log" | grep -c "PF $pf ($pfaddr) is up again")"
 kill "$apid"; wait "$apid"
 sr_check_eq "SIGTERM: exit 0" 0 "$?"
 
