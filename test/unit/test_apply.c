@@ -1177,6 +1177,19 @@ static bool readable_within(int fd, int ms)
  * busy and applies the other; no second write goes to the busy PF; once
  * the write returns its end is signalled and the next apply completes the
  * PF. */
+/* The hung writes' tests: an apply waits WAIT_MS for a write before its
+ * PF is busy. Writes that return must return within it on a loaded
+ * machine (200 ms was missed about 1 run in 8 at load 8), so it is 1 s;
+ * the hung write costs each test that once. Once the hung write ended,
+ * the last apply waits as long as it takes: nothing is held any more. */
+#define WAIT_MS 1000
+
+static void async_patient(int efd)
+{
+	sr_node_async_disable(&fake.real);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, 60000, efd), 0);
+}
+
 START_TEST(test_numvfs_hung_write)
 {
 	struct sr_fake_link *eth1 = sr_fake_node_link(&fake, "eth1");
@@ -1189,7 +1202,7 @@ START_TEST(test_numvfs_hung_write)
 	unsigned writes;
 
 	ck_assert_int_ge(efd, 0);
-	ck_assert_int_eq(sr_node_async_enable(&fake.real, 200, 200, efd), 0);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, WAIT_MS, WAIT_MS, efd), 0);
 	sr_fake_driver_hold(drv, "0000:03:00.0", true);
 	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(ctx.n_busy, 1);
@@ -1216,6 +1229,7 @@ START_TEST(test_numvfs_hung_write)
 	ck_assert_uint_eq(sr_node_async_reap(&fake.real, b, 4), 1);
 	ck_assert_int_eq(b[0].rc, 0);
 	ck_assert_uint_eq(sr_node_async_busy(&fake.real, NULL, 0), 0);
+	async_patient(efd);
 	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(ctx.n_busy, 0);
 	ck_assert_uint_eq(ctx.n_warnings, 0);
@@ -1259,7 +1273,7 @@ START_TEST(test_bind_hung_write)
 
 	ck_assert_int_ge(efd, 0);
 	ck_assert_int_eq(sr_fake_sysfs_add_driver(root, "vfio-pci", false), 0);
-	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, 200, efd), 0);
+	ck_assert_int_eq(sr_node_async_enable(&fake.real, 60000, WAIT_MS, efd), 0);
 	sr_fake_driver_hold(drv, "0000:03:10.0", true); /* VF 0 of 0000:03:00.0 */
 	ck_assert_msg(apply_netlink_bound("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(ctx.n_busy, 1);
@@ -1289,6 +1303,7 @@ START_TEST(test_bind_hung_write)
 	ck_assert(readable_within(efd, 60000));
 	ck_assert_uint_eq(sr_node_async_reap(&fake.real, b, 4), 1);
 	ck_assert_int_eq(b[0].rc, 0);
+	async_patient(efd);
 	ck_assert_msg(apply_netlink_bound("two_pfs", &ctx, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(ctx.n_busy, 0);
 	load_state(&st);
