@@ -77,6 +77,76 @@ static int check_ancestors(const char *what, const char *dir, const char *abs,
 	return 0;
 }
 
+/* The lookup of abs (an absolute path) the way the kernel makes it, one
+ * name at a time: a symlink met on the way (as given, or in a symlink's
+ * target) is refused unless root or euid owns it. Its owner may replace it
+ * at any time where the directory holding it is sticky (/tmp), whatever
+ * it points to now: the directory checks see only where it leads today
+ * (the probe of issue 23: uid 65534's /tmp/state -> /etc was taken as
+ * root's state dir). The rule of fs.protected_symlinks, which is off on
+ * some systems, made for every directory. */
+static int check_symlinks(const char *what, const char *dir, const char *abs,
+			  struct sr_err *err)
+{
+	char cur[PATH_MAX] = "", todo[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	unsigned links = 0;
+	struct stat sb;
+
+	if (snprintf(todo, sizeof(todo), "%s", abs) >= (int)sizeof(todo))
+		return sr_err_set(err, -ENAMETOOLONG, "%s %s: path too long", what, dir);
+	for (char *name = todo; *name;) {
+		char *end = strchr(name, '/');
+		size_t rest;
+		ssize_t n;
+
+		if (end)
+			*end = '\0';
+		if (!*name || !strcmp(name, ".")) {
+			name = end ? end + 1 : name + strlen(name);
+			continue;
+		}
+		if (!strcmp(name, "..")) {
+			char *slash = strrchr(cur, '/');
+
+			if (slash)
+				*slash = '\0';
+			name = end ? end + 1 : name + strlen(name);
+			continue;
+		}
+		if (snprintf(next, sizeof(next), "%s/%s", cur, name) >= (int)sizeof(next))
+			return sr_err_set(err, -ENAMETOOLONG, "%s %s: path too long", what, dir);
+		if (lstat(next, &sb))
+			return sr_err_set(err, -errno, "%s %s: %s: %s", what, dir, next,
+					  strerror(errno));
+		if (!S_ISLNK(sb.st_mode)) {
+			snprintf(cur, sizeof(cur), "%s", next);
+			name = end ? end + 1 : name + strlen(name);
+			continue;
+		}
+		if (sb.st_uid != 0 && sb.st_uid != geteuid())
+			return refuse(what, dir, next, &sb, "a symlink owned by another user", err);
+		if (++links > 40)
+			return sr_err_set(err, -ELOOP, "%s %s: %s", what, dir, strerror(ELOOP));
+		n = readlink(next, target, sizeof(target) - 1);
+		if (n < 0)
+			return sr_err_set(err, -errno, "%s %s: %s: %s", what, dir, next,
+					  strerror(errno));
+		target[n] = '\0';
+		/* The target, then what is left of the path after the link. */
+		rest = end ? strlen(end + 1) : 0;
+		if ((size_t)n + 1 + rest >= sizeof(next))
+			return sr_err_set(err, -ENAMETOOLONG, "%s %s: path too long", what, dir);
+		memcpy(next, target, (size_t)n);
+		next[n] = '/';
+		memcpy(next + n + 1, end ? end + 1 : "", rest + 1);
+		memcpy(todo, next, (size_t)n + rest + 2);
+		if (target[0] == '/')
+			cur[0] = '\0';
+		name = todo;
+	}
+	return 0;
+}
+
 int sr_dir_trusted(const char *dir, const char *what, struct sr_err *err)
 {
 	char abs[PATH_MAX], real[PATH_MAX];
@@ -102,7 +172,7 @@ int sr_dir_trusted(const char *dir, const char *what, struct sr_err *err)
 		strcat(abs, "/");
 		strcat(abs, dir);
 	}
-	if ((r = check_ancestors(what, dir, abs, err)))
+	if ((r = check_ancestors(what, dir, abs, err)) || (r = check_symlinks(what, dir, abs, err)))
 		return r;
 	/* ...and resolved (where the symlinks lead). */
 	if (!realpath(dir, real))

@@ -15,8 +15,9 @@
 /* dir and every directory its lookup goes through, as given and as
  * resolved (symlinks followed): owned by root or by this process's euid,
  * and not writable by group or others, except an ancestor with the sticky
- * bit (/tmp). dir itself must be a directory owned by euid, not writable
- * by group or others. 0, or -EPERM / -ENOTDIR / -errno with a message
+ * bit (/tmp), and every symlink the lookup meets owned by root or euid
+ * (its owner could replace it). dir itself must be a directory owned by
+ * euid, not writable by group or others. 0, or -EPERM / -ENOTDIR / -errno with a message
  * naming what (e.g. "state dir"), the path, its owner and mode. */
 int sr_dir_trusted(const char *dir, const char *what, struct sr_err *err);
 

@@ -307,6 +307,20 @@ check "domain dir in a dir uid 65534 owns: names it" grep -q "its path goes thro
 ln -s "$T/userdir/domains" "$T/link-to-userdir"
 apply5 --config "$CFG_A" --domain-dir "$T/link-to-userdir" 2>"$T/udir3.log"; rc=$?
 check "a symlink leading into a user's dir: exit 1" test "$rc" = 1
+# A symlink another user owns, in a sticky dir (/tmp), leading to a dir
+# root owns (the probe: uid 65534's link to /etc was taken as root's state
+# dir; the user can swap it for another at any time): refused, also
+# reached through a root symlink, and nothing written where it leads.
+mkdir -p "$T/sticky" "$T/rootdir"; chmod 1777 "$T/sticky"; chmod 700 "$T/rootdir"
+nobody ln -s "$T/rootdir" "$T/sticky/link"
+ln -s sticky/link "$T/rootlink"
+apply5 --config "$CFG_A" --domain-dir "$T/sticky/link" 2>"$T/udir6.log"; rc=$?
+check "a user's symlink in a sticky dir as domain dir: exit 1 (rc $rc)" test "$rc" = 1
+check "... says whose symlink" grep -q "domain dir $T/sticky/link: $T/sticky/link (owner uid 65534, mode 0777): a symlink owned by another user" "$T/udir6.log"
+"$AGENT" apply --sysfs-root "$SYS" --state-dir "$T/rootlink" --no-netlink --config "$CFG_A" 2>"$T/udir7.log"; rc=$?
+check "a root symlink to it as state dir: exit 1 (rc $rc)" test "$rc" = 1
+check "... names the user's symlink on the way" grep -q "state dir $T/rootlink: its path goes through $T/sticky/link (owner uid 65534" "$T/udir7.log"
+check "... nothing written where the symlink leads" test -z "$(ls -A "$T/rootdir")"
 mkdir -p "$T/shared"; chmod 777 "$T/shared"
 apply5 --config "$CFG_A" --domain-dir "$T/shared" 2>"$T/udir4.log"; rc=$?
 check "a world-writable domain dir: exit 1" test "$rc" = 1
