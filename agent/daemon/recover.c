@@ -13,6 +13,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,8 +276,36 @@ static void print_proposal(const struct recover_in *in, const struct sr_recovery
  * regular file gets a second name (a hard link): state.pb stays until the
  * new one replaces it atomically, so a save that fails (a full or failing
  * disk) leaves the refused file, never no file, which an apply would take
- * for "no VF held" and reserve in config order. Anything else (a
+ * for "no VF held" and reserve in config order; run again, recover finds
+ * that name and adds none (kept_already). Anything else (a
  * directory) is renamed (*renamed): the new file cannot replace it. */
+/* A name STATE/state.pb.refused-* that is already a link to the file sb
+ * (a recover whose save failed kept it): its name in moved, true. */
+static bool kept_already(const struct agent_opts *o, const struct stat *sb, char *moved,
+			 size_t cap)
+{
+	static const char prefix[] = SR_STATE_FILE ".refused-";
+	DIR *d = opendir(o->state_dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		struct stat ls;
+
+		if (strncmp(de->d_name, prefix, sizeof(prefix) - 1) ||
+		    fstatat(dirfd(d), de->d_name, &ls, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (S_ISREG(ls.st_mode) && ls.st_dev == sb->st_dev && ls.st_ino == sb->st_ino) {
+			snprintf(moved, cap, "%s/%s", o->state_dir, de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 static int set_aside(const struct agent_opts *o, char *from, char *moved, size_t cap,
 		     bool *renamed, struct sr_err *err)
 {
@@ -290,6 +319,9 @@ static int set_aside(const struct agent_opts *o, char *from, char *moved, size_t
 	snprintf(from, PATH_MAX, "%s/%s", o->state_dir, SR_STATE_FILE);
 	if (lstat(from, &sb))
 		return errno == ENOENT ? 0 : sr_err_set(err, -errno, "%s: %s", from, strerror(errno));
+	/* Run again after a failed save: the file has its second name. */
+	if (S_ISREG(sb.st_mode) && sb.st_nlink > 1 && kept_already(o, &sb, moved, cap))
+		return 0;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (unsigned n = 0; n < 1000; n++) {

@@ -423,6 +423,24 @@ if mount -t tmpfs -o size=256k,mode=0700 tmpfs "$S7"; then
 	apply7 --config "$CFG_B" 2>"$T/full7b.log"; rc=$?
 	check "a new config on the full disk: still refused before any write (rc $rc)" test "$rc" = 1
 	check "a new config on the full disk: says how much is free" grep -q "bytes free, the apply needs" "$T/full7b.log"
+	# recover on the full disk: its save fails, the refused file stays
+	# state.pb; run again (twice, a second apart), no second name is added
+	# for it (the probe: one more state.pb.refused-<time> per attempt).
+	printf '\377' | dd of="$S7/state.pb" bs=1 seek=20 conv=notrunc 2>/dev/null
+	for i in 1 2; do
+		"$AGENT" recover --sysfs-root "$SYS" --state-dir "$S7" >/dev/null 2>"$T/rec7.$i.log"; rc=$?
+		check "recover $i on the full disk: exit 1, no space (rc $rc)" \
+			sh -c "test $rc = 1 && grep -q 'No space left on device' '$T/rec7.$i.log'"
+		sleep 1.1
+	done
+	check "... one refused name kept, not one per attempt" \
+		test "$(find "$S7" -maxdepth 1 -name 'state.pb.refused-*' | wc -l)" = 1
+	rm "$S7/fill"
+	"$AGENT" recover --sysfs-root "$SYS" --state-dir "$S7" >"$T/rec7.out" 2>&1; rc=$?
+	check "space freed: recover exits 0 and names that file (rc $rc)" \
+		sh -c "test $rc = 0 && grep -q \"kept the refused file as $(find "$S7" -maxdepth 1 -name 'state.pb.refused-*')\$\" '$T/rec7.out'"
+	check "... still one refused name" \
+		test "$(find "$S7" -maxdepth 1 -name 'state.pb.refused-*' | wc -l)" = 1
 	umount "$S7"
 else
 	nok "cannot mount a tmpfs (the full state disk checks need root)"
