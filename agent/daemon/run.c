@@ -278,6 +278,18 @@ static void later_retry(struct daemon *d)
 			 LATER_RETRY_S);
 }
 
+/* An apply failed after changing the node: what state.pb holds now is in
+ * force (agent.c dropped the model: it is read again), and none of it is
+ * reported clean until an apply succeeds (which records changed is in the
+ * apply that failed, or in a save that did not happen). */
+static void failed_after_change(struct daemon *d)
+{
+	char note[SR_NAME_LEN + 96];
+
+	count_reservations(d, note, sizeof(note));
+	d->n_res_err = d->n_res;
+}
+
 /* Apply buf: d->outcome, and its text into out ("applied: ...";
  * "rejected: ..." for a new config, "failed: ..." for the config in force
  * that did not apply again; "failed after changing the node: ..."). */
@@ -301,6 +313,8 @@ static int apply(struct daemon *d, const uint8_t *buf, size_t len, enum apply_ki
 			 : kind != APPLY_NEW	  ? "failed"
 						  : "rejected",
 			 err.msg);
+		if (d->env.last_node_changed)
+			failed_after_change(d);
 		return r;
 	}
 	later_retry(d);
@@ -424,8 +438,7 @@ static void reconcile_ev(struct daemon *d, const char *why, enum apply_kind kind
 			 * longer says what the node holds. Not reported clean:
 			 * every reservation counts as in error until a save
 			 * succeeds (which of them changed is in the lost
-			 * record). */
-			d->n_res_err = d->n_res;
+			 * record); apply() counted them so. */
 			snprintf(result + strlen(result), sizeof(result) - strlen(result),
 				 "; the state is not saved: all %zu reservation(s) counted in error until it is",
 				 d->n_res);

@@ -61,4 +61,20 @@ check "the log says the same" log_since "$mark" "fault injected at before-save, 
 stop_agent
 check "daemon stops: exit 0" test "$agent_rc" = 0
 
+# A push that fails after changing the node (issue 23's second probe):
+# status counts what state.pb then holds, every reservation in error until
+# an apply succeeds, not the 0 of the daemon that had no config.
+fake_node "$SYS" 0 || nok "fake node"
+rm -rf "$STATE"
+SR_FAULT=after-domains:1:EIO check_start "daemon with no config, its first domain configs failing" \
+	--interval 3600
+ctl push "$CFG_A" >"$T/push3.out" 2>&1
+check "push A: failed after changing the node" grep -qF "failed after changing the node" "$T/push3.out"
+n=$(ctl list --json | python3 -c 'import json,sys; print(sum(1 for v in json.load(sys.stdin) if v["app"]))')
+check "state.pb holds A's reservations ($n)" test "$n" -gt 1
+check "status: the $n reservations state.pb holds, not 0" field_is reservations "$n"
+check "status: all $n in error until an apply succeeds" field_is reservations_in_error "$n"
+stop_agent
+check "daemon stops: exit 0" test "$agent_rc" = 0
+
 done_tests
