@@ -78,6 +78,10 @@ static void teardown(void)
 }
 
 /* Applies fixture NAME on node ops N with a fresh ctx. */
+/* How long apply_on's applies retry a driver that answers "later" (the
+ * fakes say it 3 times before they take a setting: 70 ms of pauses). */
+static unsigned retry_ms = 300;
+
 static int apply_on(const struct sr_node_ops *n, const char *name, struct sr_apply_ctx *ctx,
 		    struct sr_err *err)
 {
@@ -88,9 +92,9 @@ static int apply_on(const struct sr_node_ops *n, const char *name, struct sr_app
 
 	snprintf(path, sizeof(path), "%s/%s.pb", SR_FIXTURE_DIR, name);
 	ck_assert_int_eq(sr_read_file(path, 1 << 20, &buf, &len, NULL), 0);
-	/* A driver that stays "later" is given 300 ms, not the 1 s of a real
+	/* A driver that stays "later" is given retry_ms, not the 1 s of a real
 	 * apply: the fakes answer "later" a number of times, not for a time. */
-	*ctx = (struct sr_apply_ctx){ .node = n, .state_dir = state_dir, .retry_later_ms = 300 };
+	*ctx = (struct sr_apply_ctx){ .node = n, .state_dir = state_dir, .retry_later_ms = retry_ms };
 	r = sr_apply(ctx, buf, len, NULL, err);
 	free(buf);
 	return r;
@@ -1032,7 +1036,9 @@ START_TEST(test_configure_answer_kinds)
 	struct sr_state st;
 
 	fake.refuse[SR_ATTR_RATE] = answers[_i].refuse;
+	retry_ms = 100; /* "later" for ever here: no need to wait long */
 	ck_assert_msg(apply_netlink("two_pfs", &ctx, &err) == 0, "%s", err.msg);
+	retry_ms = 300;
 	ck_assert_uint_eq(ctx.n_warnings, 1);
 	ck_assert_uint_eq(ctx.n_later, answers[_i].retried);
 	/* One try: 5 VFs + 2 link ups + the refused VF's per-attribute
@@ -1179,10 +1185,11 @@ static bool readable_within(int fd, int ms)
  * PF. */
 /* The hung writes' tests: an apply waits WAIT_MS for a write before its
  * PF is busy. Writes that return must return within it on a loaded
- * machine (200 ms was missed about 1 run in 8 at load 8), so it is 1 s;
- * the hung write costs each test that once. Once the hung write ended,
- * the last apply waits as long as it takes: nothing is held any more. */
-#define WAIT_MS 1000
+ * machine (200 ms was missed about 1 run in 8 at load 8), so it is
+ * 600 ms; the hung write costs each test that once. Once the hung write
+ * ended, the last apply waits as long as it takes: nothing is held any
+ * more. */
+#define WAIT_MS 600
 
 static void async_patient(int efd)
 {
